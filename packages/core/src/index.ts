@@ -1,0 +1,12 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './env.js';
+export * from './logger.js';
+export * from './retry.js';
+export * from './rides.js';
+export * from './schemas.js';
+export * from './kafka/types.js';
+export { createKafkaClient } from './kafka/kafkajs-client.js';
+export * from './kafka/topics.js';
+export * from './serde/registry.js';
+export * from './serde/avro-serde.js';

@@ -1,0 +1,153 @@
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type KafkaConfig,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
+import type { Logger } from '../logger.js';
+import type {
+  AdminClient,
+  ConsumerClient,
+  ConsumerOptions,
+  IncomingRecord,
+  KafkaClient,
+  KafkaConnection,
+  ProducerClient,
+  RecordBatch,
+} from './types.js';
+import { createKafkajsAdmin } from './kafkajs-admin.js';
+
+/** Creates the kafkajs implementation of the {@link KafkaClient} seam. */
+export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  const kafka = new Kafka(kafkajsConfig(connection, logger));
+  return {
+    producer: () => connectProducer(kafka),
+    consumer: (options) => connectConsumer(kafka, options),
+    admin: async (): Promise<AdminClient> => {
+      const admin = kafka.admin();
+      await admin.connect();
+      return createKafkajsAdmin(admin);
+    },
+  };
+}
+
+function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig {
+  const log = logger.child({ component: 'kafkajs' });
+  return {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl === undefined ? false : connection.ssl,
+    sasl: connection.sasl as SASLOptions | undefined,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error(rest, message);
+        else if (level === logLevel.WARN) log.warn(rest, message);
+        else log.debug(rest, message);
+      },
+  };
+}
+
+async function connectProducer(kafka: Kafka): Promise<ProducerClient> {
+  // Idempotence needs acks from all in-sync replicas and, in kafkajs, one request in
+  // flight per broker; ordering per partition then holds across retries.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  return {
+    async send(batches) {
+      const topicMessages = batches
+        .filter((b) => b.records.length > 0)
+        .map((b) => ({
+          topic: b.topic,
+          messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        }));
+      if (topicMessages.length === 0) return;
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+async function connectConsumer(kafka: Kafka, options: ConsumerOptions): Promise<ConsumerClient> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1048576,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+    allowAutoTopicCreation: false,
+  });
+  observe(consumer, options);
+  await consumer.connect();
+  return {
+    async run(topics, handler) {
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          const records: IncomingRecord[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: stringHeaders(m.headers),
+            timestamp: Number(m.timestamp),
+          }));
+          const recordBatch: RecordBatch = {
+            topic: batch.topic,
+            partition: batch.partition,
+            records,
+            highWatermark: batch.highWatermark,
+          };
+          await handler(recordBatch, {
+            heartbeat,
+            isRunning,
+            isStale,
+            commit: (offset) =>
+              consumer.commitOffsets([
+                { topic: batch.topic, partition: batch.partition, offset: (BigInt(offset) + 1n).toString() },
+              ]),
+          });
+        },
+      });
+    },
+    stop: () => consumer.stop(),
+    disconnect: () => consumer.disconnect(),
+  };
+}
+
+function observe(consumer: Consumer, options: ConsumerOptions): void {
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    options.onGroupJoin?.(event.payload.memberAssignment);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    options.onCrash?.(event.payload.error, event.payload.restart);
+  });
+  consumer.on(consumer.events.STOP, () => options.onStop?.());
+}
+
+function stringHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * The fleet's Kafka client seam. Services and tools only see these interfaces; the one
+ * implementation on kafkajs lives in `kafkajs-client.ts`, so the client library can be
+ * swapped (kafkajs is no longer maintained) without touching a service.
+ */
+
+/** Connection settings shared by producers, consumers and admins. */
+export interface KafkaConnection {
+  /** `host:port` of one or more brokers. */
+  brokers: string[];
+  /** Client id sent to the broker (shows in its logs and quotas). */
+  clientId: string;
+  /** TLS: true for the system CAs, or an explicit CA bundle (PEM). @default false */
+  ssl?: boolean | { ca: string };
+  /** SASL authentication; SCRAM is recommended over PLAIN. */
+  sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+}
+
+/** A record to produce. */
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}
+
+/** A consumed record. Offsets are strings (int64). */
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Record timestamp, epoch ms. */
+  timestamp: number;
+}
+
+/** The records of one fetch from one partition. */
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  records: IncomingRecord[];
+  /** The partition's high watermark when fetched (for lag). */
+  highWatermark: string;
+}
+
+/** What a batch handler may do while it works. */
+export interface BatchControl {
+  /** Keeps the group membership alive through a long batch. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping: finish quickly. */
+  isRunning(): boolean;
+  /** True when a rebalance took the partition away: do not commit. */
+  isStale(): boolean;
+  /** Commits the position after `offset` for this batch's partition. */
+  commit(offset: string): Promise<void>;
+}
+
+/** Producer that waits for all in-sync replicas and is idempotent. */
+export interface ProducerClient {
+  /** Sends records to several topics in one request per broker; resolves once acknowledged. */
+  send(batches: ReadonlyArray<{ topic: string; records: readonly OutgoingRecord[] }>): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** Consumer group events the services observe. */
+export interface ConsumerEvents {
+  /** The group was joined; `assignment` lists partitions per topic. */
+  onGroupJoin?: (assignment: Record<string, number[]>) => void;
+  /** The consumer crashed; `restarting` says whether the client restarts it itself. */
+  onCrash?: (err: unknown, restarting: boolean) => void;
+  /** The consumer stopped after `stop()`. */
+  onStop?: () => void;
+}
+
+/** Options of a group consumer. */
+export interface ConsumerOptions extends ConsumerEvents {
+  groupId: string;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
+  /** @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** Upper bound of bytes per partition per fetch. @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** How long the broker may wait for data before answering a fetch. @default 100 */
+  maxWaitTimeMs?: number;
+  /** Where a group without committed offsets starts. @default true */
+  fromBeginning?: boolean;
+}
+
+/** A group consumer that hands over whole fetched batches and never auto-commits. */
+export interface ConsumerClient {
+  /** Subscribes and runs `handler` for every fetched batch until `stop()`. */
+  run(topics: string[], handler: (batch: RecordBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  /** Stops fetching, waits for the running batch, leaves the group. */
+  stop(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** One topic to create. */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** @default 1 */
+  replicationFactor?: number;
+  /** Topic configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  configs?: Record<string, string>;
+}
+
+/** Offsets of one partition. */
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+/** A consumer group member as the broker describes it. */
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** Partitions per topic. */
+  assignment: Record<string, number[]>;
+}
+
+/** Administrative operations. */
+export interface AdminClient {
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  createTopics(specs: readonly TopicSpec[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Committed offsets of a group on a topic (`-1` where nothing is committed). */
+  fetchCommittedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
+  /** End offsets (high watermarks) of a topic. */
+  fetchEndOffsets(topic: string): Promise<PartitionOffset[]>;
+  /** Earliest offset at or after `timestampMs`, per partition (end offset where none). */
+  fetchOffsetsByTime(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
+  /** Moves a group's committed offsets; the group must have no live members. */
+  setGroupOffsets(groupId: string, topic: string, offsets: readonly PartitionOffset[]): Promise<void>;
+  /** The group's state and members. */
+  describeGroup(groupId: string): Promise<{ state: string; members: GroupMember[] }>;
+  listGroups(): Promise<string[]>;
+  disconnect(): Promise<void>;
+}
+
+/** Factory of connected clients: the seam. */
+export interface KafkaClient {
+  producer(): Promise<ProducerClient>;
+  consumer(options: ConsumerOptions): Promise<ConsumerClient>;
+  admin(): Promise<AdminClient>;
+}

@@ -1,0 +1,96 @@
+import avro from 'avsc';
+import { FleetError } from '../errors.js';
+
+/** avsc's resolver of a writer schema into the reader schema (not exported by its typings). */
+type Resolver = ReturnType<avro.Type['createResolver']>;
+import type { Registry } from './registry.js';
+
+/** Size of the Confluent wire-format header: magic byte 0, then the schema id (int32 BE). */
+export const WIRE_HEADER_BYTES = 5;
+
+/** Encodes and decodes one record type in the Confluent wire format. */
+export interface Serde<T> {
+  /** The registry id records are written with. */
+  readonly schemaId: number;
+  /** Avro-encodes `value` behind the wire header; throws FLEET_SERDE_ENCODE_FAILED on an invalid value. */
+  encode(value: T): Buffer;
+  /**
+   * Decodes wire-format bytes written with any registered schema of the same record
+   * (resolved to ours). Throws a non-retriable FleetError (FLEET_SERDE_*) for bytes
+   * that are not ours, and FLEET_REGISTRY_UNAVAILABLE (retriable) when the registry cannot answer.
+   */
+  decode(bytes: Buffer | null): Promise<T>;
+}
+
+/**
+ * Registers `schema` under `subject` (BACKWARD) and returns its serde. Writer schemas met
+ * while decoding are looked up once, then decoded from cache.
+ */
+export async function createSerde<T>(registry: Registry, subject: string, schema: object): Promise<Serde<T>> {
+  const reader = avro.Type.forSchema(schema as avro.Schema);
+  const schemaId = await registry.register(subject, schema);
+  const header = Buffer.alloc(WIRE_HEADER_BYTES);
+  header.writeInt32BE(schemaId, 1);
+  const resolvers = new Map<number, Resolver | null>();
+  const recordName = (reader as avro.types.RecordType).name;
+
+  async function resolverFor(id: number): Promise<Resolver | null> {
+    const cached = resolvers.get(id);
+    if (cached !== undefined) return cached;
+    const writer = await registry.typeById(id);
+    const writerName = (writer as avro.types.RecordType).name;
+    if (writerName !== recordName) {
+      throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `record written with schema ${id} (${writerName}), expected ${recordName}`, {
+        context: { schemaId: id },
+      });
+    }
+    let resolver: Resolver | null;
+    try {
+      resolver = id === schemaId ? null : reader.createResolver(writer);
+    } catch (err) {
+      throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema ${id} cannot be read as ${recordName}: ${(err as Error).message}`, {
+        cause: err,
+        context: { schemaId: id },
+      });
+    }
+    resolvers.set(id, resolver);
+    return resolver;
+  }
+
+  return {
+    schemaId,
+    encode(value) {
+      try {
+        return Buffer.concat([header, reader.toBuffer(value)]);
+      } catch (err) {
+        throw new FleetError('FLEET_SERDE_ENCODE_FAILED', `cannot encode ${recordName}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async decode(bytes) {
+      const id = readSchemaId(bytes);
+      const resolver = await resolverFor(id);
+      try {
+        return (resolver ? reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES), resolver) : reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES))) as T;
+      } catch (err) {
+        throw new FleetError('FLEET_SERDE_DECODE_FAILED', `cannot decode ${recordName} with schema ${id}: ${(err as Error).message}`, {
+          cause: err,
+          context: { schemaId: id },
+        });
+      }
+    },
+  };
+}
+
+/** The schema id of Confluent wire-format bytes; throws FLEET_SERDE_NOT_CONFLUENT_WIRE otherwise. */
+export function readSchemaId(bytes: Buffer | null): number {
+  if (!bytes || bytes.length === 0) {
+    throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', 'record has no value (empty or tombstone)');
+  }
+  if (bytes.length < WIRE_HEADER_BYTES) {
+    throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', `record of ${bytes.length} bytes is shorter than the 5-byte wire header`);
+  }
+  if (bytes[0] !== 0) {
+    throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', `record starts with byte ${bytes[0]}, not the wire format's magic byte 0`);
+  }
+  return bytes.readInt32BE(1);
+}

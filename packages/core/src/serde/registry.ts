@@ -1,0 +1,113 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { FleetError } from '../errors.js';
+
+/** Connection settings of a Confluent-compatible schema registry. */
+export interface RegistryConnection {
+  /** Base URL of the Confluent API, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`. */
+  url: string;
+  /** Basic auth, when the registry requires it. */
+  username?: string;
+  password?: string;
+}
+
+/** The schema registry as the serde needs it: register under BACKWARD, look up by id. */
+export interface Registry {
+  /** Sets BACKWARD compatibility on `subject` explicitly, then registers `schema`; returns its id. */
+  register(subject: string, schema: object): Promise<number>;
+  /** The Avro type of schema `id`, cached after the first call (warm lookups make no HTTP call). */
+  typeById(id: number): Promise<avro.Type>;
+}
+
+/** Compatibility level the fleet sets on each subject it registers. */
+export const SUBJECT_COMPATIBILITY = 'BACKWARD';
+
+/** Creates a {@link Registry} on @kafkajs/confluent-schema-registry. */
+export function createRegistry(connection: RegistryConnection): Registry {
+  const auth = connection.username ? { username: connection.username, password: connection.password ?? '' } : undefined;
+  const client = new SchemaRegistry({ host: connection.url, auth, retry: { retries: 2 } });
+  const types = new Map<number, Promise<avro.Type>>();
+  return {
+    async register(subject, schema) {
+      await setCompatibility(connection, subject, auth);
+      try {
+        const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+        return id;
+      } catch (err) {
+        throw registryError(err, `registering a schema under subject ${subject}`);
+      }
+    },
+    typeById(id) {
+      let type = types.get(id);
+      if (!type) {
+        type = lookup(client, id);
+        types.set(id, type);
+        // A failed lookup must not poison the cache: the registry may be back next time.
+        type.catch(() => types.delete(id));
+      }
+      return type;
+    },
+  };
+}
+
+async function lookup(client: SchemaRegistry, id: number): Promise<avro.Type> {
+  try {
+    const schema = (await client.getSchema(id)) as unknown as { schema(): object };
+    // Re-create the type with our own avsc so resolvers are built by one library instance.
+    return avro.Type.forSchema(schema.schema() as avro.Schema);
+  } catch (err) {
+    throw registryError(err, `looking up schema id ${id}`);
+  }
+}
+
+async function setCompatibility(
+  connection: RegistryConnection,
+  subject: string,
+  auth: { username: string; password: string } | undefined,
+): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  let response: Response;
+  try {
+    response = await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
+    });
+  } catch (err) {
+    throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
+  }
+  if (!response.ok) {
+    throw new FleetError(
+      response.status >= 500 ? 'FLEET_REGISTRY_UNAVAILABLE' : 'FLEET_REGISTRY_INCOMPATIBLE',
+      `schema registry refused ${SUBJECT_COMPATIBILITY} compatibility on ${subject}: HTTP ${response.status} ${await response.text()}`,
+      { context: { subject } },
+    );
+  }
+}
+
+/** Classifies an error of the registry client into the fleet's codes. */
+function registryError(err: unknown, doing: string): FleetError {
+  const status = (err as { status?: number }).status;
+  const message = err instanceof Error ? err.message : String(err);
+  if (status === 404) {
+    return new FleetError('FLEET_SERDE_UNKNOWN_SCHEMA', `schema registry has no such schema ${doing}: ${message}`, {
+      cause: err,
+    });
+  }
+  if (status === 409 || /incompatible/i.test(message)) {
+    return new FleetError('FLEET_REGISTRY_INCOMPATIBLE', `schema refused as incompatible ${doing}: ${message}`, {
+      cause: err,
+    });
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new FleetError('FLEET_REGISTRY_REJECTED', `schema registry rejected the request ${doing}: ${message}`, {
+      cause: err,
+    });
+  }
+  return new FleetError(
+    'FLEET_REGISTRY_UNAVAILABLE',
+    `schema registry unavailable ${doing}: ${message}. Is it running (npx fleet infra status) and is SCHEMA_REGISTRY_URL right?`,
+    { cause: err },
+  );
+}

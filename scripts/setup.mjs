@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Makes a fresh clone ready to run: installs the npm packages when node_modules is missing
+// or older than package-lock.json. The broker and registry are fetched and started by the
+// commands that need them (the test setup, `fleet demo`, `fleet infra up`).
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stamp = `${root}node_modules/.fleet-installed`;
+const lock = `${root}package-lock.json`;
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  console.error(`fleet needs Node.js 20 or newer; this is ${process.version}. Install Node.js 20 LTS and retry.`);
+  process.exit(1);
+}
+
+const fresh = existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs;
+if (!fresh) {
+  console.error('setup: installing npm packages (npm ci) ...');
+  // onnxruntime-node's optional CUDA download is skipped by .npmrc (onnxruntime-node-install=skip).
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  writeFileSync(stamp, new Date().toISOString());
+}

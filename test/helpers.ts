@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import {
+  createKafkaClient,
+  createLogger,
+  createRegistry,
+  type AdminClient,
+  type KafkaClient,
+  type Logger,
+  type Registry,
+} from '@fleet/core';
+
+/** A unique name for a test's topic or group, so tests share one broker without colliding. */
+export function randomName(prefix: string): string {
+  return `test.${prefix}.${randomBytes(5).toString('hex')}`;
+}
+
+/** A logger that prints only warnings and errors (LOG_LEVEL overrides). */
+export function testLogger(service = 'test'): Logger {
+  return createLogger({ service, level: process.env.LOG_LEVEL ?? 'warn' });
+}
+
+/** Where the broker and registry of this run are (chosen once by the global setup). */
+export function stack(): { brokers: string[]; registryUrl: string } {
+  const { brokers, registryUrl } = inject('stack');
+  return { brokers: brokers.split(','), registryUrl };
+}
+
+/** A Kafka client on this run's broker. */
+export function testKafka(clientId = 'test'): KafkaClient {
+  return createKafkaClient({ brokers: stack().brokers, clientId }, testLogger());
+}
+
+/** A registry client on this run's registry. */
+export function testRegistry(): Registry {
+  return createRegistry({ url: stack().registryUrl });
+}
+
+/** Creates topics with random names; `cleanup()` deletes them. */
+export async function withTopics(
+  admin: AdminClient,
+  specs: Array<{ prefix: string; partitions?: number }>,
+): Promise<{ names: string[]; cleanup: () => Promise<void> }> {
+  const names = specs.map((s) => randomName(s.prefix));
+  await admin.createTopics(names.map((topic, i) => ({ topic, partitions: specs[i].partitions ?? 1 })));
+  return { names, cleanup: () => admin.deleteTopics(names) };
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; throws with `what` on timeout. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
