@@ -10,3 +10,8 @@ export { createKafkaClient } from './kafka/kafkajs-client.js';
 export * from './kafka/topics.js';
 export * from './serde/registry.js';
 export * from './serde/avro-serde.js';
+export * from './rides-validate.js';
+export * from './shutdown.js';
+export * from './pipeline/dlq.js';
+export * from './pipeline/batch-handler.js';
+export * from './pipeline/stream-service.js';

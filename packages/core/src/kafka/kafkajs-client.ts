@@ -19,6 +19,7 @@ import type {
   RecordBatch,
 } from './types.js';
 import { createKafkajsAdmin } from './kafkajs-admin.js';
+import { readPartition } from './kafkajs-reader.js';
 
 /** Creates the kafkajs implementation of the {@link KafkaClient} seam. */
 export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
@@ -31,6 +32,8 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
       await admin.connect();
       return createKafkajsAdmin(admin);
     },
+    readPartition: (topic, partition, fromTimestampMs, onRecord) =>
+      readPartition(kafka, topic, partition, fromTimestampMs, onRecord),
   };
 }
 

@@ -147,4 +147,15 @@ export interface KafkaClient {
   producer(): Promise<ProducerClient>;
   consumer(options: ConsumerOptions): Promise<ConsumerClient>;
   admin(): Promise<AdminClient>;
+  /**
+   * Reads one partition from the first record at or after `fromTimestampMs` up to its end
+   * offset at the time of the call, outside any consumer group's commits; resolves to the
+   * number of records read.
+   */
+  readPartition(
+    topic: string,
+    partition: number,
+    fromTimestampMs: number,
+    onRecord: (record: IncomingRecord) => void,
+  ): Promise<number>;
 }

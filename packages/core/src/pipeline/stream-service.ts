@@ -1,0 +1,86 @@
+import type { Logger } from '../logger.js';
+import type { BatchControl, ConsumerClient, ConsumerOptions, KafkaClient, ProducerClient, RecordBatch } from '../kafka/types.js';
+
+/** A running consumer-group service, as `main.ts` and the tests see it. */
+export interface StreamService {
+  /** Connects, joins the group and starts consuming; resolves once consuming has begun. */
+  start(): Promise<void>;
+  /** Stops fetching, finishes the batch in hand, commits, disconnects. Idempotent. */
+  stop(): Promise<void>;
+  /** Alive and not draining. */
+  readonly live: boolean;
+  /** Joined its group (has an assignment) and not draining. */
+  readonly ready: boolean;
+  /** Partitions assigned at the last rebalance, by topic. */
+  readonly assignment: Record<string, number[]>;
+}
+
+/** Options of {@link createStreamService}. */
+export interface StreamServiceOptions {
+  kafka: KafkaClient;
+  logger: Logger;
+  inputTopic: string;
+  consumer: Omit<ConsumerOptions, 'onGroupJoin' | 'onCrash' | 'onStop'>;
+  /** Builds the batch handler once the producer is connected. */
+  handler: (producer: ProducerClient) => (batch: RecordBatch, control: BatchControl) => Promise<void>;
+  /** Called after a rebalance with the new assignment. */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
+  /** Called once connected, before consuming starts (e.g. to start timers). */
+  onStart?: (producer: ProducerClient) => void;
+  /** Called when stopping, after the consumer stopped and before the producer disconnects. */
+  onStop?: () => Promise<void>;
+}
+
+/** Wires a consumer group, a producer and a batch handler into a {@link StreamService}. */
+export function createStreamService(options: StreamServiceOptions): StreamService {
+  const log = options.logger;
+  let consumer: ConsumerClient | undefined;
+  let producer: ProducerClient | undefined;
+  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let joined = false;
+  let assignment: Record<string, number[]> = {};
+  let stopping: Promise<void> | undefined;
+
+  async function stopNow(): Promise<void> {
+    state = 'stopping';
+    await consumer?.stop();
+    await consumer?.disconnect();
+    await options.onStop?.();
+    await producer?.disconnect();
+    state = 'stopped';
+    log.info('service stopped');
+  }
+
+  return {
+    async start() {
+      producer = await options.kafka.producer();
+      consumer = await options.kafka.consumer({
+        ...options.consumer,
+        onGroupJoin: (a) => {
+          joined = true;
+          assignment = a;
+          log.info({ assignment: a }, 'joined the consumer group');
+          options.onAssignment?.(a);
+        },
+        onCrash: (err, restarting) => log.error({ err, restarting }, 'consumer crashed'),
+      });
+      state = 'running';
+      options.onStart?.(producer);
+      await consumer.run([options.inputTopic], options.handler(producer));
+      log.info({ topic: options.inputTopic, groupId: options.consumer.groupId }, 'consuming');
+    },
+    stop() {
+      stopping ??= stopNow();
+      return stopping;
+    },
+    get live() {
+      return state === 'running' || state === 'new';
+    },
+    get ready() {
+      return state === 'running' && joined;
+    },
+    get assignment() {
+      return assignment;
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './env.js';
+export * from './join-table.js';
+export * from './rules.js';
+export * from './service.js';
+export * from './types.js';

@@ -1,0 +1,44 @@
+/** The three estimates of a ride; null where a model's prediction is missing. */
+export interface Estimates {
+  duration_min: number | null;
+  cost_usd: number | null;
+  tip_usd: number | null;
+}
+
+/** Dispatch priority of a ride for the driver pool. */
+export type Priority = 'HIGH' | 'NORMAL' | 'LOW';
+
+/** What the backend acts on. */
+export interface DecisionOutcome {
+  /** Upfront fare quoted to the rider: the cost estimate rounded up to the next 0.50 USD. */
+  fare_quote_usd: number | null;
+  /** Arrival estimate shown to the rider: the duration rounded up to whole minutes (at least 1). */
+  eta_minutes: number | null;
+  priority: Priority;
+}
+
+/** Thresholds of the dispatch priority, in expected driver earnings per minute (USD/min). */
+export const PRIORITY_THRESHOLDS = { highUsdPerMin: 2.5, lowUsdPerMin: 1.2 } as const;
+
+/**
+ * The decision rules, deterministic and pure:
+ * - fare quote = cost rounded up to the next 0.50 USD (never below 2.50, the NYC flag drop);
+ * - ETA = duration rounded up to whole minutes, at least 1;
+ * - priority from expected earnings per minute (cost + tip) / max(duration, 1):
+ *   HIGH at or above 2.50, LOW below 1.20, NORMAL between; NORMAL when cost or duration is missing
+ *   (a missing tip counts as 0).
+ */
+export function decide(estimates: Estimates): DecisionOutcome {
+  const { duration_min: duration, cost_usd: cost, tip_usd: tip } = estimates;
+  const fare = cost === null ? null : Math.max(2.5, Math.ceil(cost * 2) / 2);
+  const eta = duration === null ? null : Math.max(1, Math.ceil(duration));
+  return { fare_quote_usd: fare, eta_minutes: eta, priority: priorityOf(duration, cost, tip ?? 0) };
+}
+
+function priorityOf(duration: number | null, cost: number | null, tip: number): Priority {
+  if (duration === null || cost === null) return 'NORMAL';
+  const perMinute = (cost + Math.max(0, tip)) / Math.max(duration, 1);
+  if (perMinute >= PRIORITY_THRESHOLDS.highUsdPerMin) return 'HIGH';
+  if (perMinute < PRIORITY_THRESHOLDS.lowUsdPerMin) return 'LOW';
+  return 'NORMAL';
+}

@@ -1,0 +1,133 @@
+import {
+  componentLogger,
+  createBatchHandler,
+  createSerde,
+  createStreamService,
+  dlqTopic,
+  loadSchema,
+  retry,
+  valueSubject,
+  type Decoded,
+  type KafkaClient,
+  type Logger,
+  type OutgoingRecord,
+  type ProcessOutcome,
+  type ProducerClient,
+  type RecordBatch,
+  type Registry,
+  type StreamService,
+} from '@fleet/core';
+import type { DecisionConfig } from './env.js';
+import { JoinTable } from './join-table.js';
+import type { Prediction, RideDecision } from './types.js';
+
+/** What the decision service is built from. */
+export interface DecisionDeps {
+  kafka: KafkaClient;
+  registry: Registry;
+  logger: Logger;
+  /** Observes each decision (tests, the demo's listener). */
+  onDecision?: (decision: RideDecision) => void;
+}
+
+/**
+ * The decision service: joins the three predictions of each ride and publishes exactly one
+ * `ride_decision`. Offsets advance only past rides whose decision the broker acknowledged,
+ * and the decisions of the partitions it takes over are read back first, so neither a
+ * restart nor a rebalance loses a ride or decides it twice.
+ */
+export async function createDecisionService(config: DecisionConfig, deps: DecisionDeps): Promise<StreamService> {
+  const log = componentLogger(deps.logger, 'decision');
+  const [predictionSerde, decisionSerde] = await retry(
+    () =>
+      Promise.all([
+        createSerde<Prediction>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
+        createSerde<RideDecision>(deps.registry, valueSubject(config.topicDecisions), loadSchema('ride_decision')),
+      ]),
+    { retries: 10, onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying') },
+  );
+  const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
+  const restored = new Set<number>();
+  let producer: ProducerClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const toRecord = (d: RideDecision): OutgoingRecord => ({ key: d.ride_id, value: decisionSerde.encode(d) });
+
+  async function restore(partition: number, fromMs: number): Promise<void> {
+    const started = Date.now();
+    const count = await deps.kafka.readPartition(config.topicDecisions, partition, fromMs - config.restoreMarginMs, (record) => {
+      if (record.key) table.markDecided(record.key.toString(), started);
+    });
+    restored.add(partition);
+    log.info({ partition, decisionsRead: count, ms: Date.now() - started }, 'read back past decisions of the partition');
+  }
+
+  async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
+    if (!restored.has(batch.partition)) await restore(batch.partition, batch.records[0].timestamp);
+    const now = Date.now();
+    const decisions: RideDecision[] = table.expire(now);
+    for (const { record, value } of items) {
+      const result = table.offer(value, record.partition, record.offset, now);
+      if (result.kind === 'decided') decisions.push(result.decision);
+      else if (result.kind === 'late' || result.kind === 'duplicate') log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
+    }
+    const last = batch.records[batch.records.length - 1].offset;
+    return {
+      outputs: [{ topic: config.topicDecisions, records: decisions.map(toRecord) }],
+      failed: [],
+      onProduced: () => settle(decisions),
+      commitOffset: () => {
+        const low = table.lowWatermark(batch.partition);
+        return low === null ? last : (low - 1n).toString();
+      },
+    };
+  }
+
+  function settle(decisions: RideDecision[]): void {
+    table.settle(decisions.map((d) => d.ride_id));
+    for (const d of decisions) deps.onDecision?.(d);
+  }
+
+  async function expireIdle(): Promise<void> {
+    const now = Date.now();
+    table.prune(now);
+    const due = table.expire(now);
+    if (due.length === 0 || !producer) return;
+    await producer.send([{ topic: config.topicDecisions, records: due.map(toRecord) }]);
+    settle(due);
+    log.info({ count: due.length }, 'degraded decisions after the join timeout');
+  }
+
+  return createStreamService({
+    kafka: deps.kafka,
+    logger: log,
+    inputTopic: config.topicPredictions,
+    consumer: { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs },
+    handler: (p) =>
+      createBatchHandler<Prediction>({
+        service: 'decision',
+        groupId: config.groupId,
+        dlqTopic: dlqTopic(config.topicPredictions),
+        producer: p,
+        logger: log,
+        decode: (record) => predictionSerde.decode(record.value),
+        process,
+      }),
+    onAssignment: (assignment) => {
+      const mine = new Set(assignment[config.topicPredictions] ?? []);
+      table.dropPartitions(mine);
+      restored.clear();
+    },
+    onStart: (p) => {
+      producer = p;
+      const every = Math.max(10, Math.min(250, Math.floor(config.joinTimeoutMs / 4)));
+      timer = setInterval(() => {
+        expireIdle().catch((err: unknown) => log.error({ err }, 'failed to publish degraded decisions; retrying'));
+      }, every);
+    },
+    onStop: async () => {
+      clearInterval(timer);
+      await expireIdle().catch(() => undefined);
+    },
+  });
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { JoinTable } from '../src/join-table.js';
+import type { Prediction } from '../src/types.js';
+
+const pred = (ride_id: string, model: string, value = 10): Prediction => ({
+  ride_id,
+  model,
+  model_version: '1.0.0',
+  value,
+  unit: model === 'duration' ? 'minutes' : 'USD',
+  event_time: 1000,
+  predicted_at: 1001,
+});
+
+const table = () => new JoinTable({ joinTimeoutMs: 1000, decidedTtlMs: 60_000 });
+
+describe('JoinTable', () => {
+  it('decides a ride once all three predictions arrived', () => {
+    const t = table();
+    expect(t.offer(pred('r1', 'duration', 12), 0, '0', 0).kind).toBe('pending');
+    expect(t.offer(pred('r1', 'cost', 20), 0, '1', 0).kind).toBe('pending');
+    const result = t.offer(pred('r1', 'tip', 3), 0, '2', 5);
+    expect(result.kind).toBe('decided');
+    if (result.kind !== 'decided') return;
+    expect(result.decision).toMatchObject({
+      ride_id: 'r1',
+      duration_min: 12,
+      cost_usd: 20,
+      tip_usd: 3,
+      complete: true,
+      missing_models: [],
+      model_versions: { duration: '1.0.0', cost: '1.0.0', tip: '1.0.0' },
+      event_time: 1000,
+      decided_at: 5,
+    });
+  });
+
+  it('never decides twice: duplicates and late predictions are ignored', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    expect(t.offer(pred('r1', 'duration'), 0, '1', 0).kind).toBe('duplicate');
+    t.offer(pred('r1', 'cost'), 0, '2', 0);
+    expect(t.offer(pred('r1', 'tip'), 0, '3', 0).kind).toBe('decided');
+    expect(t.offer(pred('r1', 'tip'), 0, '4', 0).kind).toBe('late');
+    t.settle(['r1']);
+    expect(t.offer(pred('r1', 'cost'), 0, '5', 0).kind).toBe('late');
+    expect(t.expire(10_000)).toEqual([]);
+  });
+
+  it('gives a degraded decision naming the missing models after the timeout', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    expect(t.expire(999)).toEqual([]);
+    const [decision] = t.expire(1000);
+    expect(decision).toMatchObject({ ride_id: 'r1', complete: false, missing_models: ['cost', 'tip'], cost_usd: null });
+    // A prediction arriving after the degraded decision does not revise it.
+    expect(t.offer(pred('r1', 'cost'), 0, '1', 1500).kind).toBe('late');
+  });
+
+  it('holds the commit back at the oldest unsettled ride of each partition', () => {
+    const t = table();
+    t.offer(pred('a', 'duration'), 0, '5', 0);
+    t.offer(pred('b', 'duration'), 1, '7', 0);
+    t.offer(pred('c', 'duration'), 0, '9', 0);
+    expect(t.lowWatermark(0)).toBe(5n);
+    expect(t.lowWatermark(1)).toBe(7n);
+    t.offer(pred('a', 'cost'), 0, '10', 0);
+    t.offer(pred('a', 'tip'), 0, '11', 0);
+    // Decided but not yet acknowledged: still holds the watermark.
+    expect(t.lowWatermark(0)).toBe(5n);
+    t.settle(['a']);
+    expect(t.lowWatermark(0)).toBe(9n);
+    expect(t.lowWatermark(2)).toBeNull();
+  });
+
+  it('remembers rides decided before a restart', () => {
+    const t = table();
+    t.markDecided('r9', 0);
+    expect(t.isDecided('r9')).toBe(true);
+    expect(t.offer(pred('r9', 'duration'), 0, '0', 0).kind).toBe('late');
+  });
+
+  it('forgets decided rides after the TTL and joins of partitions it lost', () => {
+    const t = table();
+    t.markDecided('old', 0);
+    t.prune(60_000);
+    expect(t.isDecided('old')).toBe(false);
+    t.offer(pred('x', 'duration'), 3, '0', 0);
+    t.dropPartitions(new Set([1]));
+    expect(t.pendingCount).toBe(0);
+  });
+
+  it('ignores predictions of unknown models', () => {
+    expect(table().offer(pred('r1', 'surge'), 0, '0', 0).kind).toBe('unknown-model');
+  });
+});
