@@ -15,3 +15,7 @@ export * from './shutdown.js';
 export * from './pipeline/dlq.js';
 export * from './pipeline/batch-handler.js';
 export * from './pipeline/stream-service.js';
+export * from './pipeline/model-service.js';
+export * from './ops/metrics.js';
+export * from './ops/http.js';
+export * from './ops/serve.js';

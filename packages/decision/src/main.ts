@@ -1,13 +1,23 @@
-import { createKafkaClient, createLogger, createRegistry, installShutdown, kafkaConnection, loadConfig, registryConnection } from '@fleet/core';
+import {
+  createKafkaClient,
+  createLogger,
+  createMetrics,
+  createRegistry,
+  kafkaConnection,
+  loadConfig,
+  registryConnection,
+  serve,
+} from '@fleet/core';
 import { decisionEnv } from './env.js';
 import { createDecisionService } from './service.js';
 
 const config = loadConfig(decisionEnv);
 const logger = createLogger({ service: 'decision', level: config.logLevel });
+const metrics = createMetrics('decision');
 const service = await createDecisionService(config, {
   kafka: createKafkaClient(kafkaConnection(config, 'decision'), logger),
   registry: createRegistry(registryConnection(config)),
   logger,
+  metrics,
 });
-installShutdown(service, logger, { graceMs: config.shutdownGraceMs });
-await service.start();
+await serve(service, { logger, metrics, metricsPort: config.metricsPort, shutdownGraceMs: config.shutdownGraceMs });

@@ -8,6 +8,7 @@ import {
   retry,
   valueSubject,
   type Decoded,
+  type FleetMetrics,
   type KafkaClient,
   type Logger,
   type OutgoingRecord,
@@ -26,7 +27,9 @@ export interface DecisionDeps {
   kafka: KafkaClient;
   registry: Registry;
   logger: Logger;
-  /** Observes each decision (tests, the demo's listener). */
+  /** Counts batches, decisions and rebalances when given. */
+  metrics?: FleetMetrics;
+  /** Observes each decision once the broker acknowledged it. */
   onDecision?: (decision: RideDecision) => void;
 }
 
@@ -85,7 +88,10 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
 
   function settle(decisions: RideDecision[]): void {
     table.settle(decisions.map((d) => d.ride_id));
-    for (const d of decisions) deps.onDecision?.(d);
+    for (const d of decisions) {
+      deps.metrics?.decisions.inc({ complete: String(d.complete) });
+      deps.onDecision?.(d);
+    }
   }
 
   async function expireIdle(): Promise<void> {
@@ -112,8 +118,10 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         logger: log,
         decode: (record) => predictionSerde.decode(record.value),
         process,
+        onBatch: (report) => deps.metrics?.observeBatch(report),
       }),
     onAssignment: (assignment) => {
+      deps.metrics?.rebalances.inc();
       const mine = new Set(assignment[config.topicPredictions] ?? []);
       table.dropPartitions(mine);
       restored.clear();

@@ -30,6 +30,10 @@ export interface BatchReport {
   topic: string;
   partition: number;
   records: number;
+  /** Offset of the batch's last record. */
+  lastOffset: string;
+  /** High watermark of the partition when fetched. */
+  highWatermark: string;
   deadLettered: Array<{ code: string }>;
   produced: number;
   decodeMs: number;
@@ -97,6 +101,8 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
       topic: batch.topic,
       partition: batch.partition,
       records: batch.records.length,
+      lastOffset: last,
+      highWatermark: batch.highWatermark,
       deadLettered: deadCodes,
       produced: outcome.outputs.reduce((n, o) => n + o.records.length, 0),
       decodeMs: t1 - t0,

@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BatchReport } from '../pipeline/batch-handler.js';
+
+/** Metric names, in one place so dashboards and alerts have one source. */
+export const METRIC = {
+  consumed: 'fleet_records_consumed_total',
+  produced: 'fleet_records_produced_total',
+  deadLettered: 'fleet_dlq_records_total',
+  batchSize: 'fleet_batch_size_records',
+  inference: 'fleet_inference_seconds',
+  rideToPrediction: 'fleet_ride_to_prediction_seconds',
+  decisions: 'fleet_decisions_total',
+  lag: 'fleet_consumer_lag_records',
+  rebalances: 'fleet_rebalances_total',
+  errors: 'fleet_errors_total',
+} as const;
+
+/** The metrics of one service process. */
+export interface FleetMetrics {
+  readonly registry: Registry;
+  readonly consumed: Counter<'topic'>;
+  readonly produced: Counter;
+  readonly deadLettered: Counter<'code'>;
+  readonly batchSize: Histogram;
+  readonly inference: Histogram;
+  readonly rideToPrediction: Histogram;
+  readonly decisions: Counter<'complete'>;
+  readonly lag: Gauge<'topic' | 'partition'>;
+  readonly rebalances: Counter;
+  readonly errors: Counter<'code'>;
+  /** Records what one handled batch did. */
+  observeBatch(report: BatchReport): void;
+}
+
+/** Creates the metrics of a service, labelled with `service`, plus Node's default metrics. */
+export function createMetrics(service: string): FleetMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const seconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+  const m = {
+    registry,
+    consumed: new Counter({ name: METRIC.consumed, help: 'Records consumed', labelNames: ['topic'], registers }),
+    produced: new Counter({ name: METRIC.produced, help: 'Records produced to the output topic (DLQ records not included)', registers }),
+    deadLettered: new Counter({ name: METRIC.deadLettered, help: 'Records sent to a dead-letter topic, by error code', labelNames: ['code'], registers }),
+    batchSize: new Histogram({ name: METRIC.batchSize, help: 'Records per fetched batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers }),
+    inference: new Histogram({ name: METRIC.inference, help: 'Time of one model call for a batch', buckets: seconds, registers }),
+    rideToPrediction: new Histogram({ name: METRIC.rideToPrediction, help: 'From ride_started event time to prediction', buckets: seconds, registers }),
+    decisions: new Counter({ name: METRIC.decisions, help: 'Decisions published', labelNames: ['complete'], registers }),
+    lag: new Gauge({ name: METRIC.lag, help: 'High watermark minus the next offset to read, per partition', labelNames: ['topic', 'partition'], registers }),
+    rebalances: new Counter({ name: METRIC.rebalances, help: 'Consumer group joins (rebalances)', registers }),
+    errors: new Counter({ name: METRIC.errors, help: 'Errors by code', labelNames: ['code'], registers }),
+  };
+  return {
+    ...m,
+    observeBatch(report) {
+      m.consumed.inc({ topic: report.topic }, report.records);
+      m.batchSize.observe(report.records);
+      for (const { code } of report.deadLettered) m.deadLettered.inc({ code });
+      m.inference.observe(report.processMs / 1000);
+      const lag = Number(BigInt(report.highWatermark) - BigInt(report.lastOffset) - 1n);
+      m.produced.inc(report.produced);
+      m.lag.set({ topic: report.topic, partition: String(report.partition) }, Math.max(0, lag));
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Logger } from '../logger.js';
+import type { StreamService } from '../pipeline/stream-service.js';
+import { installShutdown } from '../shutdown.js';
+import { startOpsServer } from './http.js';
+import type { FleetMetrics } from './metrics.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  logger: Logger;
+  metrics: FleetMetrics;
+  /** Port of /metrics, /healthz, /readyz; 0 picks a free port. */
+  metricsPort: number;
+  /** Grace time of a SIGTERM/SIGINT shutdown. */
+  shutdownGraceMs: number;
+}
+
+/**
+ * Runs a service as a process: the operations endpoint, signal handling with a bounded
+ * graceful shutdown, then the service itself. Used by every service's `main.ts`.
+ */
+export async function serve(service: StreamService, options: ServeOptions): Promise<void> {
+  const server = await startOpsServer(options.metricsPort, service, options.metrics.registry);
+  const address = server.address();
+  options.logger.info({ port: typeof address === 'object' && address ? address.port : options.metricsPort }, 'operations endpoint: /metrics /healthz /readyz');
+  installShutdown(
+    {
+      stop: async () => {
+        await service.stop();
+        server.close();
+      },
+    },
+    options.logger,
+    { graceMs: options.shutdownGraceMs },
+  );
+  await service.start();
+}

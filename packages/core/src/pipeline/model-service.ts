@@ -1,0 +1,139 @@
+import { FleetError, isFleetError } from '../errors.js';
+import type { CommonConfig } from '../env.js';
+import { componentLogger, type Logger } from '../logger.js';
+import type { KafkaClient, OutgoingRecord } from '../kafka/types.js';
+import { dlqTopic } from '../kafka/topics.js';
+import { retry } from '../retry.js';
+import type { RideStarted } from '../rides.js';
+import { validateRide } from '../rides-validate.js';
+import { loadSchema, valueSubject } from '../schemas.js';
+import { createSerde } from '../serde/avro-serde.js';
+import type { Registry } from '../serde/registry.js';
+import { createBatchHandler, type BatchReport, type Decoded, type ProcessOutcome } from './batch-handler.js';
+import { createStreamService, type StreamService } from './stream-service.js';
+
+/** A model as the streaming service uses it: one call scores a whole batch of rides. */
+export interface Scorer {
+  readonly name: string;
+  readonly version: string;
+  /** Unit of the predicted values, e.g. `minutes` or `USD`. */
+  readonly unit: string;
+  /** One value per ride, in order; non-finite values are the caller's to handle. */
+  score(rides: readonly RideStarted[]): Promise<ArrayLike<number>>;
+}
+
+/** A `prediction` record (schemas/prediction.avsc). */
+export interface PredictionRecord {
+  ride_id: string;
+  model: string;
+  model_version: string;
+  value: number;
+  unit: string;
+  event_time: number;
+  predicted_at: number;
+}
+
+/** Settings of a model service beyond the common environment. */
+export interface ModelServiceSettings {
+  /** Consumer group, e.g. `fleet.duration`. */
+  groupId: string;
+  sessionTimeoutMs: number;
+  /** Upper bound of bytes fetched per partition, which bounds the rides per model call. */
+  maxBytesPerPartition: number;
+}
+
+/** What a model service is built from. */
+export interface ModelServiceDeps {
+  kafka: KafkaClient;
+  registry: Registry;
+  logger: Logger;
+  scorer: Scorer;
+  /** Observes each handled batch (metrics). */
+  onBatch?: (report: BatchReport) => void;
+}
+
+/**
+ * A model service: consumes `ride_started` in its own group, scores each fetched batch in
+ * one model call, and publishes one `prediction` per ride keyed by `ride_id`. Bad records
+ * and rides the model cannot score go to `ride_started.dlq`.
+ */
+export async function createModelService(
+  config: CommonConfig,
+  settings: ModelServiceSettings,
+  deps: ModelServiceDeps,
+): Promise<StreamService> {
+  const { scorer } = deps;
+  const log = componentLogger(deps.logger, `model-${scorer.name}`);
+  const [rideSerde, predictionSerde] = await retry(
+    () =>
+      Promise.all([
+        createSerde<RideStarted>(deps.registry, valueSubject(config.topicRides), loadSchema('ride_started')),
+        createSerde<PredictionRecord>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
+      ]),
+    { retries: 10, onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying') },
+  );
+
+  async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
+    if (items.length === 0) return { outputs: [], failed: [] };
+    const values = await scorer.score(items.map((i) => i.value));
+    const now = Date.now();
+    const records: OutgoingRecord[] = [];
+    const failed: ProcessOutcome['failed'] = [];
+    items.forEach(({ record, value: ride }, i) => {
+      const value = values[i];
+      if (!Number.isFinite(value)) {
+        const error = new FleetError('FLEET_MODEL_NON_FINITE_OUTPUT', `model ${scorer.name} returned ${value} for ride ${ride.ride_id}`, {
+          context: { model: scorer.name },
+        });
+        failed.push({ record, error });
+        return;
+      }
+      const prediction: PredictionRecord = {
+        ride_id: ride.ride_id,
+        model: scorer.name,
+        model_version: scorer.version,
+        value,
+        unit: scorer.unit,
+        event_time: ride.event_time,
+        predicted_at: now,
+      };
+      records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction) });
+    });
+    return { outputs: [{ topic: config.topicPredictions, records }], failed };
+  }
+
+  return createStreamService({
+    kafka: deps.kafka,
+    logger: log,
+    inputTopic: config.topicRides,
+    consumer: {
+      groupId: settings.groupId,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      maxBytesPerPartition: settings.maxBytesPerPartition,
+    },
+    handler: (producer) =>
+      createBatchHandler<RideStarted>({
+        service: scorer.name,
+        groupId: settings.groupId,
+        dlqTopic: dlqTopic(config.topicRides),
+        producer,
+        logger: log,
+        decode: async (record) => {
+          const ride = await rideSerde.decode(record.value);
+          if (record.key === null) throw new FleetError('FLEET_VALIDATION_FAILED', 'record has no key (ride_id expected)');
+          return validateRide(ride);
+        },
+        process: (items) => process(items).catch((err: unknown) => scoreFailure(err, items)),
+        onBatch: deps.onBatch,
+      }),
+  });
+}
+
+/**
+ * A failed model call sends the whole batch to the DLQ when the failure is about the input
+ * (non-retriable); anything else is rethrown so the batch is fetched and scored again.
+ */
+function scoreFailure(err: unknown, items: Decoded<RideStarted>[]): ProcessOutcome {
+  if (!isFleetError(err) || err.retriable) throw err;
+  return { outputs: [], failed: items.map(({ record }) => ({ record, error: err })) };
+}
