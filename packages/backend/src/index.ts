@@ -1,0 +1,3 @@
+export * from './replay.js';
+export * from './listener.js';
+export * from './summary.js';

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createSerde,
+  loadSchema,
+  valueSubject,
+  type ConsumerClient,
+  type KafkaClient,
+  type Logger,
+  type Registry,
+} from '@fleet/core';
+
+/** A `ride_decision` as the backend reads it (schemas/ride_decision.avsc). */
+export interface ReceivedDecision {
+  ride_id: string;
+  duration_min: number | null;
+  cost_usd: number | null;
+  tip_usd: number | null;
+  complete: boolean;
+  missing_models: string[];
+  fare_quote_usd: number | null;
+  eta_minutes: number | null;
+  priority: string;
+  model_versions: Record<string, string>;
+  event_time: number;
+  decided_at: number;
+  /** When the backend received it, epoch ms. */
+  received_at: number;
+  /** From `ride_started` (event_time) to receipt, in ms. */
+  latency_ms: number;
+}
+
+/** The backend's decisions listener. */
+export interface DecisionListener {
+  /** Joins a fresh group and resolves once it is consuming. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes `ride_decisions` in a group of its own, from the beginning of the topic, and hands
+ * every decision to `onDecision` with the ride→decision latency.
+ */
+export async function createDecisionListener(options: {
+  kafka: KafkaClient;
+  registry: Registry;
+  topic: string;
+  logger: Logger;
+  onDecision: (decision: ReceivedDecision) => void;
+  groupId?: string;
+}): Promise<DecisionListener> {
+  const serde = await createSerde<Omit<ReceivedDecision, 'received_at' | 'latency_ms'>>(
+    options.registry,
+    valueSubject(options.topic),
+    loadSchema('ride_decision'),
+  );
+  let consumer: ConsumerClient | undefined;
+  let joined!: () => void;
+  const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
+  return {
+    async start() {
+      consumer = await options.kafka.consumer({
+        groupId: options.groupId ?? `fleet.backend.${randomBytes(4).toString('hex')}`,
+        // From the beginning: a fresh group starting at "latest" could miss decisions made
+        // between the join and its first fetch. Callers filter by the rides they sent.
+        fromBeginning: true,
+        onGroupJoin: () => joined(),
+      });
+      await consumer.run([options.topic], async (batch, control) => {
+        const receivedAt = Date.now();
+        for (const record of batch.records) {
+          try {
+            const d = await serde.decode(record.value);
+            options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
+          } catch (err) {
+            options.logger.warn({ err, offset: record.offset }, 'undecodable decision skipped');
+          }
+        }
+        await control.commit(batch.records[batch.records.length - 1].offset);
+      });
+      await joinedOnce;
+    },
+    async stop() {
+      await consumer?.stop();
+      await consumer?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createSerde,
+  loadSchema,
+  valueSubject,
+  type KafkaClient,
+  type ProducerClient,
+  type Registry,
+  type RideStarted,
+  type Serde,
+} from '@fleet/core';
+
+/** One ride published by the replay. */
+export interface SentRide {
+  ride: RideStarted;
+  /** Index of the template ride it was made from. */
+  template: number;
+}
+
+/** Options of {@link replayRides}. */
+export interface ReplayOptions {
+  /** Real rides to replay, cycled through in order. Their ride_id and event_time are replaced. */
+  templates: readonly RideStarted[];
+  count: number;
+  /** Rides per second. */
+  ratePerSec: number;
+  /** Called about every 100 ms with how many rides were sent. */
+  onProgress?: (sent: number) => void;
+  /** Prefix of the fresh ride ids. @default a random run id */
+  idPrefix?: string;
+  /** Stops the replay early when it returns true. */
+  shouldStop?: () => boolean;
+}
+
+/** Publishes `ride_started` events: the backend's producer. */
+export interface RidePublisher {
+  publish(rides: readonly RideStarted[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects a {@link RidePublisher} to `topic`, registering the schema if needed. */
+export async function createRidePublisher(kafka: KafkaClient, registry: Registry, topic: string): Promise<RidePublisher> {
+  const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
+  const producer: ProducerClient = await kafka.producer();
+  return {
+    publish: (rides) => producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]),
+    close: () => producer.disconnect(),
+  };
+}
+
+/** Tick of the pacing loop: rides are sent in small groups this often. */
+const TICK_MS = 10;
+
+/**
+ * Replays real rides at a steady rate with fresh ride ids and `event_time` = now (the pickup
+ * time stays the real one, so the models see the real hour of day). Resolves to the rides sent.
+ */
+export async function replayRides(publisher: RidePublisher, options: ReplayOptions): Promise<SentRide[]> {
+  if (options.templates.length === 0) throw new Error('replay needs at least one template ride');
+  const prefix = options.idPrefix ?? `ride-${randomBytes(4).toString('hex')}`;
+  const sent: SentRide[] = [];
+  const start = performance.now();
+  let lastProgress = 0;
+  while (sent.length < options.count && !options.shouldStop?.()) {
+    const due = Math.min(options.count, Math.floor(((performance.now() - start) / 1000) * options.ratePerSec) + 1);
+    const group: SentRide[] = [];
+    for (let n = sent.length; n < due; n++) {
+      const template = n % options.templates.length;
+      group.push({ ride: { ...options.templates[template], ride_id: `${prefix}-${n}`, event_time: Date.now() }, template });
+    }
+    if (group.length > 0) {
+      await publisher.publish(group.map((g) => g.ride));
+      sent.push(...group);
+    }
+    if (performance.now() - lastProgress > 100) {
+      options.onProgress?.(sent.length);
+      lastProgress = performance.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+  }
+  options.onProgress?.(sent.length);
+  return sent;
+}

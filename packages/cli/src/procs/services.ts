@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+
+/** The fleet's service processes and their entry points. */
+export const SERVICE_ENTRIES = {
+  duration: 'packages/duration/src/main.ts',
+  cost: 'packages/cost/src/main.ts',
+  tip: 'packages/tip/src/main.ts',
+  decision: 'packages/decision/src/main.ts',
+} as const;
+
+/** A service that can be started, scaled and stopped. */
+export type ServiceName = keyof typeof SERVICE_ENTRIES;
+
+/** The four services, in start order. */
+export const SERVICE_NAMES = Object.keys(SERVICE_ENTRIES) as ServiceName[];
+
+/** The repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** Whether `name` is a service. */
+export function isServiceName(name: string): name is ServiceName {
+  return name in SERVICE_ENTRIES;
+}
+
+/** Consumer group of a service (its default; GROUP_ID / DECISION_GROUP_ID override). */
+export function groupOf(service: ServiceName): string {
+  return `fleet.${service}`;
+}
