@@ -36,7 +36,10 @@ describe('Avro serde through the schema registry', () => {
 
   beforeAll(async () => {
     admin = await kafka.admin();
-    ({ names: [topic], cleanup } = await withTopics(admin, [{ prefix: 'rides' }]));
+    ({
+      names: [topic],
+      cleanup,
+    } = await withTopics(admin, [{ prefix: 'rides' }]));
     serde = await createSerde<RideStarted>(testRegistry(), valueSubject(topic), loadSchema('ride_started'));
   });
   afterAll(async () => {
@@ -85,7 +88,10 @@ describe('Avro serde through the schema registry', () => {
 
   it('accepts a BACKWARD-compatible change (a new field with a default)', async () => {
     const base = loadSchema('ride_started') as { fields: object[] };
-    const evolved = { ...base, fields: [...base.fields, { name: 'promo_code', type: ['null', 'string'], default: null }] };
+    const evolved = {
+      ...base,
+      fields: [...base.fields, { name: 'promo_code', type: ['null', 'string'], default: null }],
+    };
     const next = await createSerde<RideStarted>(testRegistry(), valueSubject(topic), evolved);
     expect(next.schemaId).not.toBe(serde.schemaId);
     // Old readers resolve records written with the new schema.

@@ -1,3 +1,4 @@
+import { isFleetError } from '@fleet/core';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -32,5 +33,13 @@ export async function runFleet(argv: readonly string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (isFleetError(err, 'FLEET_INPUT_INVALID')) {
+      console.error(`fleet ${command.name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    throw err;
+  }
 }

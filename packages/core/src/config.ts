@@ -29,7 +29,13 @@ export function str(env: string, doc: string, def?: string): EnvField<string> {
 }
 
 /** Parses an integer variable within `[min, max]`. */
-export function int(env: string, doc: string, def: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): EnvField<number> {
+export function int(
+  env: string,
+  doc: string,
+  def: number | undefined,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): EnvField<number> {
   return {
     env,
     doc,

@@ -11,19 +11,43 @@ export const commonEnv = {
   kafkaBrokers: list('KAFKA_BROKERS', 'Kafka bootstrap brokers, host:port, comma-separated', ['127.0.0.1:9092']),
   kafkaClientId: str('KAFKA_CLIENT_ID', 'Client id prefix sent to the broker', 'fleet'),
   kafkaSsl: bool('KAFKA_SSL', 'Connect to the brokers over TLS', false),
-  kafkaSslCaFile: str('KAFKA_SSL_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (implies KAFKA_SSL)', ''),
-  kafkaSaslMechanism: oneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism, or none', ['none', 'scram-sha-256', 'scram-sha-512', 'plain'] as const, 'none'),
+  kafkaSslCaFile: str(
+    'KAFKA_SSL_CA_FILE',
+    "PEM file of the CA that signed the brokers' certificates (implies KAFKA_SSL)",
+    '',
+  ),
+  kafkaSaslMechanism: oneOf(
+    'KAFKA_SASL_MECHANISM',
+    'SASL mechanism, or none',
+    ['none', 'scram-sha-256', 'scram-sha-512', 'plain'] as const,
+    'none',
+  ),
   kafkaSaslUsername: str('KAFKA_SASL_USERNAME', 'SASL user name', ''),
   kafkaSaslPassword: str('KAFKA_SASL_PASSWORD', 'SASL password (never logged)', ''),
-  schemaRegistryUrl: str('SCHEMA_REGISTRY_URL', 'Base URL of the Confluent-compatible registry API', 'http://127.0.0.1:8081/apis/ccompat/v7'),
+  schemaRegistryUrl: str(
+    'SCHEMA_REGISTRY_URL',
+    'Base URL of the Confluent-compatible registry API',
+    'http://127.0.0.1:8081/apis/ccompat/v7',
+  ),
   schemaRegistryUsername: str('SCHEMA_REGISTRY_USERNAME', 'Registry basic-auth user', ''),
   schemaRegistryPassword: str('SCHEMA_REGISTRY_PASSWORD', 'Registry basic-auth password (never logged)', ''),
-  logLevel: oneOf('LOG_LEVEL', 'pino log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  logLevel: oneOf(
+    'LOG_LEVEL',
+    'pino log level',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    'info',
+  ),
   topicRides: str('TOPIC_RIDES', 'Topic of ride_started events', 'ride_started'),
   topicPredictions: str('TOPIC_PREDICTIONS', 'Topic of model predictions', 'predictions'),
   topicDecisions: str('TOPIC_DECISIONS', 'Topic of ride decisions', 'ride_decisions'),
   topicPartitions: int('TOPIC_PARTITIONS', 'Partitions of the fleet topics when they are created', 6, 1, 1000),
-  topicReplicationFactor: int('TOPIC_REPLICATION_FACTOR', 'Replication factor of the fleet topics when they are created', 1, 1, 10),
+  topicReplicationFactor: int(
+    'TOPIC_REPLICATION_FACTOR',
+    'Replication factor of the fleet topics when they are created',
+    1,
+    1,
+    10,
+  ),
 } as const;
 
 /** The parsed {@link commonEnv}. */
@@ -36,7 +60,11 @@ export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): K
   const sasl =
     config.kafkaSaslMechanism === 'none'
       ? undefined
-      : { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername, password: config.kafkaSaslPassword };
+      : {
+          mechanism: config.kafkaSaslMechanism,
+          username: config.kafkaSaslUsername,
+          password: config.kafkaSaslPassword,
+        };
   return { brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-${clientIdSuffix}`, ssl, sasl };
 }
 

@@ -19,3 +19,7 @@ export * from './pipeline/model-service.js';
 export * from './ops/metrics.js';
 export * from './ops/http.js';
 export * from './ops/serve.js';
+export * from './pipeline/model-main.js';
+export * from './rides-csv.js';
+export * from './features/index.js';
+export * from './model/index.js';

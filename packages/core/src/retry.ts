@@ -41,7 +41,9 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
       if (programming || !shouldRetry(err)) throw err;
       if (attempt >= retries) {
         const why = err instanceof Error ? err.message : String(err);
-        throw new FleetError('FLEET_RETRIES_EXHAUSTED', `gave up after ${attempt + 1} attempts: ${why}`, { cause: err });
+        throw new FleetError('FLEET_RETRIES_EXHAUSTED', `gave up after ${attempt + 1} attempts: ${why}`, {
+          cause: err,
+        });
       }
       const delay = backoffDelay(attempt, opts);
       opts.onRetry?.(err, attempt + 1, delay);

@@ -16,13 +16,15 @@ export const RIDE_LIMITS = {
 const PAYMENT_METHODS = new Set<string>(['CREDIT_CARD', 'CASH', 'UNKNOWN']);
 
 // Control characters (C0, DEL, C1) in a ride_id would end up in logs and headers.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why `ride` breaks the contract, or null when it is valid. `now` is epoch ms. */
 export function rideProblem(ride: RideStarted, now = Date.now()): string | null {
   const id = ride.ride_id;
   if (typeof id !== 'string' || id.length === 0) return 'ride_id is missing or empty';
-  if (id.length > RIDE_LIMITS.maxRideIdLength) return `ride_id is ${id.length} characters, more than ${RIDE_LIMITS.maxRideIdLength}`;
+  if (id.length > RIDE_LIMITS.maxRideIdLength)
+    return `ride_id is ${id.length} characters, more than ${RIDE_LIMITS.maxRideIdLength}`;
   if (CONTROL.test(id)) return 'ride_id contains control characters';
   const d = ride.estimated_distance_miles;
   if (!Number.isFinite(d)) return `estimated_distance_miles is ${d}, not a finite number`;
@@ -31,7 +33,8 @@ export function rideProblem(ride: RideStarted, now = Date.now()): string | null 
   if (!Number.isInteger(ride.passengers) || ride.passengers < 0 || ride.passengers > RIDE_LIMITS.maxPassengers) {
     return `passengers ${ride.passengers} is outside 0-${RIDE_LIMITS.maxPassengers}`;
   }
-  if (ride.service_color !== 'YELLOW' && ride.service_color !== 'GREEN') return `service_color ${String(ride.service_color)} is unknown`;
+  if (ride.service_color !== 'YELLOW' && ride.service_color !== 'GREEN')
+    return `service_color ${String(ride.service_color)} is unknown`;
   if (!PAYMENT_METHODS.has(ride.payment_method)) return `payment_method ${String(ride.payment_method)} is unknown`;
   const latest = now + RIDE_LIMITS.maxFutureSkewMs;
   for (const field of ['event_time', 'pickup_time'] as const) {
@@ -41,7 +44,8 @@ export function rideProblem(ride: RideStarted, now = Date.now()): string | null 
   }
   for (const field of ['pickup_zone', 'dropoff_zone', 'pickup_borough', 'dropoff_borough'] as const) {
     const v = ride[field];
-    if (v !== null && (v.length > RIDE_LIMITS.maxZoneLength || CONTROL.test(v))) return `${field} is too long or has control characters`;
+    if (v !== null && (v.length > RIDE_LIMITS.maxZoneLength || CONTROL.test(v)))
+      return `${field} is too long or has control characters`;
   }
   return null;
 }

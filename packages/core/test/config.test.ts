@@ -22,12 +22,25 @@ function fails(env: NodeJS.ProcessEnv): Error {
 describe('loadConfig', () => {
   it('applies defaults and freezes the result', () => {
     const config = loadConfig(schema, { MODEL_DIR: '/m' });
-    expect(config).toEqual({ brokers: ['127.0.0.1:9092'], batchSize: 500, ssl: false, level: 'info', password: '', required: '/m' });
+    expect(config).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      batchSize: 500,
+      ssl: false,
+      level: 'info',
+      password: '',
+      required: '/m',
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('parses every kind of value', () => {
-    const config = loadConfig(schema, { MODEL_DIR: '/m', KAFKA_BROKERS: 'a:1, b:2', BATCH_SIZE: '42', KAFKA_SSL: 'yes', LOG_LEVEL: 'debug' });
+    const config = loadConfig(schema, {
+      MODEL_DIR: '/m',
+      KAFKA_BROKERS: 'a:1, b:2',
+      BATCH_SIZE: '42',
+      KAFKA_SSL: 'yes',
+      LOG_LEVEL: 'debug',
+    });
     expect(config.brokers).toEqual(['a:1', 'b:2']);
     expect(config.batchSize).toBe(42);
     expect(config.ssl).toBe(true);

@@ -55,13 +55,22 @@ export async function isReady(port: number): Promise<boolean> {
 }
 
 /** Waits until every port's /readyz answers 200; throws naming the ones that did not. */
-export async function waitReady(ports: Record<string, number>, timeoutMs: number, onWait?: (pending: string[]) => void): Promise<void> {
+export async function waitReady(
+  ports: Record<string, number>,
+  timeoutMs: number,
+  onWait?: (pending: string[]) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = await Promise.all(Object.entries(ports).map(async ([name, port]) => [name, await isReady(port)] as const));
+    const states = await Promise.all(
+      Object.entries(ports).map(async ([name, port]) => [name, await isReady(port)] as const),
+    );
     const pending = states.filter(([, ok]) => !ok).map(([name]) => name);
     if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000} s: ${pending.join(', ')} (see their logs under .fleet/logs/)`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `not ready after ${timeoutMs / 1000} s: ${pending.join(', ')} (see their logs under .fleet/logs/)`,
+      );
     onWait?.(pending);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -144,7 +144,9 @@ function observe(consumer: Consumer, options: ConsumerOptions): void {
   consumer.on(consumer.events.STOP, () => options.onStop?.());
 }
 
-function stringHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
+function stringHeaders(
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const [name, value] of Object.entries(headers)) {

@@ -59,7 +59,15 @@ async function consume(
         for (const m of batch.messages) {
           if (BigInt(m.offset) >= end) break;
           count++;
-          onRecord({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: {}, timestamp: Number(m.timestamp) });
+          onRecord({
+            topic,
+            partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: {},
+            timestamp: Number(m.timestamp),
+          });
         }
         if (BigInt(batch.lastOffset()) + 1n >= end) done();
       },

@@ -13,7 +13,12 @@ export interface HealthSource {
  * Serves `/metrics` (Prometheus text), `/healthz` (alive) and `/readyz` (ready) on `port`
  * (0 picks a free one). Resolves to the server once listening.
  */
-export async function startOpsServer(port: number, health: HealthSource, registry: Registry, host = '0.0.0.0'): Promise<Server> {
+export async function startOpsServer(
+  port: number,
+  health: HealthSource,
+  registry: Registry,
+  host = '0.0.0.0',
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {

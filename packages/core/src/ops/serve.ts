@@ -21,7 +21,10 @@ export interface ServeOptions {
 export async function serve(service: StreamService, options: ServeOptions): Promise<void> {
   const server = await startOpsServer(options.metricsPort, service, options.metrics.registry);
   const address = server.address();
-  options.logger.info({ port: typeof address === 'object' && address ? address.port : options.metricsPort }, 'operations endpoint: /metrics /healthz /readyz');
+  options.logger.info(
+    { port: typeof address === 'object' && address ? address.port : options.metricsPort },
+    'operations endpoint: /metrics /healthz /readyz',
+  );
   installShutdown(
     {
       stop: async () => {

@@ -1,4 +1,4 @@
-import { FleetError, isFleetError } from '../errors.js';
+import { type FleetError, isFleetError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BatchControl, IncomingRecord, OutgoingRecord, ProducerClient, RecordBatch } from '../kafka/types.js';
 import { deadLetter } from './dlq.js';
@@ -75,7 +75,10 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     const toDlq = (record: IncomingRecord, error: FleetError): void => {
       dead.push(deadLetter(record, error, origin));
       deadCodes.push({ code: error.code });
-      log.warn({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, 'record sent to the dead-letter topic');
+      log.warn(
+        { err: error, topic: record.topic, partition: record.partition, offset: record.offset },
+        'record sent to the dead-letter topic',
+      );
     };
     for (const record of batch.records) {
       try {

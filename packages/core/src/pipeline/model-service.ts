@@ -70,7 +70,10 @@ export async function createModelService(
         createSerde<RideStarted>(deps.registry, valueSubject(config.topicRides), loadSchema('ride_started')),
         createSerde<PredictionRecord>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
       ]),
-    { retries: 10, onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying') },
+    {
+      retries: 10,
+      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying'),
+    },
   );
 
   async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
@@ -82,9 +85,13 @@ export async function createModelService(
     items.forEach(({ record, value: ride }, i) => {
       const value = values[i];
       if (!Number.isFinite(value)) {
-        const error = new FleetError('FLEET_MODEL_NON_FINITE_OUTPUT', `model ${scorer.name} returned ${value} for ride ${ride.ride_id}`, {
-          context: { model: scorer.name },
-        });
+        const error = new FleetError(
+          'FLEET_MODEL_NON_FINITE_OUTPUT',
+          `model ${scorer.name} returned ${value} for ride ${ride.ride_id}`,
+          {
+            context: { model: scorer.name },
+          },
+        );
         failed.push({ record, error });
         return;
       }
@@ -120,7 +127,8 @@ export async function createModelService(
         logger: log,
         decode: async (record) => {
           const ride = await rideSerde.decode(record.value);
-          if (record.key === null) throw new FleetError('FLEET_VALIDATION_FAILED', 'record has no key (ride_id expected)');
+          if (record.key === null)
+            throw new FleetError('FLEET_VALIDATION_FAILED', 'record has no key (ride_id expected)');
           return validateRide(ride);
         },
         process: (items) => process(items).catch((err: unknown) => scoreFailure(err, items)),

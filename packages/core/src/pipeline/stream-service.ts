@@ -1,5 +1,12 @@
 import type { Logger } from '../logger.js';
-import type { BatchControl, ConsumerClient, ConsumerOptions, KafkaClient, ProducerClient, RecordBatch } from '../kafka/types.js';
+import type {
+  BatchControl,
+  ConsumerClient,
+  ConsumerOptions,
+  KafkaClient,
+  ProducerClient,
+  RecordBatch,
+} from '../kafka/types.js';
 
 /** A running consumer-group service, as `main.ts` and the tests see it. */
 export interface StreamService {

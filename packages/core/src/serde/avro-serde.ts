@@ -40,18 +40,26 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
     const writer = await registry.typeById(id);
     const writerName = (writer as avro.types.RecordType).name;
     if (writerName !== recordName) {
-      throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `record written with schema ${id} (${writerName}), expected ${recordName}`, {
-        context: { schemaId: id },
-      });
+      throw new FleetError(
+        'FLEET_SERDE_WRONG_SCHEMA',
+        `record written with schema ${id} (${writerName}), expected ${recordName}`,
+        {
+          context: { schemaId: id },
+        },
+      );
     }
     let resolver: Resolver | null;
     try {
       resolver = id === schemaId ? null : reader.createResolver(writer);
     } catch (err) {
-      throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema ${id} cannot be read as ${recordName}: ${(err as Error).message}`, {
-        cause: err,
-        context: { schemaId: id },
-      });
+      throw new FleetError(
+        'FLEET_SERDE_WRONG_SCHEMA',
+        `schema ${id} cannot be read as ${recordName}: ${(err as Error).message}`,
+        {
+          cause: err,
+          context: { schemaId: id },
+        },
+      );
     }
     resolvers.set(id, resolver);
     return resolver;
@@ -63,19 +71,29 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
       try {
         return Buffer.concat([header, reader.toBuffer(value)]);
       } catch (err) {
-        throw new FleetError('FLEET_SERDE_ENCODE_FAILED', `cannot encode ${recordName}: ${(err as Error).message}`, { cause: err });
+        throw new FleetError('FLEET_SERDE_ENCODE_FAILED', `cannot encode ${recordName}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     },
     async decode(bytes) {
       const id = readSchemaId(bytes);
       const resolver = await resolverFor(id);
       try {
-        return (resolver ? reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES), resolver) : reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES))) as T;
+        return (
+          resolver
+            ? reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES), resolver)
+            : reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES))
+        ) as T;
       } catch (err) {
-        throw new FleetError('FLEET_SERDE_DECODE_FAILED', `cannot decode ${recordName} with schema ${id}: ${(err as Error).message}`, {
-          cause: err,
-          context: { schemaId: id },
-        });
+        throw new FleetError(
+          'FLEET_SERDE_DECODE_FAILED',
+          `cannot decode ${recordName} with schema ${id}: ${(err as Error).message}`,
+          {
+            cause: err,
+            context: { schemaId: id },
+          },
+        );
       }
     },
   };
@@ -87,10 +105,16 @@ export function readSchemaId(bytes: Buffer | null): number {
     throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', 'record has no value (empty or tombstone)');
   }
   if (bytes.length < WIRE_HEADER_BYTES) {
-    throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', `record of ${bytes.length} bytes is shorter than the 5-byte wire header`);
+    throw new FleetError(
+      'FLEET_SERDE_NOT_CONFLUENT_WIRE',
+      `record of ${bytes.length} bytes is shorter than the 5-byte wire header`,
+    );
   }
   if (bytes[0] !== 0) {
-    throw new FleetError('FLEET_SERDE_NOT_CONFLUENT_WIRE', `record starts with byte ${bytes[0]}, not the wire format's magic byte 0`);
+    throw new FleetError(
+      'FLEET_SERDE_NOT_CONFLUENT_WIRE',
+      `record starts with byte ${bytes[0]}, not the wire format's magic byte 0`,
+    );
   }
   return bytes.readInt32BE(1);
 }

@@ -1,0 +1,103 @@
+"""The parity golden file: rides, their float32 features and the ONNX predictions.
+
+`packages/core/test/features/parity.test.ts` rebuilds the features and predictions in
+TypeScript from the `ride` of every entry and requires exact float32 feature equality and
+predictions within 1e-4; for entries read from the CSV it also re-parses `csv` with the
+TypeScript CSV reader and requires the same ride and outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from data import ny_epoch_ms
+from features import TIMEZONE
+
+_TZ = ZoneInfo(TIMEZONE)
+GOLDEN_SIZE = 400
+SEED = 42
+
+
+def _is_odd(ride: dict) -> bool:
+    nullable = ("pickup_zone", "dropoff_zone", "pickup_borough", "dropoff_borough")
+    return (
+        ride["estimated_distance_miles"] == 0
+        or any(ride[f] is None for f in nullable)
+        or ride["payment_method"] == "UNKNOWN"
+        or ride["passengers"] == 0
+        or datetime.fromtimestamp(ride["pickup_time"] / 1000, _TZ).strftime("%m-%d") == "03-10"
+        or "Airport" in (ride["pickup_zone"] or "") + (ride["dropoff_zone"] or "")
+    )
+
+
+def pick_test_rows(test_idx: np.ndarray, rides: list[dict]) -> list[int]:
+    """All odd test rides first, then seeded random test rides up to GOLDEN_SIZE."""
+    odd = [int(i) for i in test_idx if _is_odd(rides[i])]
+    rest = [int(i) for i in test_idx if not _is_odd(rides[i])]
+    rng = np.random.default_rng(SEED)
+    fill = rng.permutation(rest)[: max(0, GOLDEN_SIZE - len(odd))]
+    return sorted(odd + [int(i) for i in fill])
+
+
+def synthetic_rides() -> list[dict]:
+    """Hand-made edge cases: DST switch instants, unknown names, extremes."""
+    base = {
+        "pickup_zone": "Midtown Center",
+        "dropoff_zone": "JFK Airport",
+        "pickup_borough": "Manhattan",
+        "dropoff_borough": "Queens",
+        "estimated_distance_miles": 17.25,
+        "passengers": 1,
+        "service_color": "YELLOW",
+        "payment_method": "CREDIT_CARD",
+    }
+    cases = [
+        ("dst-last-est-second", 1552201199000, {}),  # 2019-03-10 01:59:59 EST
+        ("dst-first-edt-second", 1552201200000, {}),  # 2019-03-10 03:00:00 EDT
+        ("dst-gap-wallclock", ny_epoch_ms("2019-03-10 02:30:00"), {}),
+        ("fall-back-ambiguous", ny_epoch_ms("2019-11-03 01:30:00"), {}),
+        ("fall-back-second-pass", 1572762600000, {}),  # 2019-11-03 01:30 EST
+        ("new-year-midnight", ny_epoch_ms("2020-01-01 00:00:00"), {}),
+        ("unknown-names", ny_epoch_ms("2019-03-15 12:00:00"),
+         {"pickup_zone": "Atlantis", "dropoff_zone": "Atlantis", "pickup_borough": "EWR",
+          "dropoff_borough": "Narnia"}),
+        ("all-null", ny_epoch_ms("2019-03-16 23:59:59"),
+         {"pickup_zone": None, "dropoff_zone": None, "pickup_borough": None,
+          "dropoff_borough": None, "payment_method": "UNKNOWN"}),
+        ("zero-everything", ny_epoch_ms("2019-03-17 00:00:00"),
+         {"estimated_distance_miles": 0.0, "passengers": 0, "service_color": "GREEN",
+          "payment_method": "CASH"}),
+        ("far-and-full", ny_epoch_ms("2019-03-18 08:15:00"),
+         {"estimated_distance_miles": 199.99, "passengers": 9,
+          "dropoff_zone": "Newark Airport", "dropoff_borough": "EWR"}),
+        ("inexact-float32-distance", ny_epoch_ms("2019-03-19 17:45:31"),
+         {"estimated_distance_miles": 0.1 + 0.2}),
+    ]
+    return [
+        {"ride_id": f"synthetic-{name}", "event_time": t, "pickup_time": t, **base, **extra}
+        for name, t, extra in cases
+    ]
+
+
+def time_of_day_table() -> list[list[float]]:
+    """float32 sin/cos of every minute of the day, to check the TS trigonometry exhaustively."""
+    table = []
+    for minute in range(1440):
+        angle = 2 * math.pi * minute / 1440
+        table.append([float(np.float32(math.sin(angle))), float(np.float32(math.cos(angle)))])
+    return table
+
+
+def entry(source: str, ride: dict, features: np.ndarray, preds: dict, **extra) -> dict:
+    """One golden entry with float32 values written exactly (as their float64 value)."""
+    return {
+        "source": source,
+        **extra,
+        "ride": ride,
+        "features": [float(v) for v in features.astype(np.float32)],
+        "predictions": {k: float(np.float32(v)) for k, v in preds.items()},
+    }

@@ -1,0 +1,165 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  createDecisionListener,
+  createRidePublisher,
+  formatSummary,
+  replayRides,
+  summarize,
+  type ActualOutcome,
+  type ReceivedDecision,
+} from '@fleet/backend';
+import {
+  commonEnv,
+  createKafkaClient,
+  createLogger,
+  createRegistry,
+  dlqTopic,
+  ensureFleetTopics,
+  kafkaConnection,
+  loadConfig,
+  registryConnection,
+  type AdminClient,
+} from '@fleet/core';
+import { parseCommandArgs, positiveNumber } from '../args.js';
+import type { Command } from '../command.js';
+import { freePort, spawnService, stopProcess, waitReady } from '../procs/spawn.js';
+import { REPO_ROOT, SERVICE_NAMES } from '../procs/services.js';
+import { createProgress, type Progress } from '../progress.js';
+import { loadDemoRides } from '../rides.js';
+import { acquireStack } from '../stack.js';
+
+const usage = `Usage: npx fleet demo [--rides N] [--rate R] [--partitions P] [--join-timeout-ms MS] [--json]
+
+Runs the whole fleet locally: starts the broker and registry (unless KAFKA_BROKERS and
+SCHEMA_REGISTRY_URL are set), creates the topics, registers the schemas, starts one instance
+of the duration, cost, tip and decision services, replays real NYC rides as ride_started
+events, and prints a summary: rides sent, decisions, complete vs degraded, DLQ records,
+ride→decision latency percentiles and the MAE of the estimates against the real rides.
+It stops what it started.
+
+Options:
+  --rides N             rides to replay (default 2000)
+  --rate R              rides per second (default 200)
+  --partitions P        partitions of new topics (default 6)
+  --join-timeout-ms MS  decision join timeout (default 5000)
+  --json                print the summary as JSON on stdout (progress is silenced)
+  -h, --help            this help
+
+Service logs go to .fleet/logs/demo-<service>.log.`;
+
+async function dlqCount(admin: AdminClient, topics: string[]): Promise<number> {
+  let total = 0;
+  for (const topic of topics) {
+    for (const p of await admin.fetchEndOffsets(topic)) total += Number(p.offset);
+  }
+  return total;
+}
+
+async function startServices(env: Record<string, string>, progress: Progress): Promise<ChildProcess[]> {
+  const ports: Record<string, number> = {};
+  const children: ChildProcess[] = [];
+  for (const service of SERVICE_NAMES) {
+    ports[service] = await freePort();
+    children.push(
+      spawnService(service, {
+        env: { ...env, METRICS_PORT: String(ports[service]) },
+        logFile: join(REPO_ROOT, '.fleet', 'logs', `demo-${service}.log`),
+      }),
+    );
+  }
+  await waitReady(ports, 120_000, (pending) =>
+    progress.update(`waiting for services to join their groups: ${pending.join(', ')}`),
+  );
+  progress.done(`services ready: ${SERVICE_NAMES.join(', ')}`);
+  return children;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    rides: { type: 'string' },
+    rate: { type: 'string' },
+    partitions: { type: 'string' },
+    'join-timeout-ms': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const count = positiveNumber(values.rides, 'rides', 2000);
+  const rate = positiveNumber(values.rate, 'rate', 200);
+  const partitions = positiveNumber(values.partitions, 'partitions', 6);
+  const joinTimeoutMs = positiveNumber(values['join-timeout-ms'], 'join-timeout-ms', 5000);
+  const progress = createProgress(values.json);
+
+  const stack = await acquireStack((line) => progress.update(line));
+  progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
+  const config = loadConfig(commonEnv);
+  const logger = createLogger({ service: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
+  const kafka = createKafkaClient(kafkaConnection(config, 'demo'), logger);
+  const registry = createRegistry(registryConnection(config));
+  const topics = { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions };
+  const admin = await kafka.admin();
+  const children: ChildProcess[] = [];
+  try {
+    await ensureFleetTopics(admin, topics, partitions);
+    const dlqTopics = [dlqTopic(topics.rides), dlqTopic(topics.predictions)];
+    const dlqBefore = await dlqCount(admin, dlqTopics);
+    children.push(
+      ...(await startServices(
+        {
+          KAFKA_BROKERS: stack.brokers,
+          SCHEMA_REGISTRY_URL: stack.registryUrl,
+          DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        },
+        progress,
+      )),
+    );
+    const { templates, actuals } = await loadDemoRides();
+    const decisions: ReceivedDecision[] = [];
+    const sent = new Map<string, ActualOutcome>();
+    const listener = await createDecisionListener({
+      kafka,
+      registry,
+      topic: topics.decisions,
+      logger,
+      onDecision: (d) => decisions.push(d),
+    });
+    await listener.start();
+    const publisher = await createRidePublisher(kafka, registry, topics.rides);
+    const started = performance.now();
+    const mine = (): number => decisions.filter((d) => sent.has(d.ride_id)).length;
+    const line = (n: number): string =>
+      `sent ${n}/${count} · decided ${mine()} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const rides = await replayRides(publisher, {
+      templates,
+      count,
+      ratePerSec: rate,
+      onProgress: (n) => progress.update(line(n)),
+    });
+    for (const r of rides) sent.set(r.ride.ride_id, actuals[r.template]);
+    await publisher.close();
+    const deadline = Date.now() + joinTimeoutMs + 60_000;
+    while (mine() < sent.size && Date.now() < deadline) {
+      progress.update(line(sent.size));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    progress.done(line(sent.size));
+    const elapsed = (performance.now() - started) / 1000;
+    await listener.stop();
+    const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
+    console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    return summary.undecided === 0 ? 0 : 1;
+  } finally {
+    progress.done('stopping the services ...');
+    await Promise.all(children.map((c) => (c.pid ? stopProcess(c.pid) : undefined)));
+    await admin.disconnect();
+    await stack.release();
+  }
+}
+
+/** `fleet demo`. */
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'run the whole fleet locally on real rides and summarize',
+  usage,
+  run,
+};

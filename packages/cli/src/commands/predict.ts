@@ -1,0 +1,219 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  defaultModelDir,
+  FleetError,
+  isFleetError,
+  loadModel,
+  MODEL_NAMES,
+  readCsvRecords,
+  rideCsvParser,
+  type ModelRunner,
+  type RideOutcome,
+  type RideStarted,
+} from '@fleet/core';
+import type { Command } from '../command.js';
+
+const usage = `Usage: npx fleet predict --input rides.csv --output predictions.csv [options]
+
+Scores a file of rides offline with the duration, cost and tip models. The input is in
+the format of models/data/nyc_taxi_rides_2019-03.csv (extra columns are ignored, quoted
+fields are handled); the output has every input row, in order, with three columns added:
+duration_min, cost_usd and tip_usd. Rows with bad values are kept with empty predictions
+and reported on stderr. When the input has dropoff, tip and total, the MAE of the
+predictions against them is printed at the end.
+
+Options:
+  --input FILE        rides CSV to score (required)
+  --output FILE       predictions CSV to write (required; overwritten)
+  --models-dir DIR    directory holding duration/, cost/, tip/ and features.json
+                      (default: the repository's models/)
+  --batch-size N      rides per model call (default 1000)
+  -h, --help          print this help
+
+Exit codes: 0 done (bad rows included), 1 failed, 2 invalid arguments.`;
+
+/** How many bad rows are listed on stderr; further ones are only counted. */
+const MAX_LISTED_BAD_ROWS = 100;
+const PROGRESS_EVERY_ROWS = 10_000;
+const OUTPUT_COLUMNS = ['duration_min', 'cost_usd', 'tip_usd'];
+
+interface Options {
+  input: string;
+  output: string;
+  modelsDir: string | undefined;
+  batchSize: number;
+}
+
+interface Pending {
+  row: number;
+  raw: string;
+  ride: RideStarted | null;
+  outcome: RideOutcome | null;
+}
+
+interface Stats {
+  rows: number;
+  scored: number;
+  bad: number;
+  withOutcome: number;
+  absErrors: number[];
+}
+
+function parseOptions(argv: readonly string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      input: { type: 'string' },
+      output: { type: 'string' },
+      'models-dir': { type: 'string' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) return 'help';
+  if (values.input === undefined || values.output === undefined) {
+    throw new FleetError('FLEET_INPUT_INVALID', 'both --input and --output are required');
+  }
+  const batchSize = Number(values['batch-size'] ?? 1000);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `--batch-size must be a positive integer, got "${values['batch-size']}"`,
+    );
+  }
+  return { input: values.input, output: values.output, modelsDir: values['models-dir'], batchSize };
+}
+
+function reportBad(stats: Stats, row: number, reason: string): void {
+  stats.bad++;
+  if (stats.bad <= MAX_LISTED_BAD_ROWS) process.stderr.write(`predict: row ${row}: ${reason}\n`);
+  if (stats.bad === MAX_LISTED_BAD_ROWS + 1)
+    process.stderr.write('predict: further bad rows are counted, not listed\n');
+}
+
+function format(values: readonly number[]): string {
+  return values.map((v) => v.toFixed(2)).join(',');
+}
+
+async function scoreBatch(batch: Pending[], runners: ModelRunner[], stats: Stats): Promise<string> {
+  const rides = batch.flatMap((p) => (p.ride === null ? [] : [p.ride]));
+  const predictions = await Promise.all(runners.map((r) => r.predictUnchecked(rides)));
+  let k = 0;
+  let text = '';
+  for (const p of batch) {
+    let cells = ',,';
+    if (p.ride !== null) {
+      const values = predictions.map((pred) => pred[k]);
+      k++;
+      const broken = values.findIndex((v) => !Number.isFinite(v));
+      if (broken === -1) {
+        cells = format(values);
+        stats.scored++;
+        if (p.outcome !== null) addErrors(stats, values, p.outcome);
+      } else reportBad(stats, p.row, `model ${runners[broken].name} returned ${values[broken]}`);
+    }
+    text += `${p.raw},${cells}\n`;
+  }
+  return text;
+}
+
+function addErrors(stats: Stats, values: number[], outcome: RideOutcome): void {
+  const actual = [outcome.duration_min, outcome.cost_usd, outcome.tip_usd];
+  stats.withOutcome++;
+  values.forEach((v, i) => (stats.absErrors[i] += Math.abs(v - actual[i])));
+}
+
+async function scoreFile(opts: Options, runners: ModelRunner[], out: FileHandle): Promise<Stats> {
+  const stats: Stats = { rows: 0, scored: 0, bad: 0, withOutcome: 0, absErrors: [0, 0, 0] };
+  let parse: ReturnType<typeof rideCsvParser> | undefined;
+  let batch: Pending[] = [];
+  let inBatch = 0;
+  const flush = async () => {
+    await out.write(await scoreBatch(batch, runners, stats));
+    batch = [];
+    inBatch = 0;
+  };
+  for await (const record of readCsvRecords(opts.input)) {
+    if (parse === undefined) {
+      parse = rideCsvParser(record.fields);
+      await out.write(`${record.raw},${OUTPUT_COLUMNS.join(',')}\n`);
+      continue;
+    }
+    stats.rows++;
+    const result = parse(record.fields, record.row);
+    if (!result.ok) reportBad(stats, record.row, result.reason);
+    else inBatch++;
+    batch.push({
+      row: record.row,
+      raw: record.raw,
+      ride: result.ok ? result.ride : null,
+      outcome: result.ok ? result.outcome : null,
+    });
+    if (inBatch >= opts.batchSize) await flush();
+    if (stats.rows % PROGRESS_EVERY_ROWS === 0) {
+      process.stderr.write(`predict: ${stats.rows} rows read (${stats.scored} scored, ${stats.bad} bad)\n`);
+    }
+  }
+  if (parse === undefined) throw new FleetError('FLEET_INPUT_INVALID', `${opts.input} is empty`);
+  await flush();
+  return stats;
+}
+
+function summarize(opts: Options, stats: Stats, startedMs: number): void {
+  const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
+  process.stderr.write(
+    `predict: ${stats.rows} rows, ${stats.scored} scored, ${stats.bad} bad → ${opts.output} (${seconds} s)\n`,
+  );
+  if (stats.withOutcome > 0) {
+    const [d, c, t] = stats.absErrors.map((e) => (e / stats.withOutcome).toFixed(3));
+    process.stderr.write(
+      `predict: MAE against the file's actual outcomes (${stats.withOutcome} rides): ` +
+        `duration ${d} min, cost ${c} USD, tip ${t} USD\n`,
+    );
+  }
+}
+
+async function predict(opts: Options): Promise<void> {
+  const started = Date.now();
+  const runners: ModelRunner[] = [];
+  let out: FileHandle | undefined;
+  try {
+    for (const name of MODEL_NAMES) runners.push(await loadModel(defaultModelDir(name, opts.modelsDir)));
+    out = await open(opts.output, 'w');
+    const stats = await scoreFile(opts, runners, out);
+    summarize(opts, stats, started);
+  } finally {
+    await out?.close();
+    await Promise.all(runners.map((r) => r.close()));
+  }
+}
+
+/** `fleet predict`: scores a rides CSV with the three models into a predictions CSV. */
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'Score a rides CSV with the duration, cost and tip models (offline)',
+  usage,
+  async run(argv) {
+    let opts: Options | 'help';
+    try {
+      opts = parseOptions(argv);
+    } catch (err) {
+      process.stderr.write(`fleet predict: ${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
+    if (opts === 'help') {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    try {
+      await predict(opts);
+      return 0;
+    } catch (err) {
+      const code = isFleetError(err) ? ` [${err.code}]` : '';
+      process.stderr.write(`fleet predict: ${(err as Error).message}${code}\n`);
+      return 1;
+    }
+  },
+};

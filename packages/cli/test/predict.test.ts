@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { predictCommand } from '../src/commands/predict.js';
+
+const HEADER =
+  'pickup,dropoff,passengers,distance,fare,tip,tolls,total,color,payment,pickup_zone,dropoff_zone,pickup_borough,dropoff_borough,note';
+const ROWS = [
+  '2019-03-23 20:21:09,2019-03-23 20:27:24,1,1.6,7.0,2.15,0.0,12.95,yellow,credit card,Lenox Hill West,UN/Turtle Bay South,Manhattan,Manhattan,"a, quoted note"',
+  '2019-03-04 16:11:55,2019-03-04 16:19:00,1,0.79,5.0,0.0,0.0,9.3,yellow,cash,Upper West Side South,Upper West Side South,Manhattan,Manhattan,',
+  'not a time,2019-03-04 16:19:00,1,0.79,5.0,0.0,0.0,9.3,yellow,cash,,,,,',
+  '2019-03-10 03:41:47,2019-03-10 04:20:00,0,17.5,52.0,0.0,5.76,58.56,green,,JFK Airport,,Queens,,',
+  '2019-03-11 08:00:00,2019-03-11 08:10:00,1,-2,5.0,0.0,0.0,9.3,yellow,cash,,,,,',
+];
+
+describe('fleet predict', () => {
+  let dir = '';
+  let stderr: string[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fleet-predict-'));
+    stderr = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes every row in order with three prediction columns; bad rows stay, empty', async () => {
+    const input = join(dir, 'rides.csv');
+    const output = join(dir, 'predictions.csv');
+    await writeFile(input, `${HEADER}\n${ROWS.join('\n')}\n`);
+    const code = await predictCommand.run(['--input', input, '--output', output, '--batch-size', '2']);
+    expect(code, stderr.join('')).toBe(0);
+    const lines = (await readFile(output, 'utf8')).trimEnd().split('\n');
+    expect(lines[0]).toBe(`${HEADER},duration_min,cost_usd,tip_usd`);
+    expect(lines).toHaveLength(ROWS.length + 1);
+    lines.slice(1).forEach((line, i) => expect(line.startsWith(ROWS[i])).toBe(true));
+    const cells = (line: string) => line.split(',').slice(-3);
+    for (const i of [1, 2, 4]) {
+      const [duration, cost, tip] = cells(lines[i]).map(Number);
+      expect(duration).toBeGreaterThan(0);
+      expect(cost).toBeGreaterThan(0);
+      expect(Number.isFinite(tip)).toBe(true);
+    }
+    expect(cells(lines[3])).toEqual(['', '', '']);
+    expect(cells(lines[5])).toEqual(['', '', '']);
+    const log = stderr.join('');
+    expect(log).toMatch(/row 3: unparseable pickup time/);
+    expect(log).toMatch(/row 5: distance "-2"/);
+    expect(log).toMatch(/5 rows, 3 scored, 2 bad/);
+    expect(log).toMatch(/MAE against the file's actual outcomes \(3 rides\)/);
+  });
+
+  it('prints usage on --help and exits 2 on missing or unknown arguments', async () => {
+    expect(await predictCommand.run(['--help'])).toBe(0);
+    expect(await predictCommand.run(['--input', 'x.csv'])).toBe(2);
+    expect(await predictCommand.run(['--input', 'x.csv', '--output', 'y.csv', '--bogus'])).toBe(2);
+    expect(await predictCommand.run(['--input', 'x.csv', '--output', 'y.csv', '--batch-size', '0'])).toBe(2);
+    expect(stderr.join('')).toContain('Usage: npx fleet predict');
+  });
+
+  it('fails with exit code 1 on a missing input file or a header without ride columns', async () => {
+    const output = join(dir, 'out.csv');
+    expect(await predictCommand.run(['--input', join(dir, 'nope.csv'), '--output', output])).toBe(1);
+    const input = join(dir, 'wrong.csv');
+    await writeFile(input, 'a,b\n1,2\n');
+    expect(await predictCommand.run(['--input', input, '--output', output])).toBe(1);
+    expect(stderr.join('')).toMatch(/lacks the column/);
+  });
+});

@@ -1,0 +1,223 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { FleetError } from './errors.js';
+import { zonedTimeToEpochMs } from './features/clock.js';
+import type { PaymentMethod, RideStarted, ServiceColor } from './rides.js';
+
+/** The wall clock of the dataset's naive timestamps. */
+export const RIDES_CSV_TIMEZONE = 'America/New_York';
+
+/** Columns a rides CSV must have (`models/data/nyc_taxi_rides_2019-03.csv`); others are ignored. */
+export const RIDE_CSV_COLUMNS = [
+  'pickup',
+  'passengers',
+  'distance',
+  'color',
+  'payment',
+  'pickup_zone',
+  'dropoff_zone',
+  'pickup_borough',
+  'dropoff_borough',
+] as const;
+
+/** Columns of the actual outcomes, optional: `dropoff`, `tip`, `total`. */
+export const OUTCOME_CSV_COLUMNS = ['dropoff', 'tip', 'total'] as const;
+
+/** What actually happened on a ride: the three model targets. */
+export interface RideOutcome {
+  /** Minutes from pickup to dropoff. */
+  duration_min: number;
+  /** USD charged before tip (`total - tip`), rounded to cents. */
+  cost_usd: number;
+  /** USD. */
+  tip_usd: number;
+}
+
+/** One parsed data row: a ride (and its outcome when the CSV has one) or why it is bad. */
+export type RideCsvRow = { ok: true; ride: RideStarted; outcome: RideOutcome | null } | { ok: false; reason: string };
+
+/** A record as read from a file: its 1-based data row, its raw text and its fields. */
+export interface CsvRecord {
+  /** 1-based data row number (the header is row 0). */
+  row: number;
+  /** The record's text as in the file, without the line break (quotes kept). */
+  raw: string;
+  fields: string[];
+}
+
+/** Splits one CSV record (RFC 4180: quoted fields, doubled quotes, embedded commas/newlines). */
+export function splitCsvRecord(text: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+const COLORS: Readonly<Record<string, ServiceColor>> = { yellow: 'YELLOW', green: 'GREEN' };
+const PAYMENTS: Readonly<Record<string, PaymentMethod>> = {
+  'credit card': 'CREDIT_CARD',
+  cash: 'CASH',
+  '': 'UNKNOWN',
+};
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * Epoch ms of a naive `YYYY-MM-DD HH:MM:SS` New York wall-clock time (as the training
+ * pipeline reads it, see {@link zonedTimeToEpochMs}); undefined when it is not one.
+ */
+export function parseNewYorkTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text.trim());
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    return undefined;
+  }
+  return zonedTimeToEpochMs(RIDES_CSV_TIMEZONE, y, mo, d, h, mi, s);
+}
+
+function number(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
+
+function nullable(text: string): string | null {
+  const value = text.trim();
+  return value === '' ? null : value;
+}
+
+/** Column positions of a header; see {@link rideCsvParser}. */
+type Columns = Record<(typeof RIDE_CSV_COLUMNS)[number], number> &
+  Partial<Record<(typeof OUTCOME_CSV_COLUMNS)[number], number>>;
+
+function outcomeOf(fields: readonly string[], col: Columns, pickup: number): RideOutcome | null {
+  if (col.dropoff === undefined || col.tip === undefined || col.total === undefined) return null;
+  const dropoff = parseNewYorkTimestamp(fields[col.dropoff] ?? '');
+  const tip = number(fields[col.tip] ?? '');
+  const total = number(fields[col.total] ?? '');
+  if (dropoff === undefined || !Number.isFinite(tip) || !Number.isFinite(total)) return null;
+  return {
+    duration_min: (dropoff - pickup) / 60_000,
+    cost_usd: Math.round((total - tip) * 100) / 100,
+    tip_usd: tip,
+  };
+}
+
+function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRow {
+  const get = (name: keyof Columns): string => fields[col[name] as number] ?? '';
+  const pickup = parseNewYorkTimestamp(get('pickup'));
+  if (pickup === undefined) return { ok: false, reason: `unparseable pickup time "${get('pickup')}"` };
+  const distance = number(get('distance'));
+  if (!(distance >= 0 && distance <= 200)) {
+    return { ok: false, reason: `distance "${get('distance')}" is not a number of miles in 0-200` };
+  }
+  const passengers = number(get('passengers'));
+  if (!Number.isInteger(passengers) || passengers < 0 || passengers > 9) {
+    return { ok: false, reason: `passengers "${get('passengers')}" is not an integer 0-9` };
+  }
+  const color = COLORS[get('color').trim().toLowerCase()];
+  if (color === undefined) return { ok: false, reason: `unknown colour "${get('color')}"` };
+  const payment = PAYMENTS[get('payment').trim().toLowerCase()];
+  if (payment === undefined) return { ok: false, reason: `unknown payment "${get('payment')}"` };
+  const ride: RideStarted = {
+    ride_id: `row-${row}`,
+    event_time: pickup,
+    pickup_time: pickup,
+    pickup_zone: nullable(get('pickup_zone')),
+    dropoff_zone: nullable(get('dropoff_zone')),
+    pickup_borough: nullable(get('pickup_borough')),
+    dropoff_borough: nullable(get('dropoff_borough')),
+    estimated_distance_miles: distance,
+    passengers,
+    service_color: color,
+    payment_method: payment,
+  };
+  return { ok: true, ride, outcome: outcomeOf(fields, col, pickup) };
+}
+
+/**
+ * A parser of the data rows of a rides CSV with the given header: it turns a record's
+ * fields into a `RideStarted` (ride_id `row-<n>`, timestamps read as New York time,
+ * empty zones → null, 'credit card' → CREDIT_CARD, 'cash' → CASH, empty → UNKNOWN)
+ * plus the actual outcome when the file has `dropoff`, `tip` and `total`.
+ * @throws FleetError FLEET_INPUT_INVALID when the header lacks a required column.
+ */
+export function rideCsvParser(header: readonly string[]): (fields: readonly string[], row: number) => RideCsvRow {
+  const names = header.map((h) => h.trim().toLowerCase());
+  const col: Partial<Columns> = {};
+  for (const name of [...RIDE_CSV_COLUMNS, ...OUTCOME_CSV_COLUMNS]) {
+    const at = names.indexOf(name);
+    if (at !== -1) col[name] = at;
+  }
+  const missing = RIDE_CSV_COLUMNS.filter((name) => col[name] === undefined);
+  if (missing.length > 0) {
+    throw new FleetError('FLEET_INPUT_INVALID', `rides CSV lacks the column(s) ${missing.join(', ')}`, {
+      context: { missing },
+    });
+  }
+  return (fields, row) => rideOf(fields, col as Columns, row);
+}
+
+function quotesOpen(text: string): boolean {
+  let open = false;
+  for (let i = 0; i < text.length; i++) if (text[i] === '"') open = !open;
+  return open;
+}
+
+/**
+ * Streams the records of a CSV file line by line (records spanning lines inside quotes
+ * are joined); yields the header as row 0, then every non-blank record.
+ */
+export async function* readCsvRecords(path: string): AsyncGenerator<CsvRecord> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  let pending: string | undefined;
+  let row = 0;
+  for await (const line of lines) {
+    const text = pending === undefined ? line : `${pending}\n${line}`;
+    if (quotesOpen(text)) {
+      pending = text;
+      continue;
+    }
+    pending = undefined;
+    if (text.trim() === '' && row > 0) continue;
+    yield { row, raw: text, fields: splitCsvRecord(text) };
+    row++;
+  }
+  if (pending !== undefined) yield { row, raw: pending, fields: splitCsvRecord(pending) };
+}
+
+/**
+ * Reads a whole (small) rides CSV: the header, and for each data row its record and
+ * parse result, in file order. Prefer {@link readCsvRecords} + {@link rideCsvParser}
+ * for large files.
+ * @throws FleetError FLEET_INPUT_INVALID when the file is empty or lacks a column.
+ */
+export async function loadRideCsv(path: string): Promise<{ header: string[]; rows: (CsvRecord & RideCsvRow)[] }> {
+  let header: string[] | undefined;
+  let parse: ReturnType<typeof rideCsvParser> | undefined;
+  const rows: (CsvRecord & RideCsvRow)[] = [];
+  for await (const record of readCsvRecords(path)) {
+    if (parse === undefined || header === undefined) {
+      header = record.fields;
+      parse = rideCsvParser(header);
+      continue;
+    }
+    rows.push({ ...record, ...parse(record.fields, record.row) });
+  }
+  if (header === undefined) throw new FleetError('FLEET_INPUT_INVALID', `rides CSV ${path} is empty`);
+  return { header, rows };
+}
