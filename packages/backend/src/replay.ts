@@ -39,11 +39,16 @@ export interface RidePublisher {
 }
 
 /** Connects a {@link RidePublisher} to `topic`, registering the schema if needed. */
-export async function createRidePublisher(kafka: KafkaClient, registry: Registry, topic: string): Promise<RidePublisher> {
+export async function createRidePublisher(
+  kafka: KafkaClient,
+  registry: Registry,
+  topic: string,
+): Promise<RidePublisher> {
   const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
   const producer: ProducerClient = await kafka.producer();
   return {
-    publish: (rides) => producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]),
+    publish: (rides) =>
+      producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]),
     close: () => producer.disconnect(),
   };
 }
@@ -66,7 +71,10 @@ export async function replayRides(publisher: RidePublisher, options: ReplayOptio
     const group: SentRide[] = [];
     for (let n = sent.length; n < due; n++) {
       const template = n % options.templates.length;
-      group.push({ ride: { ...options.templates[template], ride_id: `${prefix}-${n}`, event_time: Date.now() }, template });
+      group.push({
+        ride: { ...options.templates[template], ride_id: `${prefix}-${n}`, event_time: Date.now() },
+        template,
+      });
     }
     if (group.length > 0) {
       await publisher.publish(group.map((g) => g.ride));

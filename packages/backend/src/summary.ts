@@ -77,9 +77,30 @@ export function summarize(
       max: round(quantile(latencies, 1), 1),
     },
     mae: {
-      duration_min: round(meanAbsoluteError(pairs((d) => d.duration_min, (a) => a.duration_min))),
-      cost_usd: round(meanAbsoluteError(pairs((d) => d.cost_usd, (a) => a.cost_usd))),
-      tip_usd: round(meanAbsoluteError(pairs((d) => d.tip_usd, (a) => a.tip_usd))),
+      duration_min: round(
+        meanAbsoluteError(
+          pairs(
+            (d) => d.duration_min,
+            (a) => a.duration_min,
+          ),
+        ),
+      ),
+      cost_usd: round(
+        meanAbsoluteError(
+          pairs(
+            (d) => d.cost_usd,
+            (a) => a.cost_usd,
+          ),
+        ),
+      ),
+      tip_usd: round(
+        meanAbsoluteError(
+          pairs(
+            (d) => d.tip_usd,
+            (a) => a.tip_usd,
+          ),
+        ),
+      ),
     },
     elapsedSec: round(elapsedSec, 1),
   };

@@ -29,7 +29,13 @@ describe('run summary', () => {
   });
 
   it('computes MAE over present estimates only', () => {
-    expect(meanAbsoluteError([[1, 2], [5, 3], [null, 100]])).toBe(1.5);
+    expect(
+      meanAbsoluteError([
+        [1, 2],
+        [5, 3],
+        [null, 100],
+      ]),
+    ).toBe(1.5);
     expect(meanAbsoluteError([[null, 1]])).toBeNaN();
   });
 
@@ -40,8 +46,21 @@ describe('run summary', () => {
       ['b', actual],
       ['c', actual],
     ]);
-    const s = summarize(sent, [decision('a', 10), decision('a', 11), decision('b', 30, false), decision('zzz', 5)], 2, 1.23);
-    expect(s).toMatchObject({ ridesSent: 3, decisionsReceived: 2, complete: 1, degraded: 1, undecided: 1, duplicateDecisions: 1, dlqRecords: 2 });
+    const s = summarize(
+      sent,
+      [decision('a', 10), decision('a', 11), decision('b', 30, false), decision('zzz', 5)],
+      2,
+      1.23,
+    );
+    expect(s).toMatchObject({
+      ridesSent: 3,
+      decisionsReceived: 2,
+      complete: 1,
+      degraded: 1,
+      undecided: 1,
+      duplicateDecisions: 1,
+      dlqRecords: 2,
+    });
     expect(s.latencyMs.p50).toBe(10);
     expect(s.mae).toEqual({ duration_min: 2, cost_usd: 2, tip_usd: 1 });
   });

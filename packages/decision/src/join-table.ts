@@ -54,7 +54,14 @@ export class JoinTable {
     if (this.decided.has(p.ride_id)) return { kind: 'late' };
     let entry = this.pending.get(p.ride_id);
     if (!entry) {
-      entry = { partition, firstOffset: BigInt(offset), firstSeenAt: now, eventTime: p.event_time, values: {}, deciding: false };
+      entry = {
+        partition,
+        firstOffset: BigInt(offset),
+        firstSeenAt: now,
+        eventTime: p.event_time,
+        values: {},
+        deciding: false,
+      };
       this.pending.set(p.ride_id, entry);
     }
     if (entry.deciding) return { kind: 'late' };
@@ -121,7 +128,11 @@ export class JoinTable {
     entry.deciding = true;
     this.decided.set(rideId, now);
     const v = entry.values;
-    const estimates = { duration_min: v.duration?.value ?? null, cost_usd: v.cost?.value ?? null, tip_usd: v.tip?.value ?? null };
+    const estimates = {
+      duration_min: v.duration?.value ?? null,
+      cost_usd: v.cost?.value ?? null,
+      tip_usd: v.tip?.value ?? null,
+    };
     const versions: Record<string, string> = {};
     for (const m of MODELS) if (v[m]) versions[m] = v[m].version;
     return {

@@ -47,7 +47,10 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         createSerde<Prediction>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
         createSerde<RideDecision>(deps.registry, valueSubject(config.topicDecisions), loadSchema('ride_decision')),
       ]),
-    { retries: 10, onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying') },
+    {
+      retries: 10,
+      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying'),
+    },
   );
   const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
   const restored = new Set<number>();
@@ -58,11 +61,19 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
 
   async function restore(partition: number, fromMs: number): Promise<void> {
     const started = Date.now();
-    const count = await deps.kafka.readPartition(config.topicDecisions, partition, fromMs - config.restoreMarginMs, (record) => {
-      if (record.key) table.markDecided(record.key.toString(), started);
-    });
+    const count = await deps.kafka.readPartition(
+      config.topicDecisions,
+      partition,
+      fromMs - config.restoreMarginMs,
+      (record) => {
+        if (record.key) table.markDecided(record.key.toString(), started);
+      },
+    );
     restored.add(partition);
-    log.info({ partition, decisionsRead: count, ms: Date.now() - started }, 'read back past decisions of the partition');
+    log.info(
+      { partition, decisionsRead: count, ms: Date.now() - started },
+      'read back past decisions of the partition',
+    );
   }
 
   async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
@@ -72,7 +83,8 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     for (const { record, value } of items) {
       const result = table.offer(value, record.partition, record.offset, now);
       if (result.kind === 'decided') decisions.push(result.decision);
-      else if (result.kind === 'late' || result.kind === 'duplicate') log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
+      else if (result.kind === 'late' || result.kind === 'duplicate')
+        log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
     }
     const last = batch.records[batch.records.length - 1].offset;
     return {

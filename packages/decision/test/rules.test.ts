@@ -24,8 +24,16 @@ describe('decision rules', () => {
   });
 
   it('degrades gracefully when estimates are missing', () => {
-    expect(decide({ duration_min: null, cost_usd: 10, tip_usd: 1 })).toEqual({ fare_quote_usd: 10, eta_minutes: null, priority: 'NORMAL' });
-    expect(decide({ duration_min: 10, cost_usd: null, tip_usd: null })).toEqual({ fare_quote_usd: null, eta_minutes: 10, priority: 'NORMAL' });
+    expect(decide({ duration_min: null, cost_usd: 10, tip_usd: 1 })).toEqual({
+      fare_quote_usd: 10,
+      eta_minutes: null,
+      priority: 'NORMAL',
+    });
+    expect(decide({ duration_min: 10, cost_usd: null, tip_usd: null })).toEqual({
+      fare_quote_usd: null,
+      eta_minutes: 10,
+      priority: 'NORMAL',
+    });
     // A missing tip counts as 0.
     expect(decide({ duration_min: 10, cost_usd: 30, tip_usd: null }).priority).toBe('HIGH');
   });
