@@ -2,6 +2,8 @@
 export interface StackHandle {
   brokers: string;
   registryUrl: string;
+  /** Whether this process started the broker or the registry. */
+  started: boolean;
   /** Stops what this process started (nothing when they were running already or configured). */
   release(): Promise<void>;
 }
@@ -13,7 +15,7 @@ export interface StackHandle {
 export async function acquireStack(onProgress: (line: string) => void): Promise<StackHandle> {
   const brokers = process.env.KAFKA_BROKERS;
   const registryUrl = process.env.SCHEMA_REGISTRY_URL;
-  if (brokers && registryUrl) return { brokers, registryUrl, release: async () => undefined };
+  if (brokers && registryUrl) return { brokers, registryUrl, started: false, release: async () => undefined };
   const infra = await import('@fleet/infra');
   const stack = await infra.ensureStack({ onProgress });
   process.env.KAFKA_BROKERS = stack.brokers;
@@ -21,6 +23,7 @@ export async function acquireStack(onProgress: (line: string) => void): Promise<
   return {
     brokers: stack.brokers,
     registryUrl: stack.registryUrl,
+    started: stack.started.length > 0,
     release: async () => {
       if (stack.started.length > 0) await infra.stopStack();
     },

@@ -23,3 +23,4 @@ export * from './pipeline/model-main.js';
 export * from './rides-csv.js';
 export * from './features/index.js';
 export * from './model/index.js';
+export * from './ops/lag.js';

@@ -1,6 +1,21 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
+import { downCommand } from './down.js';
+import { lagCommand } from './lag.js';
 import { predictCommand } from './predict.js';
+import { replayCommand } from './replay.js';
+import { scaleCommand } from './scale.js';
+import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
 
 /** Every `fleet` sub-command, in the order `fleet --help` lists them. */
-export const commands: Command[] = [demoCommand, predictCommand];
+export const commands: Command[] = [
+  demoCommand,
+  upCommand,
+  statusCommand,
+  scaleCommand,
+  lagCommand,
+  replayCommand,
+  downCommand,
+  predictCommand,
+];

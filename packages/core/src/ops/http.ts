@@ -7,6 +7,8 @@ export interface HealthSource {
   readonly live: boolean;
   /** Joined its group with the model loaded and not draining; false makes `/readyz` answer 503. */
   readonly ready: boolean;
+  /** Partitions assigned to this instance, by topic (shown by `/readyz` and `fleet status`). */
+  readonly assignment?: Record<string, number[]>;
 }
 
 /**
@@ -37,7 +39,15 @@ export async function startOpsServer(
     if (path === '/healthz' || path === '/readyz') {
       const ok = path === '/healthz' ? health.live : health.ready;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', live: health.live, ready: health.ready }));
+      res.end(
+        JSON.stringify({
+          status: ok ? 'ok' : 'unavailable',
+          live: health.live,
+          ready: health.ready,
+          assignment: health.assignment ?? {},
+          pid: process.pid,
+        }),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -1,0 +1,46 @@
+import { FleetError } from '@fleet/core';
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { loadStack, serviceEnv } from '../procs/fleet-state.js';
+import { listInstances, startInstance, stopInstance } from '../procs/instances.js';
+import { isServiceName, SERVICE_NAMES } from '../procs/services.js';
+import { waitReady } from '../procs/spawn.js';
+
+const usage = `Usage: npx fleet scale <service> <n>
+
+Sets how many instances of a service run. Instances of one service share its consumer
+group, so the group's partitions are spread over them; more instances than partitions is
+allowed, and the extra ones are idle. New instances are started and waited for until they
+joined the group; surplus ones are stopped gracefully (finish the batch, commit, leave).
+
+  <service>  ${SERVICE_NAMES.join(' | ')}
+  <n>        0 or more
+  -h, --help this help`;
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(argv, {}, true);
+  const [service, countText] = positionals;
+  const count = Number(countText);
+  if (positionals.length !== 2 || !isServiceName(service) || !Number.isInteger(count) || count < 0) {
+    throw new FleetError('FLEET_INPUT_INVALID', `expected <service> <n>, got ${JSON.stringify(positionals)}`);
+  }
+  const stack = loadStack();
+  if (!stack) {
+    console.error('fleet scale: the fleet is not up; start it with: npx fleet up');
+    return 1;
+  }
+  const running = listInstances(service);
+  const ports: Record<string, number> = {};
+  for (let n = running.length; n < count; n++) {
+    const instance = await startInstance(service, serviceEnv(stack));
+    ports[`${service}-${instance.index}`] = instance.port;
+  }
+  const surplus = running.slice(count).reverse();
+  await Promise.all(surplus.map((instance) => stopInstance(instance)));
+  await waitReady(ports, 120_000);
+  console.log(`${service}: ${listInstances(service).length} instance(s) (was ${running.length}); see npx fleet status`);
+  return 0;
+}
+
+/** `fleet scale`. */
+export const scaleCommand: Command = { name: 'scale', summary: 'set the number of instances of a service', usage, run };

@@ -1,0 +1,45 @@
+import { commonEnv, createKafkaClient, createLogger, ensureFleetTopics, kafkaConnection, loadConfig } from '@fleet/core';
+import { parseCommandArgs, positiveNumber } from '../args.js';
+import type { Command } from '../command.js';
+import { saveStack, serviceEnv } from '../procs/fleet-state.js';
+import { listInstances, startInstance } from '../procs/instances.js';
+import { SERVICE_NAMES } from '../procs/services.js';
+import { waitReady } from '../procs/spawn.js';
+import { createProgress } from '../progress.js';
+import { acquireStack } from '../stack.js';
+
+const usage = `Usage: npx fleet up [--partitions P]
+
+Starts the fleet in the background: the local broker and registry when KAFKA_BROKERS and
+SCHEMA_REGISTRY_URL are not set, the topics, and one instance of each service (duration,
+cost, tip, decision) unless it already runs. Logs go to .fleet/logs/<service>-<n>.log.
+Then: npx fleet status · npx fleet scale <service> <n> · npx fleet lag · npx fleet down
+
+  --partitions P  partitions of topics that do not exist yet (default 6)
+  -h, --help      this help`;
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, { partitions: { type: 'string' } });
+  const partitions = positiveNumber(values.partitions, 'partitions', 6);
+  const progress = createProgress();
+  const stack = await acquireStack((line) => progress.update(line));
+  progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
+  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.started };
+  saveStack(record);
+  const config = loadConfig(commonEnv);
+  const admin = await createKafkaClient(kafkaConnection(config, 'cli'), createLogger({ service: 'fleet-cli', level: 'error' })).admin();
+  await ensureFleetTopics(admin, { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions }, partitions);
+  await admin.disconnect();
+  const ports: Record<string, number> = {};
+  for (const service of SERVICE_NAMES) {
+    if (listInstances(service).length > 0) continue;
+    const instance = await startInstance(service, serviceEnv(record));
+    ports[`${service}-${instance.index}`] = instance.port;
+  }
+  await waitReady(ports, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to join their groups`));
+  progress.done(`fleet up: ${listInstances().map((i) => `${i.service}-${i.index}`).join(', ')}`);
+  return 0;
+}
+
+/** `fleet up`. */
+export const upCommand: Command = { name: 'up', summary: 'start the fleet in the background (local stack if none is configured)', usage, run };

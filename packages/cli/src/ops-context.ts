@@ -1,0 +1,37 @@
+import { commonEnv, createKafkaClient, createLogger, kafkaConnection, loadConfig, type AdminClient, type CommonConfig } from '@fleet/core';
+import { groupOf, SERVICE_NAMES, type ServiceName } from './procs/services.js';
+
+/** A service's consumer group and the topic it reads. */
+export interface ServiceGroup {
+  service: ServiceName;
+  group: string;
+  topic: string;
+}
+
+/** The consumer groups of the fleet with the topics they read. */
+export function serviceGroups(config: CommonConfig): ServiceGroup[] {
+  return SERVICE_NAMES.map((service) => ({
+    service,
+    group: groupOf(service),
+    topic: service === 'decision' ? config.topicPredictions : config.topicRides,
+  }));
+}
+
+/** Runs `fn` with an admin client on the configured cluster, and disconnects. */
+export async function withAdmin<T>(fn: (admin: AdminClient, config: CommonConfig) => Promise<T>): Promise<T> {
+  const config = loadConfig(commonEnv);
+  const logger = createLogger({ service: 'fleet-cli', level: process.env.LOG_LEVEL ?? 'error' });
+  const admin = await createKafkaClient(kafkaConnection(config, 'cli'), logger).admin();
+  try {
+    return await fn(admin, config);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Formats rows as a left-aligned text table with a header. */
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
