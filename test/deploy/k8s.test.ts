@@ -1,0 +1,465 @@
+// Validates the Kubernetes manifests in deploy/k8s: every object against the official
+// Kubernetes and KEDA schemas (kubernetes-models, offline), then the fields that matter for
+// this fleet: probes, resources, graceful termination, the env the services really read, and
+// one lag-scaled ScaledObject per consumer group capped at the partition count.
+// Needs no broker: it only reads files (and runs `kubectl kustomize` when kubectl exists).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Namespace, Secret, type IConfigMap, type INamespace, type ISecret } from 'kubernetes-models/v1';
+import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import {
+  ScaledObject,
+  TriggerAuthentication,
+  type IScaledObject,
+  type ITriggerAuthentication,
+} from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { commonEnv, loadConfig, modelServiceEnv, type EnvSchema } from '@fleet/core';
+import { decisionEnv } from '@fleet/decision';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
+const NAMESPACE = 'ride-fleet';
+const IMAGE = 'ghcr.io/example/ride-fleet:0.1.0';
+const METRICS_PORT = 9464;
+/** The process forces its exit this long after SHUTDOWN_GRACE_MS (packages/core/src/shutdown.ts). */
+const FORCED_EXIT_MARGIN_MS = 5_000;
+
+/** What each service is, from the point of view of its Deployment and ScaledObject. */
+interface ServiceSpec {
+  entry: string;
+  schema: EnvSchema;
+  /** The variable naming its consumer group, and the group. */
+  groupVar: 'GROUP_ID' | 'DECISION_GROUP_ID';
+  group: string;
+  /** The variable naming the topic the group reads. */
+  inputTopicVar: 'TOPIC_RIDES' | 'TOPIC_PREDICTIONS';
+  minRequests: { cpu: number; memory: number };
+}
+
+const MI = 1024 * 1024;
+const modelService = (model: string): ServiceSpec => ({
+  entry: `packages/${model}/src/main.ts`,
+  schema: modelServiceEnv(model),
+  groupVar: 'GROUP_ID',
+  group: `fleet.${model}`,
+  inputTopicVar: 'TOPIC_RIDES',
+  minRequests: { cpu: 0.25, memory: 256 * MI },
+});
+const SERVICES: Record<string, ServiceSpec> = {
+  duration: modelService('duration'),
+  cost: modelService('cost'),
+  tip: modelService('tip'),
+  decision: {
+    entry: 'packages/decision/src/main.ts',
+    schema: decisionEnv,
+    groupVar: 'DECISION_GROUP_ID',
+    group: 'fleet.decision',
+    inputTopicVar: 'TOPIC_PREDICTIONS',
+    minRequests: { cpu: 0.05, memory: 64 * MI },
+  },
+};
+
+/** Variables every service must be given explicitly in the cluster (the rest keep code defaults). */
+const REQUIRED_COMMON = [
+  'KAFKA_BROKERS',
+  'KAFKA_SSL',
+  'KAFKA_SSL_CA_FILE',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_URL',
+  'SCHEMA_REGISTRY_USERNAME',
+  'SCHEMA_REGISTRY_PASSWORD',
+  'LOG_LEVEL',
+  'TOPIC_RIDES',
+  'TOPIC_PREDICTIONS',
+  'TOPIC_DECISIONS',
+  'SHUTDOWN_GRACE_MS',
+  'METRICS_PORT',
+];
+const REQUIRED_MODEL = ['GROUP_ID', 'ONNX_INTRA_OP_THREADS', 'KAFKA_SESSION_TIMEOUT_MS'];
+const REQUIRED_DECISION = ['DECISION_GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'];
+const SECRET_VARS = ['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD'];
+
+/** A parsed manifest object, before it is narrowed by kind. */
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+interface Doc {
+  file: string;
+  object: K8sObject;
+}
+
+/** Schema validators by apiVersion/kind: each throws on an object its schema rejects. */
+const VALIDATORS: Record<string, (data: unknown) => void> = {
+  'v1/Namespace': (d) => new Namespace(d as INamespace).validate(),
+  'v1/ConfigMap': (d) => new ConfigMap(d as IConfigMap).validate(),
+  'v1/Secret': (d) => new Secret(d as ISecret).validate(),
+  'apps/v1/Deployment': (d) => new Deployment(d as IDeployment).validate(),
+  'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d as IPodDisruptionBudget).validate(),
+  'keda.sh/v1alpha1/ScaledObject': (d) => new ScaledObject(d as IScaledObject).validate(),
+  'keda.sh/v1alpha1/TriggerAuthentication': (d) => new TriggerAuthentication(d as ITriggerAuthentication).validate(),
+};
+
+function validate(object: K8sObject): void {
+  const validator = VALIDATORS[`${object.apiVersion}/${object.kind}`];
+  if (!validator) throw new Error(`no schema for ${object.apiVersion} ${object.kind}`);
+  validator(object);
+}
+
+function parseYamlDocs(text: string, file: string): K8sObject[] {
+  return parseAllDocuments(text).map((doc, i) => {
+    if (doc.errors.length > 0) throw new Error(`${file} document ${i}: ${doc.errors[0].message}`);
+    const object = doc.toJS() as K8sObject | null;
+    if (!object || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') {
+      throw new Error(`${file} document ${i} is not a Kubernetes object`);
+    }
+    return object;
+  });
+}
+
+interface Kustomization {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  resources?: string[];
+  images?: { name: string; newName?: string; newTag?: string }[];
+}
+
+const kustomization = parseAllDocuments(readFileSync(join(K8S_DIR, 'kustomization.yaml'), 'utf8'))[0].toJS() as
+  Kustomization | undefined;
+const manifestFiles = readdirSync(K8S_DIR)
+  .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+  .sort();
+const docs: Doc[] = manifestFiles.flatMap((file) =>
+  parseYamlDocs(readFileSync(join(K8S_DIR, file), 'utf8'), file).map((object) => ({ file, object })),
+);
+
+function find<T>(kind: string, name: string): T {
+  const found = docs.filter((d) => d.object.kind === kind && d.object.metadata?.name === name);
+  if (found.length !== 1) throw new Error(`expected exactly one ${kind} ${name}, found ${found.length}`);
+  return found[0].object as unknown as T;
+}
+
+function only<T>(kind: string): T[] {
+  return docs.filter((d) => d.object.kind === kind).map((d) => d.object as unknown as T);
+}
+
+/** CPU cores or bytes of a Kubernetes quantity (the suffixes these manifests use). */
+function quantity(value: string | number | undefined): number {
+  if (value === undefined) throw new Error('quantity missing');
+  const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|k|M|G)?$/.exec(String(value));
+  if (!m) throw new Error(`cannot read quantity ${String(value)}`);
+  const factor: Record<string, number> = {
+    m: 1e-3,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+  };
+  return Number(m[1]) * (m[2] ? factor[m[2]] : 1);
+}
+
+const configMaps = only<IConfigMap>('ConfigMap');
+const secrets = only<ISecret>('Secret');
+
+function configMapData(name: string): Record<string, string> {
+  const cm = configMaps.find((c) => c.metadata?.name === name);
+  if (!cm) throw new Error(`envFrom names ConfigMap ${name}, which is not in deploy/k8s`);
+  return cm.data ?? {};
+}
+
+function secretValue(name: string, key: string): string {
+  const secret = secrets.find((s) => s.metadata?.name === name);
+  if (!secret) throw new Error(`secretKeyRef names Secret ${name}, which is not in deploy/k8s`);
+  const value = secret.stringData?.[key];
+  if (value === undefined) throw new Error(`Secret ${name} has no key ${key}`);
+  return value;
+}
+
+/**
+ * The environment a container starts with: its envFrom ConfigMaps, then its env entries
+ * (later wins, as in Kubernetes), with secretKeyRef values read from the Secret template.
+ */
+function effectiveEnv(deployment: IDeployment): { env: Record<string, string>; fromSecret: Set<string> } {
+  const container = deployment.spec?.template.spec?.containers[0];
+  if (!container) throw new Error(`Deployment ${deployment.metadata?.name} has no container`);
+  const env: Record<string, string> = {};
+  const fromSecret = new Set<string>();
+  for (const source of container.envFrom ?? []) {
+    if (!source.configMapRef?.name) throw new Error('only configMapRef envFrom sources are expected');
+    Object.assign(env, configMapData(source.configMapRef.name));
+  }
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) {
+      env[entry.name] = entry.value;
+    } else if (entry.valueFrom?.secretKeyRef) {
+      const ref = entry.valueFrom.secretKeyRef;
+      env[entry.name] = secretValue(ref.name ?? '', ref.key);
+      fromSecret.add(entry.name);
+    } else {
+      throw new Error(`env ${entry.name} has neither a value nor a secretKeyRef`);
+    }
+  }
+  return { env, fromSecret };
+}
+
+function kubectlPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'kubectl');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+describe('deploy/k8s files', () => {
+  it('the kustomization lists every manifest file, and only existing ones, once each', () => {
+    expect(kustomization?.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
+    expect(kustomization?.kind).toBe('Kustomization');
+    expect(kustomization?.namespace).toBe(NAMESPACE);
+    const resources = kustomization?.resources ?? [];
+    expect(new Set(resources).size, 'no resource listed twice').toBe(resources.length);
+    expect([...resources].sort()).toEqual(manifestFiles);
+  });
+
+  it('the kustomization pins the one image every Deployment uses', () => {
+    const [name, tag] = IMAGE.split(':');
+    expect(kustomization?.images).toContainEqual({ name, newTag: tag });
+  });
+
+  it('has the expected kinds: one Deployment, PDB and ScaledObject per service', () => {
+    const names = (kind: string) =>
+      docs
+        .filter((d) => d.object.kind === kind)
+        .map((d) => d.object.metadata.name)
+        .sort();
+    const services = Object.keys(SERVICES).sort();
+    expect(names('Deployment')).toEqual(services);
+    expect(names('PodDisruptionBudget')).toEqual(services);
+    expect(names('ScaledObject')).toEqual(services);
+    expect(names('Namespace')).toEqual([NAMESPACE]);
+  });
+
+  it('every object validates against its official schema (Kubernetes, KEDA CRDs)', () => {
+    expect(docs.length).toBeGreaterThan(0);
+    for (const { file, object } of docs) {
+      expect(() => validate(object), `${file}: ${object.kind} ${object.metadata?.name}`).not.toThrow();
+    }
+  });
+
+  it('the schema validation rejects a broken object (it is not a no-op)', () => {
+    const deployment = structuredClone(find<IDeployment>('Deployment', 'duration')) as unknown as K8sObject & {
+      spec: { template: { spec: Record<string, unknown> } };
+    };
+    deployment.spec.template.spec.terminationGracePeriodSeconds = '30';
+    expect(() => validate(deployment)).toThrow(/terminationGracePeriodSeconds must be integer/);
+    const scaled = structuredClone(find<IScaledObject>('ScaledObject', 'duration'));
+    (scaled.spec.triggers[0].metadata as Record<string, unknown>).lagThreshold = 500;
+    expect(() => validate(scaled as unknown as K8sObject)).toThrow(/lagThreshold must be string/);
+    expect(() => validate({ apiVersion: 'v1', kind: 'Pdo', metadata: { name: 'x' } })).toThrow(/no schema/);
+  });
+
+  it('every namespaced object lives in the ride-fleet namespace', () => {
+    for (const { file, object } of docs) {
+      if (object.kind === 'Namespace') continue;
+      expect(object.metadata.namespace, `${file}: ${object.kind} ${object.metadata.name}`).toBe(NAMESPACE);
+    }
+  });
+});
+
+/** What the tests of one service look at; read inside each test so a missing object fails that test. */
+function serviceView(name: string) {
+  const deployment = find<IDeployment>('Deployment', name);
+  const podSpec = deployment.spec?.template.spec;
+  const containers = podSpec?.containers ?? [];
+  const container = containers[0];
+  if (!container) throw new Error(`Deployment ${name} has no container`);
+  return { deployment, podSpec, containers, container, ...effectiveEnv(deployment) };
+}
+
+describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
+  it('runs one container of the fleet image with its entry file', () => {
+    const { containers, container } = serviceView(name);
+    expect(containers).toHaveLength(1);
+    expect(container.image).toBe(IMAGE);
+    expect(container.command, 'the image ENTRYPOINT (node --import tsx) is kept').toBeUndefined();
+    expect(container.args).toEqual([spec.entry]);
+    expect(existsSync(join(REPO_ROOT, spec.entry)), `${spec.entry} exists`).toBe(true);
+  });
+
+  it('selects its own pods and leaves the replica count to KEDA', () => {
+    const { deployment } = serviceView(name);
+    const selector = deployment.spec?.selector.matchLabels ?? {};
+    expect(selector['app.kubernetes.io/name']).toBe(name);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(selector);
+    expect(deployment.metadata?.labels).toMatchObject(selector);
+    expect(deployment.spec?.replicas, 'spec.replicas would fight the HPA on every apply').toBeUndefined();
+  });
+
+  it('serves /metrics, /healthz and /readyz on the metrics port, probed there', () => {
+    const { deployment, container, env } = serviceView(name);
+    const ports = container.ports ?? [];
+    const metrics = ports.find((p) => p.name === 'metrics');
+    expect(metrics?.containerPort).toBe(METRICS_PORT);
+    expect(Number(env.METRICS_PORT)).toBe(METRICS_PORT);
+    const portOf = (port: string | number | undefined) =>
+      typeof port === 'number' ? port : ports.find((p) => p.name === port)?.containerPort;
+    expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(portOf(container.readinessProbe?.httpGet?.port)).toBe(METRICS_PORT);
+    expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
+    expect(portOf(container.livenessProbe?.httpGet?.port)).toBe(METRICS_PORT);
+    if (container.startupProbe) {
+      expect(container.startupProbe.httpGet?.path).toBe('/healthz');
+      expect(portOf(container.startupProbe.httpGet?.port)).toBe(METRICS_PORT);
+    }
+    const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(annotations['prometheus.io/port']).toBe(String(METRICS_PORT));
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+  });
+
+  it('requests and limits CPU and memory, requests within limits', () => {
+    const { container } = serviceView(name);
+    const { requests, limits } = container.resources ?? {};
+    const cpuRequest = quantity(requests?.cpu);
+    const memoryRequest = quantity(requests?.memory);
+    expect(cpuRequest).toBeGreaterThanOrEqual(spec.minRequests.cpu);
+    expect(memoryRequest).toBeGreaterThanOrEqual(spec.minRequests.memory);
+    expect(quantity(limits?.cpu)).toBeGreaterThanOrEqual(cpuRequest);
+    expect(quantity(limits?.memory)).toBeGreaterThanOrEqual(memoryRequest);
+  });
+
+  it('gives the graceful shutdown its full time before SIGKILL', () => {
+    const { podSpec, env } = serviceView(name);
+    const graceMs = Number(env.SHUTDOWN_GRACE_MS);
+    expect(graceMs).toBeGreaterThan(0);
+    const periodMs = (podSpec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    expect(podSpec?.terminationGracePeriodSeconds, 'set explicitly').toBeDefined();
+    expect(periodMs).toBeGreaterThan(graceMs + FORCED_EXIT_MARGIN_MS);
+  });
+
+  it('runs non-root, read-only, without privilege escalation or capabilities', () => {
+    const { podSpec, container } = serviceView(name);
+    const pod = podSpec?.securityContext;
+    const ctx = container.securityContext;
+    expect(pod?.runAsNonRoot ?? ctx?.runAsNonRoot).toBe(true);
+    // The image's user is `node` (not numeric): the kubelet needs a numeric id to verify non-root.
+    expect(pod?.runAsUser ?? ctx?.runAsUser).toBeGreaterThan(0);
+    expect(ctx?.allowPrivilegeEscalation).toBe(false);
+    expect(ctx?.readOnlyRootFilesystem).toBe(true);
+    expect(ctx?.privileged ?? false).toBe(false);
+    expect(ctx?.capabilities?.drop).toContain('ALL');
+    expect(ctx?.capabilities?.add ?? []).toEqual([]);
+    // A read-only root needs a writable /tmp (tsx's cache) from a volume the pod defines.
+    const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(tmp, '/tmp is mounted').toBeDefined();
+    expect(podSpec?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    for (const mount of container.volumeMounts ?? []) {
+      expect(podSpec?.volumes?.map((v) => v.name)).toContain(mount.name);
+    }
+  });
+
+  it('sets only variables the service reads, and every one the cluster needs', () => {
+    const { env, fromSecret } = serviceView(name);
+    const known = new Set(Object.values(spec.schema).map((field) => field.env));
+    for (const variable of Object.keys(env)) {
+      expect(known.has(variable), `${variable} is read by the ${name} service`).toBe(true);
+    }
+    const required = [...REQUIRED_COMMON, ...(spec.groupVar === 'GROUP_ID' ? REQUIRED_MODEL : REQUIRED_DECISION)];
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(required));
+    for (const variable of SECRET_VARS) expect(fromSecret.has(variable), `${variable} from a Secret`).toBe(true);
+  });
+
+  it('the environment parses with the service’s own config schema', () => {
+    const { env } = serviceView(name);
+    const config = loadConfig(spec.schema, env) as unknown as Record<string, unknown>;
+    expect(config.groupId).toBe(spec.group);
+    expect(env[spec.groupVar]).toBe(spec.group);
+    expect(config.metricsPort).toBe(METRICS_PORT);
+    expect(config.shutdownGraceMs).toBe(Number(env.SHUTDOWN_GRACE_MS));
+  });
+
+  it('has a PodDisruptionBudget of one instance at a time over the same pods', () => {
+    const { deployment } = serviceView(name);
+    const pdb = find<IPodDisruptionBudget>('PodDisruptionBudget', name);
+    expect(pdb.spec?.maxUnavailable).toBe(1);
+    expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
+  });
+
+  it('its consumer group is scaled by KEDA on Kafka lag, up to the partition count', () => {
+    const { env } = serviceView(name);
+    const scaled = find<IScaledObject>('ScaledObject', name);
+    expect(scaled.spec.scaleTargetRef.name).toBe(name);
+    expect(scaled.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    const partitions = Number(env.TOPIC_PARTITIONS ?? commonEnv.topicPartitions.default);
+    expect(scaled.spec.maxReplicaCount, 'more consumers than partitions sit idle').toBe(partitions);
+    expect(scaled.spec.triggers).toHaveLength(1);
+    const trigger = scaled.spec.triggers[0];
+    expect(trigger.type).toBe('kafka');
+    const meta = trigger.metadata as Record<string, string>;
+    expect(meta.consumerGroup).toBe(spec.group);
+    expect(meta.topic).toBe(env[spec.inputTopicVar]);
+    expect(meta.bootstrapServers).toBe(env.KAFKA_BROKERS);
+    expect(Number(meta.lagThreshold)).toBeGreaterThan(0);
+    expect(meta.offsetResetPolicy).toBe('latest');
+    expect(meta.allowIdleConsumers ?? 'false').toBe('false');
+    const auths = only<ITriggerAuthentication>('TriggerAuthentication').map((a) => a.metadata?.name);
+    expect(auths).toContain(trigger.authenticationRef?.name);
+  });
+});
+
+describe('KEDA authentication', () => {
+  it('the TriggerAuthentication takes sasl, tls, username and password from existing Secret keys', () => {
+    const auths = only<ITriggerAuthentication>('TriggerAuthentication');
+    expect(auths.length).toBeGreaterThan(0);
+    for (const auth of auths) {
+      const refs = auth.spec?.secretTargetRef ?? [];
+      expect(refs.map((r) => r.parameter).sort()).toEqual(['password', 'sasl', 'tls', 'username']);
+      for (const ref of refs) expect(() => secretValue(ref.name, ref.key)).not.toThrow();
+      const value = (parameter: string) => {
+        const ref = refs.find((r) => r.parameter === parameter);
+        return ref ? secretValue(ref.name, ref.key) : undefined;
+      };
+      // KEDA spells the mechanisms its own way (scram_sha512, not scram-sha-512).
+      expect(['none', 'plaintext', 'scram_sha256', 'scram_sha512']).toContain(value('sasl'));
+      expect(['enable', 'disable']).toContain(value('tls'));
+    }
+  });
+
+  it('the Secret is a template whose placeholders say to replace them', () => {
+    const text = readFileSync(join(K8S_DIR, 'secret.yaml'), 'utf8');
+    expect(text).toMatch(/REPLACE/);
+    for (const secret of secrets) {
+      expect(secret.data, 'placeholders are readable stringData, not base64').toBeUndefined();
+      expect(Object.keys(secret.stringData ?? {}).length).toBeGreaterThan(0);
+    }
+  });
+});
+
+const kubectl = kubectlPath();
+
+describe('kustomize build', () => {
+  it.skipIf(!kubectl)('`kubectl kustomize deploy/k8s` renders every object, all valid and namespaced', () => {
+    const out = execFileSync(kubectl ?? 'kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8' });
+    const rendered = parseYamlDocs(out, 'kustomize output');
+    expect(rendered).toHaveLength(docs.length);
+    for (const object of rendered) {
+      expect(() => validate(object), `${object.kind} ${object.metadata.name}`).not.toThrow();
+      if (object.kind !== 'Namespace') expect(object.metadata.namespace).toBe(NAMESPACE);
+      if (object.kind === 'Deployment') {
+        expect((object as unknown as IDeployment).spec?.template.spec?.containers[0].image).toBe(IMAGE);
+      }
+    }
+  });
+});
