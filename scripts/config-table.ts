@@ -1,0 +1,36 @@
+// Prints the README's configuration table from the services' env schemas, so the
+// documentation cannot drift from the code (test/docs/readme.test.ts compares them).
+import { fileURLToPath } from 'node:url';
+import { commonEnv, modelServiceEnv, type EnvField } from '@fleet/core';
+import { decisionEnv } from '@fleet/decision';
+
+const SCHEMAS: Array<[string, Record<string, EnvField<unknown>>]> = [
+  ['duration, cost, tip', modelServiceEnv('<model>')],
+  ['decision', decisionEnv],
+];
+
+function shown(value: unknown): string {
+  if (value === undefined) return '(required)';
+  const text = Array.isArray(value) ? value.join(',') : String(value);
+  return text === '' ? '(empty)' : `\`${text.replace(fileURLToPath(new URL('../', import.meta.url)), '')}\``;
+}
+
+/** The configuration table as markdown. */
+export function configTable(): string {
+  const users = new Map<string, { field: EnvField<unknown>; who: string[] }>();
+  for (const [who, schema] of SCHEMAS) {
+    for (const field of Object.values(schema)) {
+      const entry = users.get(field.env) ?? { field, who: [] };
+      entry.who.push(who);
+      users.set(field.env, entry);
+    }
+  }
+  const common = new Set(Object.values(commonEnv).map((f) => f.env));
+  const rows = [...users.values()].map(({ field, who }) => {
+    const usedBy = common.has(field.env) || who.length === SCHEMAS.length ? 'all' : who.join(', ');
+    return `| \`${field.env}\` | ${usedBy} | ${shown(field.default)} | ${field.doc} |`;
+  });
+  return ['| variable | used by | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(configTable());

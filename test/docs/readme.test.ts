@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configTable } from '../../scripts/config-table.js';
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('has the configuration table the code defines', () => {
+    expect(read('README.md')).toContain(configTable());
+  });
+
+  it('gives the test command that CI runs', () => {
+    const readme = read('README.md');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Architecture'));
+    const testCommand = /^(npm [a-z:]+) +# .*runs every test/m.exec(quickStart)?.[1];
+    expect(testCommand).toBe('npm test');
+    const ci = read('.ci/run').split('\n').filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('set ') && !l.startsWith('cd '));
+    expect(ci).toEqual([testCommand]);
+  });
+});
