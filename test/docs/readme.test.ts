@@ -14,7 +14,9 @@ describe('README', () => {
     const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Architecture'));
     const testCommand = /^(npm [a-z:]+) +# .*runs every test/m.exec(quickStart)?.[1];
     expect(testCommand).toBe('npm test');
-    const ci = read('.ci/run').split('\n').filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('set ') && !l.startsWith('cd '));
+    const ci = read('.ci/run')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('set ') && !l.startsWith('cd '));
     expect(ci).toEqual([testCommand]);
   });
 });

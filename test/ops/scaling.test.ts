@@ -58,7 +58,11 @@ describe('scaling a consumer group under a steady stream of rides', () => {
     const templates = rows.flatMap((r) => (r.ok ? [r.ride] : []));
     stream = (async () => {
       for (let n = 0; streaming; n++) {
-        const ride: RideStarted = { ...templates[n % templates.length], ride_id: `${prefix}-${n}`, event_time: Date.now() };
+        const ride: RideStarted = {
+          ...templates[n % templates.length],
+          ride_id: `${prefix}-${n}`,
+          event_time: Date.now(),
+        };
         await publisher.publish([ride]);
         sent.push(ride.ride_id);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -78,35 +82,51 @@ describe('scaling a consumer group under a steady stream of rides', () => {
     expect((await durationPartitions())[0]).toHaveLength(6);
 
     expect(await runFleet(['scale', 'duration', '3'])).toBe(0);
-    await eventually(async () => {
-      const parts = await durationPartitions();
-      return parts.length === 3 && parts.every((p) => p.length === 2);
-    }, 'the 6 partitions to be spread over 3 duration instances', 60_000);
+    await eventually(
+      async () => {
+        const parts = await durationPartitions();
+        return parts.length === 3 && parts.every((p) => p.length === 2);
+      },
+      'the 6 partitions to be spread over 3 duration instances',
+      60_000,
+    );
     const spread = (await durationPartitions()).flat().sort();
     expect(new Set(spread).size).toBe(6);
 
     expect(await runFleet(['scale', 'duration', '1'])).toBe(0);
-    await eventually(async () => {
-      const parts = await durationPartitions();
-      return parts.length === 1 && parts[0].length === 6;
-    }, 'one duration instance to own all 6 partitions again', 60_000);
+    await eventually(
+      async () => {
+        const parts = await durationPartitions();
+        return parts.length === 1 && parts[0].length === 6;
+      },
+      'one duration instance to own all 6 partitions again',
+      60_000,
+    );
 
     streaming = false;
     await stream;
     const ids = new Set(sent);
-    await eventually(() => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size, 'a decision for every ride', 90_000);
+    await eventually(
+      () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
+      'a decision for every ride',
+      90_000,
+    );
     const mine = decisions.filter((d) => ids.has(d.ride_id));
     expect(mine.length).toBe(ids.size); // not one ride decided twice
     expect(mine.every((d) => d.complete)).toBe(true);
 
     const admin = await testKafka('scaling-lag').admin();
-    await eventually(async () => {
-      const lags = await Promise.all([
-        groupLag(admin, `${prefix}.duration`, process.env.TOPIC_RIDES!),
-        groupLag(admin, `${prefix}.decision`, process.env.TOPIC_PREDICTIONS!),
-      ]);
-      return lags.every((l) => l.total === 0);
-    }, 'lag back to 0', 30_000);
+    await eventually(
+      async () => {
+        const lags = await Promise.all([
+          groupLag(admin, `${prefix}.duration`, process.env.TOPIC_RIDES!),
+          groupLag(admin, `${prefix}.decision`, process.env.TOPIC_PREDICTIONS!),
+        ]);
+        return lags.every((l) => l.total === 0);
+      },
+      'lag back to 0',
+      30_000,
+    );
     await admin.disconnect();
   }, 300_000);
 });

@@ -26,6 +26,8 @@ export interface ReplayOptions {
   ratePerSec: number;
   /** Called about every 100 ms with how many rides were sent. */
   onProgress?: (sent: number) => void;
+  /** Called with each group of rides once the broker acknowledged them. */
+  onSent?: (rides: readonly SentRide[]) => void;
   /** Prefix of the fresh ride ids. @default a random run id */
   idPrefix?: string;
   /** Stops the replay early when it returns true. */
@@ -79,6 +81,7 @@ export async function replayRides(publisher: RidePublisher, options: ReplayOptio
     if (group.length > 0) {
       await publisher.publish(group.map((g) => g.ride));
       sent.push(...group);
+      options.onSent?.(group);
     }
     if (performance.now() - lastProgress > 100) {
       options.onProgress?.(sent.length);

@@ -1,4 +1,12 @@
-import { commonEnv, createKafkaClient, createLogger, kafkaConnection, loadConfig, type AdminClient, type CommonConfig } from '@fleet/core';
+import {
+  commonEnv,
+  createKafkaClient,
+  createLogger,
+  kafkaConnection,
+  loadConfig,
+  type AdminClient,
+  type CommonConfig,
+} from '@fleet/core';
 import { groupOf, SERVICE_NAMES, type ServiceName } from './procs/services.js';
 
 /** A service's consumer group and the topic it reads. */
@@ -33,5 +41,12 @@ export async function withAdmin<T>(fn: (admin: AdminClient, config: CommonConfig
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -129,13 +129,15 @@ async function run(argv: readonly string[]): Promise<number> {
     const mine = (): number => decisions.filter((d) => sent.has(d.ride_id)).length;
     const line = (n: number): string =>
       `sent ${n}/${count} · decided ${mine()} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    const rides = await replayRides(publisher, {
+    await replayRides(publisher, {
       templates,
       count,
       ratePerSec: rate,
       onProgress: (n) => progress.update(line(n)),
+      onSent: (group) => {
+        for (const r of group) sent.set(r.ride.ride_id, actuals[r.template]);
+      },
     });
-    for (const r of rides) sent.set(r.ride.ride_id, actuals[r.template]);
     await publisher.close();
     const deadline = Date.now() + joinTimeoutMs + 60_000;
     while (mine() < sent.size && Date.now() < deadline) {

@@ -27,4 +27,9 @@ async function run(argv: readonly string[]): Promise<number> {
 }
 
 /** `fleet down`. */
-export const downCommand: Command = { name: 'down', summary: 'stop the fleet (and the local stack fleet up started)', usage, run };
+export const downCommand: Command = {
+  name: 'down',
+  summary: 'stop the fleet (and the local stack fleet up started)',
+  usage,
+  run,
+};

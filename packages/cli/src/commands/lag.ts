@@ -49,4 +49,9 @@ async function run(argv: readonly string[]): Promise<number> {
 }
 
 /** `fleet lag`. */
-export const lagCommand: Command = { name: 'lag', summary: 'committed offset, end offset and lag per group and partition', usage, run };
+export const lagCommand: Command = {
+  name: 'lag',
+  summary: 'committed offset, end offset and lag per group and partition',
+  usage,
+  run,
+};

@@ -18,9 +18,16 @@ or skips ahead. Refuses while the group has live members: stop the service first
   --dry-run        show the new offsets without moving them
   -h, --help       this help`;
 
-function target(values: { from?: string; 'to-earliest'?: boolean; 'to-latest'?: boolean }): { kind: 'time'; ms: number } | { kind: 'earliest' | 'latest' } {
-  const chosen = [values.from !== undefined, values['to-earliest'] === true, values['to-latest'] === true].filter(Boolean).length;
-  if (chosen !== 1) throw new FleetError('FLEET_INPUT_INVALID', 'give exactly one of --from, --to-earliest, --to-latest');
+function target(values: {
+  from?: string;
+  'to-earliest'?: boolean;
+  'to-latest'?: boolean;
+}): { kind: 'time'; ms: number } | { kind: 'earliest' | 'latest' } {
+  const chosen = [values.from !== undefined, values['to-earliest'] === true, values['to-latest'] === true].filter(
+    Boolean,
+  ).length;
+  if (chosen !== 1)
+    throw new FleetError('FLEET_INPUT_INVALID', 'give exactly one of --from, --to-earliest, --to-latest');
   if (values['to-earliest']) return { kind: 'earliest' };
   if (values['to-latest']) return { kind: 'latest' };
   const ms = Date.parse(values.from!);
@@ -31,26 +38,41 @@ function target(values: { from?: string; 'to-earliest'?: boolean; 'to-latest'?: 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { from: { type: 'string' }, 'to-earliest': { type: 'boolean' }, 'to-latest': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    {
+      from: { type: 'string' },
+      'to-earliest': { type: 'boolean' },
+      'to-latest': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
     true,
   );
   const service = positionals[0];
   if (positionals.length !== 1 || !isServiceName(service)) {
-    throw new FleetError('FLEET_INPUT_INVALID', `expected one service (${SERVICE_NAMES.join(', ')}), got ${JSON.stringify(positionals)}`);
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `expected one service (${SERVICE_NAMES.join(', ')}), got ${JSON.stringify(positionals)}`,
+    );
   }
   const to = target(values);
   return withAdmin(async (admin, config) => {
     const { group, topic } = serviceGroups(config).find((g) => g.service === service)!;
     const { state, members } = await admin.describeGroup(group);
     if (members.length > 0) {
-      console.error(`fleet replay: group ${group} has ${members.length} live member(s) (state ${state}); stop ${service} first: npx fleet scale ${service} 0`);
+      console.error(
+        `fleet replay: group ${group} has ${members.length} live member(s) (state ${state}); stop ${service} first: npx fleet scale ${service} 0`,
+      );
       return 1;
     }
     let offsets: PartitionOffset[];
     if (to.kind === 'latest') offsets = await admin.fetchEndOffsets(topic);
     else offsets = await admin.fetchOffsetsByTime(topic, to.kind === 'time' ? to.ms : 0);
     const before = new Map((await admin.fetchCommittedOffsets(group, topic)).map((o) => [o.partition, o.offset]));
-    console.log(table(['partition', 'committed', 'new'], offsets.map((o) => [o.partition, before.get(o.partition) ?? '-', o.offset])));
+    console.log(
+      table(
+        ['partition', 'committed', 'new'],
+        offsets.map((o) => [o.partition, before.get(o.partition) ?? '-', o.offset]),
+      ),
+    );
     if (values['dry-run']) return 0;
     await admin.setGroupOffsets(group, topic, offsets);
     console.log(`moved ${group} on ${topic}; ${service} re-reads from there when it starts`);
@@ -59,4 +81,9 @@ async function run(argv: readonly string[]): Promise<number> {
 }
 
 /** `fleet replay`. */
-export const replayCommand: Command = { name: 'replay', summary: "move a stopped group's offsets to a time, the start or the end", usage, run };
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: "move a stopped group's offsets to a time, the start or the end",
+  usage,
+  run,
+};

@@ -32,7 +32,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const running = listInstances(service);
   const ports: Record<string, number> = {};
   for (let n = running.length; n < count; n++) {
-    const instance = await startInstance(service, serviceEnv(stack));
+    const instance = await startInstance(service, serviceEnv(stack, service));
     ports[`${service}-${instance.index}`] = instance.port;
   }
   const surplus = running.slice(count).reverse();

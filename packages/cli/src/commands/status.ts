@@ -19,7 +19,9 @@ async function run(argv: readonly string[]): Promise<number> {
   const instances = await Promise.all(
     listInstances().map(async (i) => {
       const state = await probe(i);
-      const partitions = Object.entries(state?.assignment ?? {}).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`));
+      const partitions = Object.entries(state?.assignment ?? {}).flatMap(([topic, ps]) =>
+        ps.map((p) => `${topic}:${p}`),
+      );
       return { ...i, ready: state?.ready ?? false, answering: state !== null, partitions };
     }),
   );
@@ -44,4 +46,9 @@ async function run(argv: readonly string[]): Promise<number> {
 }
 
 /** `fleet status`. */
-export const statusCommand: Command = { name: 'status', summary: 'instances, readiness and partition assignment', usage, run };
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'instances, readiness and partition assignment',
+  usage,
+  run,
+};

@@ -1,4 +1,11 @@
-import { commonEnv, createKafkaClient, createLogger, ensureFleetTopics, kafkaConnection, loadConfig } from '@fleet/core';
+import {
+  commonEnv,
+  createKafkaClient,
+  createLogger,
+  ensureFleetTopics,
+  kafkaConnection,
+  loadConfig,
+} from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { saveStack, serviceEnv } from '../procs/fleet-state.js';
@@ -27,19 +34,37 @@ async function run(argv: readonly string[]): Promise<number> {
   const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.started };
   saveStack(record);
   const config = loadConfig(commonEnv);
-  const admin = await createKafkaClient(kafkaConnection(config, 'cli'), createLogger({ service: 'fleet-cli', level: 'error' })).admin();
-  await ensureFleetTopics(admin, { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions }, partitions);
+  const admin = await createKafkaClient(
+    kafkaConnection(config, 'cli'),
+    createLogger({ service: 'fleet-cli', level: 'error' }),
+  ).admin();
+  await ensureFleetTopics(
+    admin,
+    { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions },
+    partitions,
+  );
   await admin.disconnect();
   const ports: Record<string, number> = {};
   for (const service of SERVICE_NAMES) {
     if (listInstances(service).length > 0) continue;
-    const instance = await startInstance(service, serviceEnv(record));
+    const instance = await startInstance(service, serviceEnv(record, service));
     ports[`${service}-${instance.index}`] = instance.port;
   }
-  await waitReady(ports, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to join their groups`));
-  progress.done(`fleet up: ${listInstances().map((i) => `${i.service}-${i.index}`).join(', ')}`);
+  await waitReady(ports, 120_000, (pending) =>
+    progress.update(`waiting for ${pending.join(', ')} to join their groups`),
+  );
+  progress.done(
+    `fleet up: ${listInstances()
+      .map((i) => `${i.service}-${i.index}`)
+      .join(', ')}`,
+  );
   return 0;
 }
 
 /** `fleet up`. */
-export const upCommand: Command = { name: 'up', summary: 'start the fleet in the background (local stack if none is configured)', usage, run };
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'start the fleet in the background (local stack if none is configured)',
+  usage,
+  run,
+};

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_DIR } from './instances.js';
+import { groupOf, type ServiceName } from './services.js';
 
 /** What `fleet up` remembers about the broker and registry it uses. */
 export interface StackRecord {
@@ -28,7 +29,8 @@ export function clearStack(): void {
   rmSync(STACK_FILE, { force: true });
 }
 
-/** The environment of the service processes of a recorded stack. */
-export function serviceEnv(stack: StackRecord): Record<string, string> {
-  return { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl };
+/** The environment of one service's processes on a recorded stack. */
+export function serviceEnv(stack: StackRecord, service: ServiceName): Record<string, string> {
+  const group = service === 'decision' ? 'DECISION_GROUP_ID' : 'GROUP_ID';
+  return { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, [group]: groupOf(service) };
 }

@@ -55,7 +55,9 @@ export async function stopInstance(instance: Instance, graceMs = 30_000): Promis
 }
 
 /** What an instance's /readyz says; null when it does not answer. */
-export async function probe(instance: Instance): Promise<{ ready: boolean; assignment: Record<string, number[]> } | null> {
+export async function probe(
+  instance: Instance,
+): Promise<{ ready: boolean; assignment: Record<string, number[]> } | null> {
   try {
     const response = await fetch(`http://127.0.0.1:${instance.port}/readyz`, { signal: AbortSignal.timeout(1500) });
     const body = (await response.json()) as { ready: boolean; assignment?: Record<string, number[]> };

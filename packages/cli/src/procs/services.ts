@@ -22,7 +22,10 @@ export function isServiceName(name: string): name is ServiceName {
   return name in SERVICE_ENTRIES;
 }
 
-/** Consumer group of a service (its default; GROUP_ID / DECISION_GROUP_ID override). */
+/**
+ * Consumer group of a service: `<FLEET_GROUP_PREFIX>.<service>`, `fleet.duration` by default.
+ * The CLI hands the same name to the instances it starts (GROUP_ID / DECISION_GROUP_ID).
+ */
 export function groupOf(service: ServiceName): string {
-  return `fleet.${service}`;
+  return `${process.env.FLEET_GROUP_PREFIX ?? 'fleet'}.${service}`;
 }

@@ -65,6 +65,8 @@ async function connectProducer(kafka: Kafka): Promise<ProducerClient> {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    // Idempotence holds only while the producer keeps retrying the same sequence numbers.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30000 },
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
   });

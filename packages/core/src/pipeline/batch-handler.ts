@@ -76,7 +76,13 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
       dead.push(deadLetter(record, error, origin));
       deadCodes.push({ code: error.code });
       log.warn(
-        { err: error, topic: record.topic, partition: record.partition, offset: record.offset },
+        {
+          code: error.code,
+          reason: error.message,
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+        },
         'record sent to the dead-letter topic',
       );
     };
