@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
 import { downCommand } from './down.js';
+import { infraCommand } from './infra.js';
 import { lagCommand } from './lag.js';
 import { predictCommand } from './predict.js';
 import { replayCommand } from './replay.js';
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   replayCommand,
   downCommand,
   predictCommand,
+  infraCommand,
 ];

@@ -1,0 +1,210 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
+import { runMaven } from './maven.js';
+import { isPortOpen, waitFor } from './probe.js';
+import { runningPid, spawnDetached, tailLog } from './process.js';
+import { findKafkaJava } from './toolchain.js';
+
+/** Found in the broker's command line; tells our broker from a reused pid. */
+export const KAFKA_MARKER = 'kafka.Kafka';
+
+/** The broker's `host:port` for clients. */
+export function brokerAddress(config: InfraConfig): string {
+  return `${config.host}:${config.kafkaPort}`;
+}
+
+/**
+ * The broker's runtime classpath, resolved by Maven once and cached under the state
+ * directory, keyed by the pom's hash; re-resolved when a cached jar has gone.
+ */
+async function classpath(config: InfraConfig, onProgress?: Progress): Promise<string> {
+  const pom = join(config.infraDir, 'kafka', 'pom.xml');
+  const hash = createHash('sha256')
+    .update(await readFile(pom))
+    .digest('hex')
+    .slice(0, 12);
+  const cache = join(config.stateDir, 'kafka', `classpath-${VERSIONS.kafka}-${hash}.txt`);
+  const cached = await readFile(cache, 'utf8').catch(() => undefined);
+  if (cached && cached.split(':').every((jar) => existsSync(jar))) return cached.trim();
+  await mkdir(join(config.stateDir, 'kafka'), { recursive: true });
+  await runMaven({
+    pom,
+    args: ['-q', 'dependency:build-classpath', `-Dmdep.outputFile=${cache}`],
+    what: `Kafka ${VERSIONS.kafka}`,
+    onProgress,
+  });
+  return (await readFile(cache, 'utf8')).trim();
+}
+
+function serverProperties(config: InfraConfig, dataDir: string): string {
+  const { host, kafkaPort, controllerPort } = config;
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${kafkaPort},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${kafkaPort}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=6',
+    'auto.create.topics.enable=false',
+    // A single node cannot hold 3 replicas: internal topics are never created otherwise
+    // and consumers loop on "group coordinator not available" (tulios/kafkajs#1752).
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Tests join groups all the time; the 3 s default delay is pure waiting here.
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=24',
+    '',
+  ].join('\n');
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * Writes server.properties and formats the data directory on first start. The quorum
+ * (with `--standalone`) records the controller endpoint, so a changed controller port
+ * means a fresh data directory.
+ */
+async function prepareStorage(config: InfraConfig, java: string, cp: string, onProgress?: Progress): Promise<string> {
+  const dir = join(config.stateDir, 'kafka');
+  const dataDir = join(dir, 'data');
+  const propsFile = join(dir, 'server.properties');
+  const formatted = join(dir, 'formatted.json');
+  const stamp = JSON.stringify({ version: VERSIONS.kafka, controllerPort: config.controllerPort, dataDir });
+  const previous = await readFile(formatted, 'utf8').catch(() => undefined);
+  if (previous !== undefined && previous !== stamp) {
+    onProgress?.('Kafka settings changed since the data directory was formatted: starting from empty storage');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(propsFile, serverProperties(config, dataDir));
+  if (previous !== stamp || !existsSync(join(dataDir, 'meta.properties'))) {
+    const args = [
+      ...log4j(config),
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '--standalone',
+      '-t',
+      clusterId(),
+      '-c',
+      propsFile,
+      '-g',
+    ];
+    const out = spawnSync(java, args, { encoding: 'utf8', timeout: 120_000 });
+    if (out.status !== 0) throw new Error(`formatting Kafka storage failed:\n${out.stdout}\n${out.stderr}`);
+    await writeFile(formatted, stamp);
+  }
+  return propsFile;
+}
+
+function log4j(config: InfraConfig): string[] {
+  return [`-Dlog4j2.configurationFile=${join(config.infraDir, 'kafka', 'log4j2.properties')}`];
+}
+
+/** True when a Kafka broker answers a metadata request on the configured port. */
+export async function kafkaAnswers(config: InfraConfig, timeoutMs = 3000): Promise<boolean> {
+  if (!(await isPortOpen(config.host, config.kafkaPort, 500))) return false;
+  const kafka = new Kafka({
+    clientId: 'fleet-infra-probe',
+    brokers: [brokerAddress(config)],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * Asks the group coordinator once so the broker creates `__consumer_offsets` now rather
+ * than during the first consumer's join (which then retries for a while).
+ */
+async function warmUpCoordinator(config: InfraConfig): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'fleet-infra-warmup',
+    brokers: [brokerAddress(config)],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeGroups(['fleet-infra-warmup']);
+  } catch {
+    // best effort: clients retry on their own
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Fetches (cached), formats (first time), starts the broker detached, and waits until it answers. */
+export async function startKafka(config: InfraConfig, onProgress?: Progress): Promise<number> {
+  const java = findKafkaJava();
+  const cp = await classpath(config, onProgress);
+  const propsFile = await prepareStorage(config, java.bin, cp, onProgress);
+  const paths = componentPaths(config, 'kafka');
+  const tmp = join(config.stateDir, 'tmp');
+  await mkdir(tmp, { recursive: true });
+  onProgress?.(
+    `starting Kafka ${VERSIONS.kafka} (Java ${java.major}) on ${brokerAddress(config)}, log ${paths.logFile}`,
+  );
+  const pid = await spawnDetached({
+    bin: java.bin,
+    args: [
+      '-Xms1g',
+      '-Xmx1g',
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:InitiatingHeapOccupancyPercent=35',
+      '-XX:+ExplicitGCInvokesConcurrent',
+      '-Djava.awt.headless=true',
+      `-Djava.io.tmpdir=${tmp}`,
+      ...log4j(config),
+      '-cp',
+      cp,
+      KAFKA_MARKER,
+      propsFile,
+    ],
+    cwd: paths.workDir,
+    paths,
+  });
+  await waitFor(() => kafkaAnswers(config), {
+    what: `Kafka on ${brokerAddress(config)}`,
+    timeoutMs: 120_000,
+    onProgress,
+    failure: async () =>
+      (await runningPid(paths.pidFile, KAFKA_MARKER)) === undefined
+        ? `the broker exited; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}`
+        : undefined,
+  });
+  await warmUpCoordinator(config);
+  return pid;
+}

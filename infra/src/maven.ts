@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import type { Progress } from './config.js';
+import { findMaven } from './toolchain.js';
+
+/** Options of {@link runMaven}. */
+export interface MavenRun {
+  /** The pom to run against. */
+  readonly pom: string;
+  /** Goal and `-D` arguments. */
+  readonly args: readonly string[];
+  /** What is being fetched, for progress lines ("Kafka 4.4.0"). */
+  readonly what: string;
+  readonly onProgress?: Progress;
+  /** @default 600000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs Maven in batch mode and reports a progress line every few seconds with the number
+ * of artifacts downloaded so far. Rejects with the tail of Maven's output on failure.
+ */
+export function runMaven(run: MavenRun): Promise<void> {
+  const mvn = findMaven();
+  const started = Date.now();
+  const onProgress = run.onProgress ?? (() => {});
+  onProgress(`fetching ${run.what} with Maven (cached after the first run)`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(mvn, ['-B', '-Dstyle.color=never', '-f', run.pom, ...run.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let downloads = 0;
+    const tail: string[] = [];
+    const onData = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.startsWith('Downloaded from')) downloads += 1;
+        if (line.trim()) tail.push(line);
+      }
+      tail.splice(0, Math.max(0, tail.length - 40));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const ticker = setInterval(() => {
+      const s = Math.round((Date.now() - started) / 1000);
+      onProgress(`fetching ${run.what} with Maven … ${s}s, ${downloads} files downloaded`);
+    }, 5000);
+    const timer = setTimeout(() => child.kill('SIGTERM'), run.timeoutMs ?? 600_000);
+    child.on('error', (err) => {
+      clearInterval(ticker);
+      clearTimeout(timer);
+      reject(new Error(`could not run Maven (${mvn}): ${err.message}`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      clearInterval(ticker);
+      clearTimeout(timer);
+      if (code === 0) return resolve();
+      const why = signal ? `was killed (${signal})` : `exited with ${code}`;
+      reject(new Error(`Maven ${why} while fetching ${run.what}:\n${tail.join('\n')}`));
+    });
+  });
+}
