@@ -1,6 +1,8 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, loadRideCsv, type IncomingRecord, type RideStarted } from '@fleet/core';
-import { eventually, randomName, testKafka } from '../helpers.js';
+import { eventually, randomName, stack, testKafka } from '../helpers.js';
 import { startFleet, type FleetHarness } from '../fleet-harness.js';
 
 const RIDES = 150;
@@ -93,5 +95,39 @@ describe('the fleet end to end (real broker, registry and ONNX models)', () => {
       expect(Date.parse(record.headers[DLQ_HEADERS.failedAt])).toBeGreaterThan(Date.now() - 600_000);
       expect(record.headers[DLQ_HEADERS.errorMessage]).not.toMatch(/[\r\n]/);
     }
+  });
+
+  it('decides rides written by a standard Confluent-wire-format client, and that client reads the decisions', async () => {
+    // Plain kafkajs + @kafkajs/confluent-schema-registry, not this project's serde or client seam.
+    const registry = new SchemaRegistry({ host: stack().registryUrl });
+    const kafka = new Kafka({ brokers: stack().brokers, clientId: 'standard-client', logLevel: logLevel.NOTHING });
+    const rideSchemaId = await registry.getLatestSchemaId(`${fleet.topics.rides}-value`);
+    const theirs = rides
+      .slice(0, 20)
+      .map((r, i) => ({ ...r, ride_id: `${randomName('std')}-${i}`, event_time: Date.now() }));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: fleet.topics.rides,
+      messages: await Promise.all(
+        theirs.map(async (r) => ({ key: r.ride_id, value: await registry.encode(rideSchemaId, r) })),
+      ),
+    });
+    await producer.disconnect();
+
+    const ids = new Set(theirs.map((r) => r.ride_id));
+    const decided = new Map<string, { complete: boolean; cost_usd: number | null }>();
+    const consumer = kafka.consumer({ groupId: randomName('std-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: fleet.topics.decisions, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const decision = await registry.decode(message.value!);
+        if (ids.has(decision.ride_id)) decided.set(decision.ride_id, decision);
+      },
+    });
+    await eventually(() => decided.size === ids.size, `${ids.size} decisions read by the standard client`, 60_000);
+    await consumer.disconnect();
+    expect([...decided.values()].every((d) => d.complete && typeof d.cost_usd === 'number')).toBe(true);
   });
 });

@@ -17,6 +17,9 @@ Object.assign(process.env, {
   TOPIC_DECISIONS: `${prefix}.ride_decisions`,
   FLEET_GROUP_PREFIX: prefix,
   FLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'fleet-scale-')),
+  // Rebalances pause a group for seconds on this 2-core machine; the join timeout is kept
+  // above that, so every decision can be complete and a late one would show as a failure.
+  DECISION_JOIN_TIMEOUT_MS: '30000',
 });
 const { runFleet } = await import('@fleet/cli');
 

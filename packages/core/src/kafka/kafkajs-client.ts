@@ -90,7 +90,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions): Promise<
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30000,
-    heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1048576,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
     allowAutoTopicCreation: false,

@@ -78,7 +78,11 @@ export interface ConsumerOptions extends ConsumerEvents {
   groupId: string;
   /** @default 30000 */
   sessionTimeoutMs?: number;
-  /** @default 3000 */
+  /**
+   * How often the consumer heartbeats; it is also how soon a member learns of a rebalance
+   * (kafkajs hears of it in the heartbeat response), so short keeps scaling pauses short.
+   * @default 1000
+   */
   heartbeatIntervalMs?: number;
   /** Upper bound of bytes per partition per fetch. @default 1048576 */
   maxBytesPerPartition?: number;
