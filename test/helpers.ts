@@ -15,9 +15,9 @@ export function randomName(prefix: string): string {
   return `test.${prefix}.${randomBytes(5).toString('hex')}`;
 }
 
-/** A logger that prints only warnings and errors (LOG_LEVEL overrides). */
+/** A logger that prints only errors (LOG_LEVEL overrides): tests provoke warnings on purpose. */
 export function testLogger(service = 'test'): Logger {
-  return createLogger({ service, level: process.env.LOG_LEVEL ?? 'warn' });
+  return createLogger({ service, level: process.env.LOG_LEVEL ?? 'error' });
 }
 
 /** Where the broker and registry of this run are (chosen once by the global setup). */

@@ -6,21 +6,9 @@ export type { Logger } from 'pino';
  * Paths pino replaces with `[redacted]` wherever they appear in a log line: secrets must
  * never reach the logs, even when a whole config object is logged.
  */
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  '*.*.password',
-  'sasl.password',
-  'config.sasl.password',
-  'config.saslPassword',
-  'saslPassword',
-  '*.saslPassword',
-  'registryPassword',
-  '*.registryPassword',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-];
+export const REDACT_PATHS = ['password', 'kafkaSaslPassword', 'schemaRegistryPassword', 'authorization'].flatMap(
+  (key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`],
+);
 
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {

@@ -1,0 +1,129 @@
+/**
+ * Streams real rides with unique ids into a fleet and watches the decisions come back.
+ */
+import { createDecisionListener, createRidePublisher, type DecisionListener, type RidePublisher } from '@fleet/backend';
+import { loadRideCsv, type RideStarted } from '@fleet/core';
+import { eventually, testKafka, testLogger, testRegistry } from '../../helpers.js';
+
+const CSV = new URL('../../../models/data/test_rides.csv', import.meta.url).pathname;
+let templates: RideStarted[] | undefined;
+
+async function rideTemplates(): Promise<RideStarted[]> {
+  templates ??= (await loadRideCsv(CSV)).rows.flatMap((r) => (r.ok ? [r.ride] : []));
+  return templates;
+}
+
+/** A decision as the backend saw it (first receipt). */
+export interface Seen {
+  decidedAt: number;
+  receivedAt: number;
+  complete: boolean;
+}
+
+/** Options of {@link RideTracker.stream}. */
+export interface StreamOptions {
+  /** Rides per second. @default 40 */
+  ratePerSec?: number;
+  /** Share of rides published a second time (half at once, half ~3 s later). @default 0 */
+  duplicateShare?: number;
+}
+
+/** A running stream of rides. */
+export interface RideStream {
+  /** Ride id → event_time, for every ride the broker acknowledged. */
+  readonly sent: Map<string, number>;
+  /** Ride id → when the broker acknowledged it. */
+  readonly sentAt: Map<string, number>;
+  /** How many extra (duplicate) publications were made. */
+  duplicatesSent: number;
+  stop(): Promise<void>;
+}
+
+/** A publisher and a decisions listener on one fleet's topics. */
+export interface RideTracker {
+  /** Ride id → its first received decision. */
+  readonly seen: Map<string, Seen>;
+  /** Starts streaming rides whose ids start with `idPrefix`. */
+  stream(idPrefix: string, options?: StreamOptions): Promise<RideStream>;
+  /** Publishes rides at once (no pacing). */
+  publish(rides: RideStarted[]): Promise<void>;
+  /** Waits until every ride of `ids` has a decision. */
+  waitDecided(ids: Iterable<string>, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects a publisher and a listener to the topics. */
+export async function createRideTracker(topics: { rides: string; decisions: string }): Promise<RideTracker> {
+  const kafka = testKafka('faults-tracker');
+  const registry = testRegistry();
+  const seen = new Map<string, Seen>();
+  const publisher: RidePublisher = await createRidePublisher(kafka, registry, topics.rides);
+  const listener: DecisionListener = await createDecisionListener({
+    kafka,
+    registry,
+    topic: topics.decisions,
+    logger: testLogger('faults-listener'),
+    onDecision: (d) => {
+      if (!seen.has(d.ride_id))
+        seen.set(d.ride_id, { decidedAt: d.decided_at, receivedAt: d.received_at, complete: d.complete });
+    },
+  });
+  await listener.start();
+  const all = await rideTemplates();
+
+  return {
+    seen,
+    publish: (rides) => publisher.publish(rides),
+    async stream(idPrefix, options = {}) {
+      const rate = options.ratePerSec ?? 40;
+      const dupShare = options.duplicateShare ?? 0;
+      const result: RideStream = { sent: new Map(), sentAt: new Map(), duplicatesSent: 0, stop: async () => {} };
+      const later: Array<{ ride: RideStarted; due: number }> = [];
+      let running = true;
+      const started = performance.now();
+      const loop = (async () => {
+        let n = 0;
+        while (running) {
+          const due = Math.floor(((performance.now() - started) / 1000) * rate) + 1;
+          const group: RideStarted[] = [];
+          for (; n < due; n++) {
+            const ride = { ...all[n % all.length], ride_id: `${idPrefix}-${n}`, event_time: Date.now() };
+            group.push(ride);
+            if (dupShare > 0 && Math.random() < dupShare) {
+              result.duplicatesSent++;
+              if (Math.random() < 0.5) group.push(ride);
+              else later.push({ ride, due: Date.now() + 3000 });
+            }
+          }
+          while (later.length > 0 && later[0].due <= Date.now()) group.push(later.shift()!.ride);
+          if (group.length > 0) {
+            await publisher.publish(group);
+            const at = Date.now();
+            for (const r of group) {
+              if (!result.sent.has(r.ride_id)) {
+                result.sent.set(r.ride_id, r.event_time);
+                result.sentAt.set(r.ride_id, at);
+              }
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        // The delayed duplicates are still published: 10 % means 10 %.
+        if (later.length > 0) await publisher.publish(later.splice(0).map((l) => l.ride));
+      })();
+      result.stop = async () => {
+        running = false;
+        await loop;
+      };
+      return result;
+    },
+    async waitDecided(ids, what, timeoutMs = 90_000) {
+      const list = [...ids];
+      await eventually(() => list.every((id) => seen.has(id)), what, timeoutMs);
+    },
+    async close() {
+      await listener.stop().catch(() => undefined);
+      await publisher.close().catch(() => undefined);
+    },
+  };
+}
