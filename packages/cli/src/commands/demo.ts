@@ -43,6 +43,8 @@ Options:
   --rate R              rides per second (default 200)
   --partitions P        partitions of new topics (default 6)
   --join-timeout-ms MS  decision join timeout (default 5000)
+  --external            use a fleet that already runs (docker compose, fleet up, a cluster):
+                        start nothing, only replay rides and summarize
   --json                print the summary as JSON on stdout (progress is silenced)
   -h, --help            this help
 
@@ -82,6 +84,7 @@ async function run(argv: readonly string[]): Promise<number> {
     partitions: { type: 'string' },
     'join-timeout-ms': { type: 'string' },
     json: { type: 'boolean', default: false },
+    external: { type: 'boolean', default: false },
   });
   const count = positiveNumber(values.rides, 'rides', 2000);
   const rate = positiveNumber(values.rate, 'rate', 200);
@@ -89,7 +92,13 @@ async function run(argv: readonly string[]): Promise<number> {
   const joinTimeoutMs = positiveNumber(values['join-timeout-ms'], 'join-timeout-ms', 5000);
   const progress = createProgress(values.json);
 
-  const stack = await acquireStack((line) => progress.update(line));
+  const stack = values.external
+    ? {
+        brokers: loadConfig(commonEnv).kafkaBrokers.join(','),
+        registryUrl: loadConfig(commonEnv).schemaRegistryUrl,
+        release: async () => undefined,
+      }
+    : await acquireStack((line) => progress.update(line));
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
   const config = loadConfig(commonEnv);
   const logger = createLogger({ service: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
@@ -102,17 +111,19 @@ async function run(argv: readonly string[]): Promise<number> {
     await ensureFleetTopics(admin, topics, partitions);
     const dlqTopics = [dlqTopic(topics.rides), dlqTopic(topics.predictions)];
     const dlqBefore = await dlqCount(admin, dlqTopics);
-    children.push(
-      ...(await startServices(
-        {
-          KAFKA_BROKERS: stack.brokers,
-          SCHEMA_REGISTRY_URL: stack.registryUrl,
-          DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-        },
-        progress,
-      )),
-    );
+    if (!values.external) {
+      children.push(
+        ...(await startServices(
+          {
+            KAFKA_BROKERS: stack.brokers,
+            SCHEMA_REGISTRY_URL: stack.registryUrl,
+            DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          },
+          progress,
+        )),
+      );
+    }
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
     const sent = new Map<string, ActualOutcome>();

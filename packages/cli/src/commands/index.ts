@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
 import { downCommand } from './down.js';
 import { infraCommand } from './infra.js';
+import { initCommand } from './init.js';
 import { lagCommand } from './lag.js';
 import { predictCommand } from './predict.js';
 import { replayCommand } from './replay.js';
@@ -13,6 +14,7 @@ import { upCommand } from './up.js';
 export const commands: Command[] = [
   demoCommand,
   upCommand,
+  initCommand,
   statusCommand,
   scaleCommand,
   lagCommand,

@@ -1,0 +1,144 @@
+/**
+ * The figures of each fault, appended to `test/faults/results.json` (the summary global
+ * setup empties it at the start of a run and prints it as a table at the end).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AuditReport } from './audit.js';
+import type { RideStream, RideTracker } from './stream.js';
+
+export const RESULTS_FILE = fileURLToPath(new URL('../results.json', import.meta.url));
+
+/** One row of the results. */
+export interface FaultResult {
+  fault: string;
+  ok: boolean;
+  rides: number;
+  duplicatesPublished: number;
+  decided: number;
+  lost: number;
+  duplicateDecisions: number;
+  conflicting: number;
+  degraded: number;
+  orderViolations: number;
+  /** How long the fault itself lasted (pause, restart), ms. */
+  outageMs: number;
+  /** From injection until end-to-end latency is back to normal for good, ms. */
+  recoveryMs: number;
+  /** Worst ride → decision latency of the rides sent after the injection, ms. */
+  maxLatencyMs: number;
+  /** p99 latency before the injection, ms. */
+  baselineP99Ms: number;
+  notes?: string;
+}
+
+/** Reads the results written so far. */
+export function readResults(): FaultResult[] {
+  if (!existsSync(RESULTS_FILE)) return [];
+  try {
+    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as FaultResult[];
+  } catch {
+    return [];
+  }
+}
+
+/** Appends one result (the fault files run one after another). */
+export function recordResult(result: FaultResult): void {
+  writeFileSync(RESULTS_FILE, `${JSON.stringify([...readResults(), result], null, 2)}\n`);
+}
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * Latency figures of a stream around an injection at `injectedAt`: the baseline p99 of the
+ * rides sent before it; the worst latency after it; and the recovery time, from the
+ * injection to the decision of the last ride sent after it whose latency was above
+ * normal (max(2 s, 3 × baseline p99)). 0 when no ride was disturbed.
+ */
+export function latencyFigures(
+  stream: RideStream,
+  tracker: RideTracker,
+  injectedAt: number,
+): { baselineP99Ms: number; maxLatencyMs: number; recoveryMs: number } {
+  const before: number[] = [];
+  const after: Array<{ sentAt: number; latency: number; receivedAt: number }> = [];
+  for (const [id, sentAt] of stream.sentAt) {
+    const seen = tracker.seen.get(id);
+    if (!seen) continue;
+    const latency = seen.receivedAt - sentAt;
+    if (sentAt < injectedAt) before.push(latency);
+    else after.push({ sentAt, latency, receivedAt: seen.receivedAt });
+  }
+  // Rides in flight at the injection count too: the ones sent in the last second before it.
+  for (const [id, sentAt] of stream.sentAt) {
+    const seen = tracker.seen.get(id);
+    if (seen && sentAt >= injectedAt - 1000 && sentAt < injectedAt)
+      after.push({ sentAt, latency: seen.receivedAt - sentAt, receivedAt: seen.receivedAt });
+  }
+  const baselineP99Ms = quantile(before, 0.99);
+  const normal = Math.max(2000, 3 * baselineP99Ms);
+  let recoveryMs = 0;
+  let maxLatencyMs = 0;
+  for (const a of after) {
+    maxLatencyMs = Math.max(maxLatencyMs, a.latency);
+    if (a.latency > normal) recoveryMs = Math.max(recoveryMs, a.receivedAt - injectedAt);
+  }
+  return { baselineP99Ms, maxLatencyMs, recoveryMs };
+}
+
+/** A result row from an audit. */
+export function resultOf(
+  fault: string,
+  report: AuditReport,
+  stream: RideStream,
+  figures: { baselineP99Ms: number; maxLatencyMs: number; recoveryMs: number },
+  extra: { outageMs?: number; notes?: string; allowDuplicates?: boolean } = {},
+): FaultResult {
+  const ok =
+    report.lost.length === 0 &&
+    report.unexpected.length === 0 &&
+    report.conflicting.length === 0 &&
+    report.orderViolations.length === 0 &&
+    (extra.allowDuplicates === true || report.duplicated.length === 0);
+  return {
+    fault,
+    ok,
+    rides: report.sent,
+    duplicatesPublished: stream.duplicatesSent,
+    decided: report.decided,
+    lost: report.lost.length,
+    duplicateDecisions: report.duplicated.length,
+    conflicting: report.conflicting.length,
+    degraded: report.degraded,
+    orderViolations: report.orderViolations.length,
+    outageMs: extra.outageMs ?? 0,
+    ...figures,
+    notes: extra.notes,
+  };
+}
+
+/** The results as a fixed-width table. */
+export function formatTable(results: FaultResult[]): string {
+  const cols: Array<[string, (r: FaultResult) => string]> = [
+    ['fault', (r) => r.fault],
+    ['ok', (r) => (r.ok ? 'yes' : 'NO')],
+    ['rides', (r) => String(r.rides)],
+    ['dup pub', (r) => String(r.duplicatesPublished)],
+    ['lost', (r) => String(r.lost)],
+    ['dup dec', (r) => String(r.duplicateDecisions)],
+    ['conflict', (r) => String(r.conflicting)],
+    ['degraded', (r) => String(r.degraded)],
+    ['order', (r) => String(r.orderViolations)],
+    ['outage s', (r) => (r.outageMs / 1000).toFixed(1)],
+    ['recovery s', (r) => (r.recoveryMs / 1000).toFixed(1)],
+    ['max lat s', (r) => (r.maxLatencyMs / 1000).toFixed(1)],
+    ['p99 before s', (r) => (r.baselineP99Ms / 1000).toFixed(2)],
+  ];
+  const widths = cols.map(([h, f]) => Math.max(h.length, ...results.map((r) => f(r).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(cols.map(([h]) => h)), line(widths.map((w) => '-'.repeat(w))), ...results.map((r) => line(cols.map(([, f]) => f(r))))].join('\n');
+}
