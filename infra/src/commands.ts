@@ -10,7 +10,7 @@ export const INFRA_USAGE = `Usage: npx fleet infra up|down|status|reset
   up      fetch (first run) and start the local Kafka broker and schema registry, or find them running
   down    stop them
   status  what runs, where, its pid and log file
-  reset   stop them and delete Kafka's data (the fetched artifacts stay cached)`;
+  reset   stop them and delete Kafka's records and the registry's schemas (fetched artifacts stay cached)`;
 
 /** Runs one infra command; resolves to the exit code. */
 export async function runInfra(command: string | undefined): Promise<number> {
@@ -45,7 +45,9 @@ export async function runInfra(command: string | undefined): Promise<number> {
       // Only data: the fetched jars, classpath and registry archive stay cached.
       await rm(join(stateDir, 'kafka', 'data'), { recursive: true, force: true });
       await rm(join(stateDir, 'kafka', 'formatted.json'), { force: true });
-      log(`stopped the stack and removed Kafka's data under ${stateDir}`);
+      // The schemas go with the records that carry their ids.
+      await rm(join(stateDir, 'registry-data'), { recursive: true, force: true });
+      log(`stopped the stack and removed Kafka's records and the registry's schemas under ${stateDir}`);
       return 0;
     }
     default:

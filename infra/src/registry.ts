@@ -48,9 +48,16 @@ async function fetchRegistry(config: InfraConfig, onProgress?: Progress): Promis
   return dir;
 }
 
+/** Where the registry keeps its schemas: an H2 database file under the state directory. */
+export function registryDataDir(config: InfraConfig): string {
+  return join(config.stateDir, 'registry-data');
+}
+
 /**
- * The registry's settings. Storage stays the default in-memory H2 (schemas are lost on
- * restart). The ccompat flags are spelled out although they equal 3.3's defaults, because
+ * The registry's settings. Storage is H2 in a file under the state directory rather than
+ * the default in-memory H2: Kafka keeps its records across restarts, so the schema ids
+ * those records carry must survive too (a fresh registry would hand out the same ids to
+ * other schemas). The ccompat flags are spelled out although they equal 3.3's defaults, because
  * the wire format depends on them: ids must be global content ids (what Confluent's
  * serializers embed and later fetch with GET /schemas/ids/{id}), and lookups should match
  * on the canonical form so a re-formatted but equal schema finds its id.
@@ -64,6 +71,11 @@ function registryProperties(config: InfraConfig, tmp: string): string[] {
     `-Dquarkus.management.port=${config.registryManagementPort}`,
     '-Dapicurio.ccompat.legacy-id-mode.enabled=false',
     '-Dapicurio.ccompat.use-canonical-hash=true',
+    '-Dapicurio.storage.kind=sql',
+    '-Dapicurio.storage.sql.kind=h2',
+    `-Dapicurio.datasource.url=jdbc:h2:file:${join(registryDataDir(config), 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
+    '-Dapicurio.datasource.username=sa',
+    '-Dapicurio.datasource.password=sa',
     `-Djava.io.tmpdir=${tmp}`,
   ];
 }
