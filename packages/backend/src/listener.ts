@@ -37,8 +37,8 @@ export interface DecisionListener {
 }
 
 /**
- * Consumes `ride_decisions` in a group of its own, from the beginning of the topic, and hands
- * every decision to `onDecision` with the ride→decision latency.
+ * Consumes `ride_decisions` in a group of its own and hands every decision made after
+ * `start()` to `onDecision`, with the ride→decision latency.
  */
 export async function createDecisionListener(options: {
   kafka: KafkaClient;
@@ -58,16 +58,22 @@ export async function createDecisionListener(options: {
   const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
   return {
     async start() {
+      // Decisions already on the topic are skipped unread: only those made from now on count.
+      const admin = await options.kafka.admin();
+      const start = new Map((await admin.fetchEndOffsets(options.topic)).map((p) => [p.partition, BigInt(p.offset)]));
+      await admin.disconnect();
       consumer = await options.kafka.consumer({
         groupId: options.groupId ?? `fleet.backend.${randomBytes(4).toString('hex')}`,
-        // From the beginning: a fresh group starting at "latest" could miss decisions made
-        // between the join and its first fetch. Callers filter by the rides they sent.
+        // A fresh group starting at "latest" could miss decisions made between the join and
+        // its first fetch; it starts at the beginning and skips what was there at start().
         fromBeginning: true,
         onGroupJoin: () => joined(),
       });
       await consumer.run([options.topic], async (batch, control) => {
         const receivedAt = Date.now();
+        const from = start.get(batch.partition) ?? 0n;
         for (const record of batch.records) {
+          if (BigInt(record.offset) < from) continue;
           try {
             const d = await serde.decode(record.value);
             options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });

@@ -1,6 +1,9 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { FleetError } from '../errors.js';
+import { FleetError, isFleetError } from '../errors.js';
+
+/** How long an id the registry does not know is remembered as unknown. */
+const UNKNOWN_ID_TTL_MS = 60_000;
 
 /** Connection settings of a Confluent-compatible schema registry. */
 export interface RegistryConnection {
@@ -42,8 +45,13 @@ export function createRegistry(connection: RegistryConnection): Registry {
       if (!type) {
         type = lookup(client, id);
         types.set(id, type);
-        // A failed lookup must not poison the cache: the registry may be back next time.
-        type.catch(() => types.delete(id));
+        type.catch((err: unknown) => {
+          // An unknown id stays unknown for a while: a burst of such records costs one HTTP
+          // call, not one each. Any other failure (registry down) is retried on the next record.
+          if (isFleetError(err, 'FLEET_SERDE_UNKNOWN_SCHEMA'))
+            setTimeout(() => types.delete(id), UNKNOWN_ID_TTL_MS).unref();
+          else types.delete(id);
+        });
       }
       return type;
     },
