@@ -23,7 +23,9 @@ Object.assign(process.env, {
 });
 const { runFleet } = await import('@fleet/cli');
 
-async function statusJson(): Promise<{ instances: Array<{ service: string; ready: boolean; partitions: string[] }> }> {
+async function statusJson(): Promise<{
+  instances: Array<{ service: string; ready: boolean; partitions: string[]; port: number }>;
+}> {
   const lines: string[] = [];
   const log = console.log;
   console.log = (text: string) => lines.push(text);
@@ -117,6 +119,21 @@ describe('scaling a consumer group under a steady stream of rides', () => {
     const mine = decisions.filter((d) => ids.has(d.ride_id));
     expect(mine.length).toBe(ids.size); // not one ride decided twice
     expect(mine.every((d) => d.complete)).toBe(true);
+
+    // Every instance's /metrics parses as Prometheus text, and its counters moved with the load.
+    for (const instance of (await statusJson()).instances) {
+      const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
+      const sample = (name: string) =>
+        text
+          .split('\n')
+          .filter((l) => l.startsWith(name))
+          .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+      expect(sample('fleet_records_consumed_total')).toBeGreaterThan(0);
+      expect(
+        sample(instance.service === 'decision' ? 'fleet_decisions_total' : 'fleet_ride_to_prediction_seconds_count'),
+      ).toBeGreaterThan(0);
+      expect(sample('fleet_rebalances_total')).toBeGreaterThan(0);
+    }
 
     const admin = await testKafka('scaling-lag').admin();
     await eventually(

@@ -132,8 +132,8 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         process,
         onBatch: (report) => deps.metrics?.observeBatch(report),
       }),
+    metrics: deps.metrics,
     onAssignment: (assignment) => {
-      deps.metrics?.rebalances.inc();
       const mine = new Set(assignment[config.topicPredictions] ?? []);
       table.dropPartitions(mine);
       restored.clear();

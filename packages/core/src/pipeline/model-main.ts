@@ -67,7 +67,7 @@ export async function runModelService(spec: ModelServiceSpec): Promise<void> {
       registry: createRegistry(registryConnection(config)),
       logger,
       scorer,
-      onBatch: (report) => metrics.observeBatch(report),
+      metrics,
     },
   );
   await serve(service, { logger, metrics, metricsPort: config.metricsPort, shutdownGraceMs: config.shutdownGraceMs });

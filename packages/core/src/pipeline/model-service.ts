@@ -9,6 +9,7 @@ import { validateRide } from '../rides-validate.js';
 import { loadSchema, valueSubject } from '../schemas.js';
 import { createSerde } from '../serde/avro-serde.js';
 import type { Registry } from '../serde/registry.js';
+import type { FleetMetrics } from '../ops/metrics.js';
 import { createBatchHandler, type BatchReport, type Decoded, type ProcessOutcome } from './batch-handler.js';
 import { createStreamService, type StreamService } from './stream-service.js';
 
@@ -48,7 +49,9 @@ export interface ModelServiceDeps {
   registry: Registry;
   logger: Logger;
   scorer: Scorer;
-  /** Observes each handled batch (metrics). */
+  /** Batch, latency, rebalance and error metrics, when given. */
+  metrics?: FleetMetrics;
+  /** Observes each handled batch (tests, tools). */
   onBatch?: (report: BatchReport) => void;
 }
 
@@ -105,6 +108,7 @@ export async function createModelService(
         predicted_at: now,
       };
       records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction) });
+      deps.metrics?.rideToPrediction.observe((now - ride.event_time) / 1000);
     });
     return { outputs: [{ topic: config.topicPredictions, records }], failed };
   }
@@ -113,6 +117,7 @@ export async function createModelService(
     kafka: deps.kafka,
     logger: log,
     inputTopic: config.topicRides,
+    metrics: deps.metrics,
     consumer: {
       groupId: settings.groupId,
       sessionTimeoutMs: settings.sessionTimeoutMs,
@@ -132,7 +137,10 @@ export async function createModelService(
           return validateRide(ride);
         },
         process: (items) => process(items).catch((err: unknown) => scoreFailure(err, items)),
-        onBatch: deps.onBatch,
+        onBatch: (report) => {
+          deps.metrics?.observeBatch(report);
+          deps.onBatch?.(report);
+        },
       }),
   });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { FleetMetrics } from '../ops/metrics.js';
 import type {
   BatchControl,
   ConsumerClient,
@@ -30,6 +31,8 @@ export interface StreamServiceOptions {
   consumer: Omit<ConsumerOptions, 'onGroupJoin' | 'onCrash' | 'onStop'>;
   /** Builds the batch handler once the producer is connected. */
   handler: (producer: ProducerClient) => (batch: RecordBatch, control: BatchControl) => Promise<void>;
+  /** Counts rebalances and consumer crashes (by error code) when given. */
+  metrics?: FleetMetrics;
   /** Called after a rebalance with the new assignment. */
   onAssignment?: (assignment: Record<string, number[]>) => void;
   /** Called once connected, before consuming starts (e.g. to start timers). */
@@ -67,9 +70,13 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
           joined = true;
           assignment = a;
           log.info({ assignment: a }, 'joined the consumer group');
+          options.metrics?.rebalances.inc();
           options.onAssignment?.(a);
         },
-        onCrash: (err, restarting) => log.error({ err, restarting }, 'consumer crashed'),
+        onCrash: (err, restarting) => {
+          log.error({ err, restarting }, 'consumer crashed');
+          options.metrics?.errors.inc({ code: errorCode(err) });
+        },
       });
       state = 'running';
       options.onStart?.(producer);
@@ -90,4 +97,11 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
       return assignment;
     },
   };
+}
+
+/** The fleet code of an error, or the foreign error's name (e.g. KafkaJSConnectionError). */
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  if (typeof e?.code === 'string' && e.code.startsWith('FLEET_')) return e.code;
+  return typeof e?.name === 'string' ? e.name : 'unknown';
 }
