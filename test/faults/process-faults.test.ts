@@ -6,14 +6,16 @@
  * session timeout. Each fault uses its own ride ids and is audited on the topics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../packages/cli/src/procs/spawn.js';
 import { eventually } from '../helpers.js';
-import { expectClean, finishFault, sleep } from './lib/fault.js';
+import { expectClean, finishFault, measureBaseline, sleep } from './lib/fault.js';
 import { startProcFleet, type ProcFleet } from './lib/fleet.js';
 import { createRideTracker, type RideTracker } from './lib/stream.js';
 
 const SESSION_TIMEOUT_MS = 6000;
 let fleet: ProcFleet;
 let tracker: RideTracker;
+let baselineP99Ms: number;
 
 beforeAll(async () => {
   fleet = await startProcFleet({
@@ -28,6 +30,7 @@ beforeAll(async () => {
     fleet.start('decision'),
   ]);
   tracker = await createRideTracker(fleet.topics);
+  baselineP99Ms = await measureBaseline(tracker, `${fleet.prefix}-baseline`);
 }, 180_000);
 
 afterAll(async () => {
@@ -51,7 +54,17 @@ describe('service process faults under load', () => {
     const injectedAt = Date.now();
     await fleet.signal('duration-1', 'SIGKILL');
     await sleep(SESSION_TIMEOUT_MS + 4000);
-    expectClean(await finishFault({ fault: 'SIGKILL model instance mid-batch', fleet, tracker, stream, idPrefix, injectedAt }));
+    expectClean(
+      await finishFault({
+        fault: 'SIGKILL model instance mid-batch',
+        fleet,
+        tracker,
+        stream,
+        idPrefix,
+        injectedAt,
+        baselineP99Ms,
+      }),
+    );
   });
 
   it('SIGKILL of a model instance after its produce, before its commit', async () => {
@@ -59,19 +72,27 @@ describe('service process faults under load', () => {
     const stream = await tracker.stream(idPrefix);
     await sleep(2000);
     // Joins the group (a rebalance), then kills itself right after its 3rd acknowledged send.
+    const injectedAt = Date.now();
     const victim = await fleet.start('duration', {
       faulty: true,
       env: { FAULT_KILL_AFTER_PRODUCE: '3' },
       wait: false,
     });
     await eventually(() => victim.exitCode !== undefined, 'the instance to kill itself after a produce', 60_000);
-    const injectedAt = Date.now();
     fleet.instances.delete(victim.name);
-    expect(victim.signal).toBe('SIGKILL');
     expect(fleet.logLines(victim.name, /SIGKILL after the produce/)).toHaveLength(1);
+    expect(victim.pid === undefined || !isAlive(victim.pid)).toBe(true);
     await sleep(SESSION_TIMEOUT_MS + 4000);
     expectClean(
-      await finishFault({ fault: 'SIGKILL model after produce, before commit', fleet, tracker, stream, idPrefix, injectedAt }),
+      await finishFault({
+        fault: 'SIGKILL model after produce, before commit',
+        fleet,
+        tracker,
+        stream,
+        idPrefix,
+        injectedAt,
+        baselineP99Ms,
+      }),
     );
   });
 
@@ -95,6 +116,7 @@ describe('service process faults under load', () => {
         stream,
         idPrefix,
         injectedAt,
+        baselineP99Ms,
         notes: 'tip paused 2.5 s before the kill; decision restarted at once',
       }),
     );
@@ -105,7 +127,15 @@ describe('service process faults under load', () => {
     const injectedAt = Date.now();
     const stream = await tracker.stream(idPrefix, { duplicateShare: 0.1 });
     await sleep(12_000);
-    const outcome = await finishFault({ fault: '10 % duplicate rides', fleet, tracker, stream, idPrefix, injectedAt });
+    const outcome = await finishFault({
+      fault: '10 % duplicate rides',
+      fleet,
+      tracker,
+      stream,
+      idPrefix,
+      injectedAt,
+      baselineP99Ms,
+    });
     expect(stream.duplicatesSent).toBeGreaterThan(stream.sent.size * 0.05);
     expectClean(outcome);
   });
@@ -119,7 +149,17 @@ describe('service process faults under load', () => {
     await sleep(5000);
     await fleet.stop('cost-1');
     await sleep(5000);
-    expectClean(await finishFault({ fault: 'scale cost 1 -> 2 -> 1', fleet, tracker, stream, idPrefix, injectedAt }));
+    expectClean(
+      await finishFault({
+        fault: 'scale cost 1 -> 2 -> 1',
+        fleet,
+        tracker,
+        stream,
+        idPrefix,
+        injectedAt,
+        baselineP99Ms,
+      }),
+    );
   });
 
   it('a model call slower than the session timeout on one instance: no rebalance storm', async () => {
@@ -143,10 +183,13 @@ describe('service process faults under load', () => {
       stream,
       idPrefix,
       injectedAt,
+      baselineP99Ms,
       notes: `rebalances seen by the healthy instance in 30 s: ${rebalances}`,
     });
     expectClean(outcome);
     // The slow instance may be evicted once; it must not keep the group rebalancing.
-    expect(rebalances, 'rebalances of the healthy duration instance while the other one is slow').toBeLessThanOrEqual(2);
+    expect(rebalances, 'rebalances of the healthy duration instance while the other one is slow').toBeLessThanOrEqual(
+      2,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   createSerde,
+  retry,
   loadSchema,
   valueSubject,
   type KafkaClient,
@@ -49,8 +50,14 @@ export async function createRidePublisher(
   const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
   const producer: ProducerClient = await kafka.producer();
   return {
+    // A send fails when the broker restarts under it; the backend sends again, as a real
+    // backend would (a ride published twice is decided once).
     publish: (rides) =>
-      producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]),
+      retry(() => producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]), {
+        retries: 20,
+        maxDelayMs: 5000,
+        shouldRetry: (err) => !(err instanceof TypeError || err instanceof RangeError),
+      }),
     close: () => producer.disconnect(),
   };
 }

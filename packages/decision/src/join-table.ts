@@ -65,10 +65,11 @@ export class JoinTable {
       this.pending.set(p.ride_id, entry);
     }
     if (entry.deciding) return { kind: 'late' };
-    if (entry.values[p.model]) return { kind: 'duplicate' };
-    entry.values[p.model] = { value: p.value, version: p.model_version };
+    const duplicate = entry.values[p.model] !== undefined;
+    if (!duplicate) entry.values[p.model] = { value: p.value, version: p.model_version };
+    // Complete also when re-read after a failed send reopened the ride (see `reopen`).
     if (MODELS.every((m) => entry.values[m])) return { kind: 'decided', decision: this.close(p.ride_id, entry, now) };
-    return { kind: 'pending' };
+    return duplicate ? { kind: 'duplicate' } : { kind: 'pending' };
   }
 
   /** Degraded decisions for the rides whose join timed out by `now`. */
@@ -81,6 +82,19 @@ export class JoinTable {
       out.push(this.close(rideId, entry, now));
     }
     return out;
+  }
+
+  /**
+   * The decisions of `rideIds` could not be sent: the rides join again with what they have,
+   * so the next prediction read for them (the batch is fetched again) or the next timeout
+   * decides them once more.
+   */
+  reopen(rideIds: Iterable<string>): void {
+    for (const id of rideIds) {
+      this.decided.delete(id);
+      const entry = this.pending.get(id);
+      if (entry) entry.deciding = false;
+    }
   }
 
   /** The broker acknowledged the decisions of `rideIds`: they no longer hold back offsets. */

@@ -91,6 +91,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       outputs: [{ topic: config.topicDecisions, records: decisions.map(toRecord) }],
       failed: [],
       onProduced: () => settle(decisions),
+      onFailed: () => table.reopen(decisions.map((d) => d.ride_id)),
       commitOffset: () => {
         const low = table.lowWatermark(batch.partition);
         return low === null ? last : (low - 1n).toString();
@@ -111,7 +112,12 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     table.prune(now);
     const due = table.expire(now);
     if (due.length === 0 || !producer) return;
-    await producer.send([{ topic: config.topicDecisions, records: due.map(toRecord) }]);
+    try {
+      await producer.send([{ topic: config.topicDecisions, records: due.map(toRecord) }]);
+    } catch (err) {
+      table.reopen(due.map((d) => d.ride_id));
+      throw err;
+    }
     settle(due);
     log.info({ count: due.length }, 'degraded decisions after the join timeout');
   }
@@ -139,6 +145,8 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       restored.clear();
     },
     onStart: (p) => {
+      // Called again with a new producer after the service recovered from a crash.
+      clearInterval(timer);
       producer = p;
       const every = Math.max(10, Math.min(250, Math.floor(config.joinTimeoutMs / 4)));
       timer = setInterval(() => {

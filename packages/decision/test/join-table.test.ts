@@ -93,4 +93,25 @@ describe('JoinTable', () => {
   it('ignores predictions of unknown models', () => {
     expect(table().offer(pred('r1', 'surge'), 0, '0', 0).kind).toBe('unknown-model');
   });
+
+  it('decides a reopened ride again when its predictions are read again (failed send)', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    t.offer(pred('r1', 'cost'), 0, '1', 0);
+    expect(t.offer(pred('r1', 'tip'), 0, '2', 0).kind).toBe('decided');
+    t.reopen(['r1']);
+    expect(t.isDecided('r1')).toBe(false);
+    // The batch is fetched again: the first re-read prediction completes the ride once more.
+    expect(t.offer(pred('r1', 'duration'), 0, '0', 10).kind).toBe('decided');
+    expect(t.offer(pred('r1', 'cost'), 0, '1', 10).kind).toBe('late');
+  });
+
+  it('times a reopened degraded decision out again', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    expect(t.expire(1000)).toHaveLength(1);
+    t.reopen(['r1']);
+    const [again] = t.expire(1001);
+    expect(again).toMatchObject({ ride_id: 'r1', complete: false, missing_models: ['cost', 'tip'] });
+  });
 });

@@ -142,7 +142,8 @@ export function audit(
     }
     const d = list[0].value;
     if (!d.complete) report.degraded++;
-    if (!followsPredictions(d, sent.get(id), firstPrediction)) report.orderViolations.push(id);
+    const why = followsPredictions(d, sent.get(id), firstPrediction);
+    if (why) report.orderViolations.push(`${id} (${why})`);
   }
   return report;
 }
@@ -153,17 +154,20 @@ function followsPredictions(
   d: RideDecision,
   eventTime: number | undefined,
   first: Map<string, Located<Prediction>>,
-): boolean {
-  if (eventTime !== undefined && d.event_time !== eventTime) return false;
-  if (d.decided_at < d.event_time) return false;
+): string | null {
+  if (eventTime !== undefined && d.event_time !== eventTime) return `event_time ${d.event_time} != sent ${eventTime}`;
+  if (d.decided_at < d.event_time) return 'decided before the ride started';
   for (const model of Object.keys(FIELD) as Array<keyof typeof FIELD>) {
     const value = d[FIELD[model]];
     const missing = d.missing_models.includes(model);
-    if (missing !== (value === null)) return false;
+    if (missing !== (value === null)) return `${model}: missing_models and value disagree`;
     if (missing) continue;
     const p = first.get(`${d.ride_id}/${model}`);
     // The decision used this model's first prediction, which existed before the decision.
-    if (!p || p.value.value !== value || p.value.predicted_at > d.decided_at) return false;
+    if (!p) return `${model}: no prediction in the topic`;
+    if (p.value.value !== value)
+      return `${model}: ${value} is not the first prediction ${p.value.value} (offset ${p.offset})`;
+    if (p.value.predicted_at > d.decided_at) return `${model}: predicted after the decision`;
   }
-  return d.complete === (d.missing_models.length === 0);
+  return d.complete === (d.missing_models.length === 0) ? null : 'complete flag disagrees with missing_models';
 }

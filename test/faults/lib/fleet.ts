@@ -20,7 +20,13 @@ const FAULTY_MODEL = fileURLToPath(new URL('./faulty-model-main.ts', import.meta
 export interface Instance {
   readonly name: string;
   readonly service: ServiceName;
+  /** The tsx launcher process (what spawnService returns). */
   readonly child: ChildProcess;
+  /**
+   * Pid of the service itself, from its /readyz. tsx runs the script in a child process of
+   * the launcher: a SIGKILL or SIGSTOP sent to the launcher never reaches the service.
+   */
+  pid: number | undefined;
   readonly port: number;
   readonly logFile: string;
   exitCode: number | null | undefined;
@@ -118,7 +124,16 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
       } else {
         child = spawnService(service, { env: instanceEnv, logFile });
       }
-      const instance: Instance = { name, service, child, port, logFile, exitCode: undefined, signal: undefined };
+      const instance: Instance = {
+        name,
+        service,
+        child,
+        pid: undefined,
+        port,
+        logFile,
+        exitCode: undefined,
+        signal: undefined,
+      };
       child.on('exit', (code, signal) => {
         instance.exitCode = code;
         instance.signal = signal;
@@ -129,9 +144,13 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
     },
     async signal(name, signal) {
       const instance = must(name);
-      process.kill(instance.child.pid!, signal);
+      if (instance.pid === undefined) throw new Error(`${name}: pid of the service unknown (not ready yet)`);
+      process.kill(instance.pid, signal);
       if (signal === 'SIGKILL' || signal === 'SIGTERM') {
-        await eventually(() => instance.exitCode !== undefined, `${name} to exit after ${signal}`, 30_000);
+        const pid = instance.pid;
+        await eventually(() => !isAlive(pid), `${name} to exit after ${signal}`, 30_000);
+        // The launcher follows its child out.
+        await eventually(() => instance.exitCode !== undefined, `${name}'s launcher to exit`, 10_000);
         instances.delete(name);
       }
     },
@@ -155,7 +174,19 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
         },
         'the lag of every group to be 0',
         timeoutMs,
-      );
+      ).catch(async (err: Error) => {
+        const lags = await Promise.all([...groups].map(([g, t]) => groupLag(admin, g, t).catch(() => undefined)));
+        const detail = lags
+          .filter((l) => l && l.total > 0)
+          .map(
+            (l) =>
+              `${l!.group}: ${l!.partitions
+                .filter((p) => p.lag > 0)
+                .map((p) => `p${p.partition}=${p.lag}`)
+                .join(' ')}`,
+          );
+        throw new Error(`${err.message} (${detail.join('; ')})`);
+      });
     },
     logLines(name, pattern) {
       const instance = [...instances.values()].find((i) => i.name === name);
@@ -165,7 +196,13 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
         .filter((l) => pattern.test(l));
     },
     async close() {
-      await Promise.all([...instances.values()].map((i) => stopProcess(i.child.pid!, 15_000).catch(() => undefined)));
+      await Promise.all(
+        [...instances.values()].map(async (i) => {
+          await stopProcess(i.child.pid!, 15_000).catch(() => undefined);
+          // Never leave a service behind its launcher (a SIGKILL of tsx does not reach it).
+          if (i.pid !== undefined && isAlive(i.pid)) process.kill(i.pid, 'SIGKILL');
+        }),
+      );
       instances.clear();
       await admin
         .deleteTopics([...Object.values(topics), `${topics.rides}.dlq`, `${topics.predictions}.dlq`])
@@ -182,10 +219,22 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
   return fleet;
 }
 
+/** The service's own pid, from its /readyz (or /healthz) JSON. */
+async function servicePid(port: number): Promise<number | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return ((await response.json()) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Waits for an instance's /readyz; fails at once (with its log's tail) if the process exits. */
 async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await isReady(instance.port))) {
+  for (;;) {
+    instance.pid ??= await servicePid(instance.port);
+    if (await isReady(instance.port)) break;
     if (instance.exitCode !== undefined || !isAlive(instance.child.pid!))
       throw new Error(`${instance.name} exited (${instance.exitCode ?? instance.signal}):\n${tail(instance.logFile)}`);
     if (Date.now() > deadline)

@@ -47,45 +47,35 @@ export function recordResult(result: FaultResult): void {
   writeFileSync(RESULTS_FILE, `${JSON.stringify([...readResults(), result], null, 2)}\n`);
 }
 
-function quantile(values: number[], q: number): number {
+/** The q-quantile of `values` (0 when empty). */
+export function quantile(values: number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /**
- * Latency figures of a stream around an injection at `injectedAt`: the baseline p99 of the
- * rides sent before it; the worst latency after it; and the recovery time, from the
- * injection to the decision of the last ride sent after it whose latency was above
- * normal (max(2 s, 3 × baseline p99)). 0 when no ride was disturbed.
+ * Latency figures of a stream around an injection at `injectedAt`, against the fleet's
+ * undisturbed p99 ride → decision latency `baselineP99Ms`: the worst latency of the rides in
+ * flight at the injection (sent up to 1 s before) or sent after it, and the recovery time:
+ * from the injection to the decision of the last of those rides whose latency was above
+ * normal (max(2 s, 3 × baseline p99)). 0 when no ride was visibly disturbed.
  */
 export function latencyFigures(
   stream: RideStream,
   tracker: RideTracker,
   injectedAt: number,
+  baselineP99Ms: number,
 ): { baselineP99Ms: number; maxLatencyMs: number; recoveryMs: number } {
-  const before: number[] = [];
-  const after: Array<{ sentAt: number; latency: number; receivedAt: number }> = [];
-  for (const [id, sentAt] of stream.sentAt) {
-    const seen = tracker.seen.get(id);
-    if (!seen) continue;
-    const latency = seen.receivedAt - sentAt;
-    if (sentAt < injectedAt) before.push(latency);
-    else after.push({ sentAt, latency, receivedAt: seen.receivedAt });
-  }
-  // Rides in flight at the injection count too: the ones sent in the last second before it.
-  for (const [id, sentAt] of stream.sentAt) {
-    const seen = tracker.seen.get(id);
-    if (seen && sentAt >= injectedAt - 1000 && sentAt < injectedAt)
-      after.push({ sentAt, latency: seen.receivedAt - sentAt, receivedAt: seen.receivedAt });
-  }
-  const baselineP99Ms = quantile(before, 0.99);
   const normal = Math.max(2000, 3 * baselineP99Ms);
   let recoveryMs = 0;
   let maxLatencyMs = 0;
-  for (const a of after) {
-    maxLatencyMs = Math.max(maxLatencyMs, a.latency);
-    if (a.latency > normal) recoveryMs = Math.max(recoveryMs, a.receivedAt - injectedAt);
+  for (const [id, sentAt] of stream.sentAt) {
+    const seen = tracker.seen.get(id);
+    if (!seen || sentAt < injectedAt - 1000) continue;
+    const latency = seen.receivedAt - sentAt;
+    maxLatencyMs = Math.max(maxLatencyMs, latency);
+    if (latency > normal) recoveryMs = Math.max(recoveryMs, seen.receivedAt - injectedAt);
   }
   return { baselineP99Ms, maxLatencyMs, recoveryMs };
 }
@@ -140,5 +130,9 @@ export function formatTable(results: FaultResult[]): string {
   ];
   const widths = cols.map(([h, f]) => Math.max(h.length, ...results.map((r) => f(r).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  return [line(cols.map(([h]) => h)), line(widths.map((w) => '-'.repeat(w))), ...results.map((r) => line(cols.map(([, f]) => f(r))))].join('\n');
+  return [
+    line(cols.map(([h]) => h)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...results.map((r) => line(cols.map(([, f]) => f(r)))),
+  ].join('\n');
 }

@@ -1,11 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT, SERVICE_ENTRIES, type ServiceName } from './services.js';
-
-const require = createRequire(import.meta.url);
 
 /** Options of {@link spawnService}. */
 export interface SpawnOptions {
@@ -21,7 +18,9 @@ export interface SpawnOptions {
 export function spawnService(service: ServiceName, options: SpawnOptions): ChildProcess {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const out = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(REPO_ROOT, SERVICE_ENTRIES[service])], {
+  // `node --import tsx` (not the tsx CLI, which runs the script in a child of its own), so
+  // the pid is the service itself and signals such as SIGKILL reach it.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, SERVICE_ENTRIES[service])], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', out, out],

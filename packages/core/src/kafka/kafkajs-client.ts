@@ -1,12 +1,4 @@
-import {
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Consumer,
-  type KafkaConfig,
-  type LogEntry,
-  type SASLOptions,
-} from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import type {
   AdminClient,
@@ -15,18 +7,18 @@ import type {
   IncomingRecord,
   KafkaClient,
   KafkaConnection,
-  ProducerClient,
   RecordBatch,
 } from './types.js';
 import { createKafkajsAdmin } from './kafkajs-admin.js';
+import { connectProducer } from './kafkajs-producer.js';
 import { readPartition } from './kafkajs-reader.js';
 
 /** Creates the kafkajs implementation of the {@link KafkaClient} seam. */
 export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
   const kafka = new Kafka(kafkajsConfig(connection, logger));
   return {
-    producer: () => connectProducer(kafka),
-    consumer: (options) => connectConsumer(kafka, options),
+    producer: () => connectProducer(kafka, logger.child({ component: 'producer' })),
+    consumer: (options) => connectConsumer(kafka, options, logger.child({ component: 'consumer' })),
     admin: async (): Promise<AdminClient> => {
       const admin = kafka.admin();
       await admin.connect();
@@ -59,34 +51,7 @@ function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig
   };
 }
 
-async function connectProducer(kafka: Kafka): Promise<ProducerClient> {
-  // Idempotence needs acks from all in-sync replicas and, in kafkajs, one request in
-  // flight per broker; ordering per partition then holds across retries.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Idempotence holds only while the producer keeps retrying the same sequence numbers.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30000 },
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  return {
-    async send(batches) {
-      const topicMessages = batches
-        .filter((b) => b.records.length > 0)
-        .map((b) => ({
-          topic: b.topic,
-          messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-        }));
-      if (topicMessages.length === 0) return;
-      await producer.sendBatch({ topicMessages, acks: -1 });
-    },
-    disconnect: () => producer.disconnect(),
-  };
-}
-
-async function connectConsumer(kafka: Kafka, options: ConsumerOptions): Promise<ConsumerClient> {
+async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logger): Promise<ConsumerClient> {
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30000,
@@ -97,12 +62,25 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions): Promise<
   });
   observe(consumer, options);
   await consumer.connect();
+  // Commits are chained, in order, and not waited for while running: the next batch does not
+  // pay a round trip for them. A failed commit only means records are read again.
+  let commits: Promise<void> = Promise.resolve();
+  const commit = (topic: string, partition: number, offset: string, running: boolean): Promise<void> => {
+    const next = commits.then(() =>
+      consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]),
+    );
+    commits = next.catch((err: unknown) =>
+      log.warn({ err, topic, partition, offset }, 'commit failed; records will be read again'),
+    );
+    // While stopping, the last batch's commit must land before the group is left.
+    return running ? Promise.resolve() : commits;
+  };
   return {
     async run(topics, handler) {
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         autoCommit: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           const records: IncomingRecord[] = batch.messages.map((m) => ({
             topic: batch.topic,
@@ -123,15 +101,15 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions): Promise<
             heartbeat,
             isRunning,
             isStale,
-            commit: (offset) =>
-              consumer.commitOffsets([
-                { topic: batch.topic, partition: batch.partition, offset: (BigInt(offset) + 1n).toString() },
-              ]),
+            commit: (offset) => commit(batch.topic, batch.partition, offset, isRunning()),
           });
         },
       });
     },
-    stop: () => consumer.stop(),
+    async stop() {
+      await consumer.stop();
+      await commits;
+    },
     disconnect: () => consumer.disconnect(),
   };
 }

@@ -52,7 +52,11 @@ export interface BatchControl {
   isRunning(): boolean;
   /** True when a rebalance took the partition away: do not commit. */
   isStale(): boolean;
-  /** Commits the position after `offset` for this batch's partition. */
+  /**
+   * Commits the position after `offset` for this batch's partition. Commits are ordered and,
+   * while the consumer runs, resolve at once (the round trip overlaps the next batch);
+   * while it stops, the promise waits for the commit.
+   */
   commit(offset: string): Promise<void>;
 }
 
@@ -88,6 +92,11 @@ export interface ConsumerOptions extends ConsumerEvents {
   maxBytesPerPartition?: number;
   /** How long the broker may wait for data before answering a fetch. @default 100 */
   maxWaitTimeMs?: number;
+  /**
+   * Partitions whose batches are handled at the same time. More overlaps one partition's
+   * decode and model call with another's produce; sends stay serialized. @default 1
+   */
+  partitionsConcurrently?: number;
   /** Where a group without committed offsets starts. @default true */
   fromBeginning?: boolean;
 }

@@ -17,6 +17,8 @@ export interface ProcessOutcome {
   failed: Array<{ record: IncomingRecord; error: FleetError }>;
   /** Called once the outputs are acknowledged by the broker, before the commit. */
   onProduced?: () => void;
+  /** Called when sending the outputs failed (the batch will be fetched again). */
+  onFailed?: () => void;
   /**
    * The offset to commit for the partition (asked after `onProduced`), when not simply the
    * batch's last one: the decision service holds back records of rides still joining.
@@ -95,11 +97,16 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     }
     const t1 = performance.now();
     await control.heartbeat();
-    const outcome: ProcessOutcome = await options.process(good, batch);
+    const outcome: ProcessOutcome = await whileHeartbeating(control, () => options.process(good, batch));
     for (const { record, error } of outcome.failed) toDlq(record, error);
     const t2 = performance.now();
     await control.heartbeat();
-    await options.producer.send([...outcome.outputs, { topic: options.dlqTopic, records: dead }]);
+    try {
+      await options.producer.send([...outcome.outputs, { topic: options.dlqTopic, records: dead }]);
+    } catch (err) {
+      outcome.onFailed?.();
+      throw err;
+    }
     const t3 = performance.now();
     outcome.onProduced?.();
     const last = batch.records[batch.records.length - 1].offset;
@@ -131,4 +138,20 @@ function asRecordError(err: unknown, record: IncomingRecord): FleetError {
     return err;
   }
   throw err;
+}
+
+/** How often a long step heartbeats, well inside any session timeout. */
+const KEEPALIVE_MS = 1000;
+
+/**
+ * Runs `step` while heartbeating, so a model call slower than the session timeout does not
+ * get the member evicted and the group into a rebalance storm.
+ */
+async function whileHeartbeating<T>(control: BatchControl, step: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void control.heartbeat().catch(() => undefined), KEEPALIVE_MS);
+  try {
+    return await step();
+  } finally {
+    clearInterval(timer);
+  }
 }

@@ -41,15 +41,64 @@ export interface StreamServiceOptions {
   onStop?: () => Promise<void>;
 }
 
-/** Wires a consumer group, a producer and a batch handler into a {@link StreamService}. */
+/** Delay before the service re-creates a consumer that crashed for good, growing to 30 s. */
+const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * Wires a consumer group, a producer and a batch handler into a {@link StreamService}.
+ * kafkajs restarts a consumer after retriable errors only; when it gives up on one, the
+ * service re-creates producer and consumer after a backoff, so it never needs a manual restart.
+ */
 export function createStreamService(options: StreamServiceOptions): StreamService {
   const log = options.logger;
   let consumer: ConsumerClient | undefined;
   let producer: ProducerClient | undefined;
-  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' = 'new';
   let joined = false;
   let assignment: Record<string, number[]> = {};
   let stopping: Promise<void> | undefined;
+  let recoveries = 0;
+
+  async function connectAndRun(): Promise<void> {
+    producer = await options.kafka.producer();
+    consumer = await options.kafka.consumer({
+      ...options.consumer,
+      onGroupJoin: (a) => {
+        joined = true;
+        recoveries = 0;
+        assignment = a;
+        log.info({ assignment: a }, 'joined the consumer group');
+        options.metrics?.rebalances.inc();
+        options.onAssignment?.(a);
+      },
+      onCrash: (err, restarting) => {
+        log.error({ err, restarting }, 'consumer crashed');
+        options.metrics?.errors.inc({ code: errorCode(err) });
+        if (!restarting && state === 'running') void recover();
+      },
+    });
+    options.onStart?.(producer);
+    await consumer.run([options.inputTopic], options.handler(producer));
+    log.info({ topic: options.inputTopic, groupId: options.consumer.groupId }, 'consuming');
+  }
+
+  async function recover(): Promise<void> {
+    state = 'recovering';
+    joined = false;
+    const delayMs = RECOVERY_DELAYS_MS[Math.min(recoveries++, RECOVERY_DELAYS_MS.length - 1)];
+    log.warn({ delayMs, attempt: recoveries }, 're-creating the consumer and producer after a crash');
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (state !== 'recovering') return;
+    try {
+      state = 'running';
+      await connectAndRun();
+    } catch (err) {
+      log.error({ err }, 'recovery failed; trying again');
+      if (state === 'running') void recover();
+    }
+  }
 
   async function stopNow(): Promise<void> {
     state = 'stopping';
@@ -63,32 +112,15 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
 
   return {
     async start() {
-      producer = await options.kafka.producer();
-      consumer = await options.kafka.consumer({
-        ...options.consumer,
-        onGroupJoin: (a) => {
-          joined = true;
-          assignment = a;
-          log.info({ assignment: a }, 'joined the consumer group');
-          options.metrics?.rebalances.inc();
-          options.onAssignment?.(a);
-        },
-        onCrash: (err, restarting) => {
-          log.error({ err, restarting }, 'consumer crashed');
-          options.metrics?.errors.inc({ code: errorCode(err) });
-        },
-      });
       state = 'running';
-      options.onStart?.(producer);
-      await consumer.run([options.inputTopic], options.handler(producer));
-      log.info({ topic: options.inputTopic, groupId: options.consumer.groupId }, 'consuming');
+      await connectAndRun();
     },
     stop() {
       stopping ??= stopNow();
       return stopping;
     },
     get live() {
-      return state === 'running' || state === 'new';
+      return state === 'running' || state === 'new' || state === 'recovering';
     },
     get ready() {
       return state === 'running' && joined;

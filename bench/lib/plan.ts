@@ -1,0 +1,65 @@
+/** What a bench run measures and how much: the full run, or `--quick` (under 3 minutes). */
+
+/** Stages that `--only` can pick. */
+export const STAGES = ['ceilings', 'alt', 'services', 'inference', 'fleet', 'tuning'] as const;
+/** One stage. */
+export type Stage = (typeof STAGES)[number];
+
+/** Sizes of one run. */
+export interface Plan {
+  quick: boolean;
+  stages: Stage[];
+  /** Rides pre-filled for the ceilings and the model services alone. */
+  rides: number;
+  /** Records of Kafka's own perf tools. */
+  perfToolRecords: number;
+  /** Record size of Kafka's own perf tools, bytes. */
+  perfToolRecordSize: number;
+  inferenceBatches: number[];
+  onnxThreads: number[];
+  /** Time per inference/serde point, ms. */
+  msPerPoint: number;
+  fleetRates: number[];
+  fleetStepSec: number;
+  /** Extra offered rates tried to narrow the highest sustained rate. */
+  fleetSearchSteps: number;
+  /** partitionsConsumedConcurrently values of the kafkajs pipe experiment. */
+  tunePcc: number[];
+  /** Offered rates of the fleet run on 1-partition topics (tuning). */
+  tuneFleetRates: number[];
+}
+
+/** The plan of a full or quick run. */
+export function makePlan(quick: boolean, stages: Stage[]): Plan {
+  return quick
+    ? {
+        quick,
+        stages,
+        rides: 50_000,
+        perfToolRecords: 200_000,
+        perfToolRecordSize: 150,
+        inferenceBatches: [1, 10, 100, 1000],
+        onnxThreads: [1],
+        msPerPoint: 150,
+        fleetRates: [500, 1000, 2000],
+        fleetStepSec: 4,
+        fleetSearchSteps: 0,
+        tunePcc: [6],
+        tuneFleetRates: [1000],
+      }
+    : {
+        quick,
+        stages,
+        rides: 200_000,
+        perfToolRecords: 1_000_000,
+        perfToolRecordSize: 150,
+        inferenceBatches: [1, 10, 100, 1000],
+        onnxThreads: [1, 2],
+        msPerPoint: 1000,
+        fleetRates: [500, 1000, 2000, 5000],
+        fleetStepSec: 15,
+        fleetSearchSteps: 4,
+        tunePcc: [3, 6],
+        tuneFleetRates: [1000, 2000, 5000],
+      };
+}

@@ -1,0 +1,126 @@
+/**
+ * CPU time and memory of processes from /proc (Linux): what a process tree has used so
+ * far, so a stage can take the difference before and after and divide by the rides.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let ticks: number | undefined;
+
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 almost everywhere). */
+function clockTicks(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
+}
+
+/** utime + stime of one process in seconds, parent pid; undefined when it is gone. */
+function stat(pid: number): { cpuSec: number; ppid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may hold spaces and parentheses: the fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return { cpuSec: (utime + stime) / clockTicks(), ppid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident set size of a process, MiB. */
+export function memory(pid: number): { peakRssMb: number; rssMb: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  return stat(pid)?.cpuSec ?? Number.NaN;
+}
+
+/** `pid` and all its descendants. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(Number(name));
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push(Number(name));
+    children.set(s.ppid, list);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * The process that does the work under a launcher: `spawnService` runs `node tsx/cli main.ts`,
+ * and tsx starts the service as a child node process. The deepest descendant is the service.
+ */
+export function workerPid(launcherPid: number): number {
+  const tree = processTree(launcherPid);
+  return tree[tree.length - 1];
+}
+
+/**
+ * The pid of the local broker listening on `port` (whoever started it): a `kafka.Kafka`
+ * process whose server.properties (its last argument) has that PLAINTEXT listener.
+ * Undefined when none is found (a remote or Docker broker): broker CPU is then not metered.
+ */
+export function findBrokerPid(port: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (!args.includes('kafka.Kafka')) continue;
+      const props = readFileSync(args[args.length - 1], 'utf8');
+      if (new RegExp(`^listeners=.*PLAINTEXT://[^,]*:${port}(,|$)`, 'm').test(props)) return Number(name);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** A CPU meter on a set of pids: seconds used since `start()`. */
+export interface CpuMeter {
+  /** CPU seconds each pid has used since the meter was created (or last reset). */
+  read(): Record<string, number>;
+  reset(): void;
+}
+
+/** Meters the CPU of named pids between two points in time. */
+export function cpuMeter(pids: Record<string, number>): CpuMeter {
+  let base: Record<string, number> = {};
+  const sample = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const meter: CpuMeter = {
+    reset() {
+      base = sample();
+    },
+    read() {
+      const now = sample();
+      return Object.fromEntries(Object.entries(now).map(([name, v]) => [name, v - (base[name] ?? 0)]));
+    },
+  };
+  meter.reset();
+  return meter;
+}

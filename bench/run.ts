@@ -1,0 +1,242 @@
+/**
+ * `npm run bench`: how fast the fleet is against the ceilings of this machine, measured in
+ * one run on the local broker (or KAFKA_BROKERS + SCHEMA_REGISTRY_URL). Prints a table and
+ * writes bench/results/latest.json. See bench/README.md for what each figure means.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { dlqTopic } from '@fleet/core';
+import { createContext, REPO_ROOT, type BenchContext } from './lib/context.js';
+import { fillRides } from './lib/kafka-io.js';
+import { machineInfo } from './lib/machine.js';
+import { makePlan, STAGES, type Plan, type Stage } from './lib/plan.js';
+import { findBrokerPid } from './lib/procstat.js';
+import { formatTable, writeResults, type BenchResults } from './lib/report.js';
+import { altClientRun, loadAltClient } from './sections/alt-client.js';
+import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
+import { measureFleet } from './sections/fleet.js';
+import { measureInference, measureSerde } from './sections/inference.js';
+import { measureModelService, measureModelServices } from './sections/model-services.js';
+import { kafkajsPipe } from './sections/tuning.js';
+
+const USAGE = `Usage: npm run bench -- [--quick] [--only STAGES] [--out FILE]
+
+Measures, in one run on the local Kafka broker (started if needed; or KAFKA_BROKERS and
+SCHEMA_REGISTRY_URL), and prints a table:
+  ceilings   Kafka's own producer/consumer perf tools (150-byte records), a do-nothing
+             kafkajs consumer and a do-nothing pipe through the fleet's client seam
+  alt        the same consumer and pipe on @platformatic/kafka, when installed
+             (node_modules, or BENCH_ALT_CLIENT_DIR=<dir of the package>)
+  services   each model service alone, as a process, saturated on a pre-filled topic,
+             and its ratio to the pipe ceiling
+  inference  onnxruntime-node rows/s and µs per call for batch sizes 1..1000; Avro
+             decode/encode µs per record
+  fleet      the four services as processes: ride→decision latency p50/p95/p99 at offered
+             rates, the highest sustained rate, CPU s per 1,000 rides and peak RSS per process
+  tuning     the pipe ceiling with kafkajs settings the seam does not expose yet
+
+Options:
+  --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s
+  --only LIST    comma-separated stages (default: all) — ${STAGES.join(',')}
+  --out FILE     where to write the JSON (default bench/results/latest.json)
+  -h, --help     this help
+
+Topics and groups are named bench.<run id>.* and deleted at the end.`;
+
+type Results = BenchResults;
+
+async function stage(results: Results, name: string, ctx: BenchContext, fn: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await fn();
+  } catch (err) {
+    results.errors[name] = err instanceof Error ? err.message : String(err);
+    ctx.say(`${name} failed: ${results.errors[name]}`);
+  }
+  ctx.say(`${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function ceilings(ctx: BenchContext, plan: Plan, results: Results, source: string): Promise<void> {
+  results.ceilings = {};
+  await stage(results, 'ceilings.kafkaPerfTools', ctx, async () => {
+    const perf = await brokerCeiling(ctx, plan.perfToolRecords, plan.perfToolRecordSize);
+    results.ceilings!.kafkaPerfTools = { recordSize: plan.perfToolRecordSize, ...perf };
+  });
+  ctx.say(`kafkajs do-nothing consumer on ${plan.rides} rides`);
+  results.ceilings.kafkajsConsumer = await seamConsumer(ctx, source, plan.rides);
+  ctx.say(`kafkajs do-nothing pipe on ${plan.rides} rides`);
+  results.ceilings.kafkajsPipe = await seamPipe(ctx, source, plan.rides);
+}
+
+async function alt(ctx: BenchContext, plan: Plan, results: Results, source: string): Promise<void> {
+  const loaded = await loadAltClient();
+  results.altClient = { name: '@platformatic/kafka', version: loaded?.version ?? '-' };
+  if (!loaded) {
+    results.altClient.skipped = 'not installed (npm i -D @platformatic/kafka, or BENCH_ALT_CLIENT_DIR)';
+    return;
+  }
+  ctx.say(`@platformatic/kafka ${loaded.version} do-nothing consumer and pipe on ${plan.rides} rides`);
+  results.altClient.consumer = await altClientRun(ctx, loaded.lib, source, plan.rides, false);
+  results.altClient.pipe = await altClientRun(ctx, loaded.lib, source, plan.rides, true);
+}
+
+async function tuning(
+  ctx: BenchContext,
+  plan: Plan,
+  results: Results,
+  source: string,
+  brokerPid: number | undefined,
+): Promise<void> {
+  const runs: NonNullable<NonNullable<Results['tuning']>['kafkajsPipe']> = {};
+  results.tuning = { ...results.tuning, kafkajsPipe: runs };
+  for (const pcc of plan.tunePcc) {
+    ctx.say(`kafkajs pipe, partitionsConsumedConcurrently=${pcc}`);
+    runs[`pcc${pcc}`] = await kafkajsPipe(
+      ctx,
+      source,
+      plan.rides,
+      { partitionsConsumedConcurrently: pcc, idempotent: true, maxWaitTimeMs: 100 },
+      `pcc${pcc}`,
+    );
+  }
+  ctx.say('duration service alone with ONNX_INTRA_OP_THREADS=2');
+  const t2 = await measureModelService(
+    ctx,
+    'duration',
+    source,
+    plan.rides,
+    brokerPid,
+    { ONNX_INTRA_OP_THREADS: '2' },
+    '-t2',
+  );
+  results.tuning!.serviceOnnxThreads2 = {
+    ...t2,
+    ratioToPipe: t2.ratePerSec / (results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN),
+  };
+  if (!plan.quick) {
+    ctx.say('kafkajs pipe, non-idempotent producer (5 requests in flight)');
+    runs.pcc1NotIdempotent = await kafkajsPipe(
+      ctx,
+      source,
+      plan.rides,
+      { partitionsConsumedConcurrently: 1, idempotent: false, maxWaitTimeMs: 100 },
+      'nonidem',
+    );
+  }
+}
+
+async function tuneFleet(
+  ctx: BenchContext,
+  plan: Plan,
+  results: Results,
+  brokerPid: number | undefined,
+): Promise<void> {
+  ctx.say('fleet on 1-partition topics');
+  const fleet = await measureFleet(ctx, {
+    rates: plan.tuneFleetRates,
+    stepSec: plan.fleetStepSec,
+    searchSteps: 0,
+    brokerPid,
+    partitions: 1,
+    tag: '-p1',
+  });
+  results.tuning = { ...results.tuning, fleetOnePartition: fleet };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const stages = (values.only?.split(',').map((s) => s.trim()) ?? [...STAGES]) as Stage[];
+  const unknown = stages.filter((s) => !STAGES.includes(s));
+  if (unknown.length > 0) {
+    console.error(`unknown stage(s): ${unknown.join(', ')}\n\n${USAGE}`);
+    return 2;
+  }
+  const plan = makePlan(values.quick, stages);
+  const out = values.out ?? join(REPO_ROOT, 'bench', 'results', 'latest.json');
+  const started = Date.now();
+  const ctx = await createContext(plan.quick);
+  const results: Results = {
+    timestamp: new Date().toISOString(),
+    quick: plan.quick,
+    durationSec: 0,
+    runId: ctx.runId,
+    info: machineInfo(),
+    rides: plan.rides,
+    errors: {},
+  };
+  const brokerPid = findBrokerPid(Number(ctx.brokers.split(',')[0].split(':').pop()));
+  if (brokerPid === undefined) ctx.say('broker process not found on this machine: its CPU is not metered');
+  const on = (s: Stage): boolean => stages.includes(s);
+  try {
+    const source = ctx.topic('rides');
+    if (on('ceilings') || on('alt') || on('services') || on('tuning')) {
+      await ctx.createTopics([source]);
+      await ctx.createTopics([dlqTopic(source)], 1);
+      ctx.say(`filling ${source} with ${plan.rides} real rides`);
+      results.rideValueBytes = (await fillRides(ctx, source, plan.rides)).valueBytes;
+    }
+    if (on('ceilings')) await stage(results, 'ceilings', ctx, () => ceilings(ctx, plan, results, source));
+    if (on('alt')) await stage(results, 'alt', ctx, () => alt(ctx, plan, results, source));
+    if (on('services')) {
+      await stage(results, 'services', ctx, async () => {
+        const rates = await measureModelServices(ctx, source, plan.rides, brokerPid);
+        const pipe = results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN;
+        results.modelServices = rates.map((r) => ({ ...r, ratioToPipe: r.ratePerSec / pipe }));
+      });
+    }
+    if (on('inference')) {
+      await stage(results, 'inference', ctx, async () => {
+        ctx.say('inference and serde in this process');
+        const points = await measureInference(ctx, plan.inferenceBatches, plan.onnxThreads, plan.msPerPoint);
+        results.inference = { points, serde: await measureSerde(ctx, plan.msPerPoint) };
+      });
+    }
+    if (on('fleet')) {
+      await stage(results, 'fleet', ctx, async () => {
+        results.fleet = await measureFleet(ctx, {
+          rates: plan.fleetRates,
+          stepSec: plan.fleetStepSec,
+          searchSteps: plan.fleetSearchSteps,
+          brokerPid,
+        });
+      });
+    }
+    if (on('tuning')) {
+      await stage(results, 'tuning', ctx, () => tuning(ctx, plan, results, source, brokerPid));
+      await stage(results, 'tuning.fleet', ctx, () => tuneFleet(ctx, plan, results, brokerPid));
+    }
+  } finally {
+    results.durationSec = Math.round((Date.now() - started) / 1000);
+    results.loadavgAtEnd = await readFile('/proc/loadavg', 'utf8').then(
+      (t) => t.trim(),
+      () => undefined,
+    );
+    await writeResults(out, results);
+    await ctx.close();
+  }
+  console.log(formatTable(results));
+  console.log(`\nwritten ${out} (${results.durationSec} s)`);
+  return Object.keys(results.errors).length === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,238 @@
+/**
+ * The whole fleet as processes (duration, cost, tip, decision), fed by the backend's ride
+ * replay at fixed offered rates; ride→decision latency from the backend's decisions listener
+ * (decision received − ride event_time), CPU per 1,000 rides and peak RSS per process.
+ */
+import { createDecisionListener, createRidePublisher, quantile, replayRides } from '@fleet/backend';
+import { dlqTopic, MODEL_NAMES } from '@fleet/core';
+import type { BenchContext } from '../lib/context.js';
+import { cpuMeter } from '../lib/procstat.js';
+import { peakRssMb, startService, stopAll, waitAllReady, type BenchProcess } from '../lib/services.js';
+
+/** One offered rate. */
+export interface RateStep {
+  offeredPerSec: number;
+  /** Rate the replay actually sent at. */
+  sentPerSec: number;
+  sent: number;
+  decided: number;
+  complete: number;
+  degraded: number;
+  /** Decisions per second received while the replay was sending. */
+  decidedPerSecDuringSend: number;
+  /** From the last ride sent to the last decision received, ms. */
+  drainMs: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Ride event_time → decision produced (decided_at): the fleet without the listener's hop. */
+  decidedLatencyMs: { p50: number; p99: number };
+  /** CPU seconds per 1,000 rides, per process (bench = replay producer + decisions listener). */
+  cpuSecPer1000: Record<string, number>;
+  sustained: boolean;
+}
+
+/** Result of the fleet stage. */
+export interface FleetResult {
+  steps: RateStep[];
+  /** Highest offered rate that was sustained (see {@link isSustained}). */
+  highestSustainedPerSec: number;
+  /** Lowest offered rate that was not sustained, if any was tried. */
+  lowestUnsustainedPerSec: number | null;
+  peakRssMb: Record<string, number>;
+  env: Record<string, string>;
+  partitions: number;
+}
+
+/** Options of {@link measureFleet}. */
+export interface FleetOptions {
+  rates: number[];
+  stepSec: number;
+  /** Further rates to try to narrow the highest sustained rate. */
+  searchSteps: number;
+  brokerPid: number | undefined;
+  /** Extra environment of every service (tuning experiments). */
+  env?: Record<string, string>;
+  tag?: string;
+  /** Partitions of rides, predictions and decisions. @default 6 */
+  partitions?: number;
+}
+
+/**
+ * Sustained: the replay reached the offered rate (≥ 95 %), every ride got a complete
+ * decision, the decisions kept pace (≥ 95 % of the offered rate while sending), the last
+ * decision came within 1 s of the last ride, and p99 stayed ≤ 1 s (lag bounded).
+ */
+export function isSustained(s: Omit<RateStep, 'sustained'>): boolean {
+  return (
+    s.sentPerSec >= 0.95 * s.offeredPerSec &&
+    s.decided === s.sent &&
+    s.degraded === 0 &&
+    s.decidedPerSecDuringSend >= 0.95 * s.offeredPerSec &&
+    s.drainMs <= 1000 &&
+    s.latencyMs.p99 <= 1000
+  );
+}
+
+interface StepTracker {
+  latencies: number[];
+  decidedLatencies: number[];
+  complete: number;
+  degraded: number;
+  lastAt: number;
+  decidedBy: (t: number) => number;
+  times: number[];
+}
+
+/** Runs the fleet at each offered rate in turn (services stay up across rates). */
+export async function measureFleet(ctx: BenchContext, options: FleetOptions): Promise<FleetResult> {
+  const tag = options.tag ?? '';
+  const topics = {
+    rides: ctx.topic(`fleet${tag}-rides`),
+    predictions: ctx.topic(`fleet${tag}-predictions`),
+    decisions: ctx.topic(`fleet${tag}-decisions`),
+  };
+  await ctx.createTopics([topics.rides, topics.predictions, topics.decisions], options.partitions ?? 6);
+  await ctx.createTopics([dlqTopic(topics.rides), dlqTopic(topics.predictions)], 1);
+  const env = {
+    KAFKA_BROKERS: ctx.brokers,
+    SCHEMA_REGISTRY_URL: ctx.registryUrl,
+    TOPIC_RIDES: topics.rides,
+    TOPIC_PREDICTIONS: topics.predictions,
+    TOPIC_DECISIONS: topics.decisions,
+    DECISION_GROUP_ID: ctx.group(`fleet${tag}-decision`),
+    ...options.env,
+  };
+  const procs: BenchProcess[] = [];
+  for (const model of MODEL_NAMES) {
+    procs.push(
+      await startService(model, `fleet${tag}-${model}`, { ...env, GROUP_ID: ctx.group(`fleet${tag}-${model}`) }),
+    );
+  }
+  procs.push(await startService('decision', `fleet${tag}-decision`, env));
+  const trackers = new Map<string, StepTracker>();
+  const listener = await createDecisionListener({
+    kafka: ctx.kafka,
+    registry: ctx.registry,
+    topic: topics.decisions,
+    logger: ctx.logger,
+    groupId: ctx.group(`fleet${tag}-listener`),
+    onDecision: (d) => {
+      const tracker = trackers.get(d.ride_id.slice(0, d.ride_id.lastIndexOf('-')));
+      if (!tracker) return;
+      tracker.latencies.push(d.latency_ms);
+      tracker.decidedLatencies.push(d.decided_at - d.event_time);
+      tracker.times.push(d.received_at);
+      if (d.complete) tracker.complete++;
+      else tracker.degraded++;
+      tracker.lastAt = d.received_at;
+    },
+  });
+  const publisher = await createRidePublisher(ctx.kafka, ctx.registry, topics.rides);
+  try {
+    ctx.say(`fleet${tag}: starting duration, cost, tip and decision processes`);
+    await waitAllReady(procs);
+    await listener.start();
+    const pids: Record<string, number> = Object.fromEntries(procs.map((p) => [p.service, p.pid]));
+    if (options.brokerPid) pids.broker = options.brokerPid;
+    pids.bench = process.pid;
+    // Warm-up: JIT, schema caches, connections; not measured.
+    await runStep(ctx, publisher, trackers, pids, 300, 2, `warm${tag}`);
+    const steps: RateStep[] = [];
+    for (const rate of options.rates)
+      steps.push(await runStep(ctx, publisher, trackers, pids, rate, options.stepSec, `r${rate}${tag}`));
+    for (let i = 0; i < options.searchSteps; i++) {
+      const next = nextRate(steps);
+      if (next === undefined) break;
+      steps.push(await runStep(ctx, publisher, trackers, pids, next, options.stepSec, `r${next}${tag}`));
+    }
+    const ok = steps.filter((s) => s.sustained).map((s) => s.offeredPerSec);
+    const failed = steps.filter((s) => !s.sustained).map((s) => s.offeredPerSec);
+    return {
+      steps,
+      highestSustainedPerSec: ok.length ? Math.max(...ok) : 0,
+      lowestUnsustainedPerSec: failed.length ? Math.min(...failed) : null,
+      peakRssMb: Object.fromEntries(procs.map((p) => [p.service, peakRssMb(p)])),
+      env: options.env ?? {},
+      partitions: options.partitions ?? 6,
+    };
+  } finally {
+    await listener.stop().catch(() => undefined);
+    await publisher.close().catch(() => undefined);
+    await stopAll(procs);
+  }
+}
+
+/** The next rate of the search: double past the top when all held, else halfway into the gap. */
+function nextRate(steps: RateStep[]): number | undefined {
+  const ok = steps.filter((s) => s.sustained).map((s) => s.offeredPerSec);
+  const failed = steps.filter((s) => !s.sustained).map((s) => s.offeredPerSec);
+  const lo = ok.length ? Math.max(...ok) : 0;
+  const hi = failed.length ? Math.min(...failed.filter((f) => f > lo).concat([Infinity])) : Infinity;
+  if (hi === Infinity) return lo * 1.5;
+  const mid = Math.round((lo + hi) / 2 / 250) * 250;
+  return mid > lo && mid < hi ? mid : undefined;
+}
+
+async function runStep(
+  ctx: BenchContext,
+  publisher: Awaited<ReturnType<typeof createRidePublisher>>,
+  trackers: Map<string, StepTracker>,
+  pids: Record<string, number>,
+  rate: number,
+  seconds: number,
+  prefix: string,
+): Promise<RateStep> {
+  const tracker: StepTracker = {
+    latencies: [],
+    decidedLatencies: [],
+    complete: 0,
+    degraded: 0,
+    lastAt: 0,
+    times: [],
+    decidedBy: () => 0,
+  };
+  tracker.decidedBy = (t) => tracker.times.filter((x) => x <= t).length;
+  trackers.set(prefix, tracker);
+  const count = Math.round(rate * seconds);
+  ctx.say(`  offered ${rate} rides/s for ${seconds} s (${count} rides)`);
+  const meter = cpuMeter(pids);
+  const t0 = Date.now();
+  const sent = await replayRides(publisher, { templates: ctx.templates, count, ratePerSec: rate, idPrefix: prefix });
+  const t1 = Date.now();
+  // Wait for every decision (degraded ones come after the join timeout) or give up.
+  const deadline = t1 + 30_000;
+  while (tracker.latencies.length < sent.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const cpu = meter.read();
+  const sendSec = (t1 - t0) / 1000;
+  const lat = tracker.latencies;
+  const step: Omit<RateStep, 'sustained'> = {
+    offeredPerSec: rate,
+    sentPerSec: sent.length / sendSec,
+    sent: sent.length,
+    decided: lat.length,
+    complete: tracker.complete,
+    degraded: tracker.degraded,
+    decidedPerSecDuringSend: tracker.decidedBy(t1) / sendSec,
+    drainMs: tracker.lastAt ? Math.max(0, tracker.lastAt - t1) : Number.NaN,
+    latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
+    decidedLatencyMs: {
+      p50: quantile(tracker.decidedLatencies, 0.5),
+      p99: quantile(tracker.decidedLatencies, 0.99),
+    },
+    cpuSecPer1000: Object.fromEntries(Object.entries(cpu).map(([name, s]) => [name, (s / sent.length) * 1000])),
+  };
+  if (tracker.latencies.length < sent.length) {
+    // A backlog: let the fleet catch up so the next step starts from an empty pipeline.
+    ctx.say('    backlog: waiting up to 60 s more for the fleet to catch up');
+    while (tracker.latencies.length < sent.length && Date.now() < t1 + 90_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  trackers.delete(prefix);
+  const result = { ...step, sustained: isSustained(step) };
+  ctx.say(
+    `    sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${result.sustained ? 'sustained' : 'NOT sustained'}`,
+  );
+  return result;
+}

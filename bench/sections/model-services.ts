@@ -1,0 +1,80 @@
+/**
+ * Each model service alone at saturation: a fresh group on the pre-filled rides topic, run
+ * as its own process (as deployed), timed from the first prediction it produced to the last
+ * (end offsets of its predictions topic, polled every 20 ms).
+ */
+import { MODEL_NAMES, type ModelName } from '@fleet/core';
+import type { BenchContext } from '../lib/context.js';
+import { watchFill } from '../lib/kafka-io.js';
+import { cpuMeter } from '../lib/procstat.js';
+import { peakRssMb, resolveWorker, startService, stopAll } from '../lib/services.js';
+
+/** Saturation result of one model service. */
+export interface ServiceRate {
+  model: ModelName;
+  ratePerSec: number;
+  seconds: number;
+  records: number;
+  /** CPU seconds of the service process per 1,000 rides, while saturated. */
+  cpuSecPer1000: number;
+  /** CPU seconds of the broker per 1,000 rides in the same window (NaN when not found). */
+  brokerCpuSecPer1000: number;
+  peakRssMb: number;
+  /** Extra environment the service ran with (tuning experiments). */
+  env: Record<string, string>;
+}
+
+/** Runs one model service over `records` rides already in `source`. */
+export async function measureModelService(
+  ctx: BenchContext,
+  model: ModelName,
+  source: string,
+  records: number,
+  brokerPid: number | undefined,
+  env: Record<string, string> = {},
+  tag = '',
+): Promise<ServiceRate> {
+  const predictions = ctx.topic(`pred-${model}${tag}`);
+  await ctx.createTopics([predictions]);
+  const proc = await startService(model, `${model}${tag}`, {
+    KAFKA_BROKERS: ctx.brokers,
+    SCHEMA_REGISTRY_URL: ctx.registryUrl,
+    TOPIC_RIDES: source,
+    TOPIC_PREDICTIONS: predictions,
+    GROUP_ID: ctx.group(`${model}${tag}`),
+    ...env,
+  });
+  try {
+    await resolveWorker(proc);
+    const pids: Record<string, number> = { service: proc.pid };
+    if (brokerPid) pids.broker = brokerPid;
+    let meter = cpuMeter(pids);
+    const fill = await watchFill(ctx.admin, predictions, records, 600_000, () => (meter = cpuMeter(pids)));
+    const cpu = meter.read();
+    return {
+      model,
+      ...fill,
+      cpuSecPer1000: (cpu.service / fill.counted) * 1000,
+      brokerCpuSecPer1000: cpu.broker === undefined ? Number.NaN : (cpu.broker / fill.counted) * 1000,
+      peakRssMb: peakRssMb(proc),
+      env,
+    };
+  } finally {
+    await stopAll([proc]);
+  }
+}
+
+/** The three model services, one after the other. */
+export async function measureModelServices(
+  ctx: BenchContext,
+  source: string,
+  records: number,
+  brokerPid: number | undefined,
+): Promise<ServiceRate[]> {
+  const out: ServiceRate[] = [];
+  for (const model of MODEL_NAMES) {
+    ctx.say(`model service ${model} alone on ${records} rides`);
+    out.push(await measureModelService(ctx, model, source, records, brokerPid));
+  }
+  return out;
+}

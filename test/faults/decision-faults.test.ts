@@ -1,0 +1,114 @@
+/**
+ * The decision service alone, fed predictions by the test: one model's predictions missing
+ * for some rides (a degraded decision after the join timeout), those predictions arriving
+ * after the decision (ignored: a decision is never revised), duplicate predictions, and the
+ * same late predictions again after a SIGKILL and restart (the restored memory of decided
+ * rides must still ignore them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createKafkaClient,
+  createLogger,
+  createSerde,
+  loadSchema,
+  valueSubject,
+  type ProducerClient,
+  type Serde,
+} from '@fleet/core';
+import type { Prediction } from '@fleet/decision';
+import { stack, testRegistry } from '../helpers.js';
+import { expectClean, finishFault, sleep } from './lib/fault.js';
+import { startProcFleet, type ProcFleet } from './lib/fleet.js';
+import { createRideTracker, type RideStream, type RideTracker } from './lib/stream.js';
+
+const JOIN_TIMEOUT_MS = 3000;
+let fleet: ProcFleet;
+let tracker: RideTracker;
+let producer: ProducerClient;
+let serde: Serde<Prediction>;
+
+beforeAll(async () => {
+  fleet = await startProcFleet({ env: { DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS) } });
+  await fleet.start('decision');
+  tracker = await createRideTracker(fleet.topics);
+  const kafka = createKafkaClient(
+    { brokers: stack().brokers, clientId: 'faults-predictions' },
+    createLogger({ service: 'test', level: 'fatal' }),
+  );
+  producer = await kafka.producer();
+  serde = await createSerde<Prediction>(
+    testRegistry(),
+    valueSubject(fleet.topics.predictions),
+    loadSchema('prediction'),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await tracker?.close();
+  await fleet?.close();
+}, 60_000);
+
+const VALUE = { duration: 12.5, cost: 23.1, tip: 3.2 } as const;
+const UNIT = { duration: 'minutes', cost: 'USD', tip: 'USD' } as const;
+
+async function sendPredictions(
+  rides: Array<{ id: string; eventTime: number }>,
+  models: Array<keyof typeof VALUE>,
+  bump = 0,
+) {
+  const records = rides.flatMap(({ id, eventTime }) =>
+    models.map((model) => ({
+      key: id,
+      value: serde.encode({
+        ride_id: id,
+        model,
+        model_version: '1',
+        value: VALUE[model] + bump,
+        unit: UNIT[model],
+        event_time: eventTime,
+        predicted_at: Date.now(),
+      }),
+    })),
+  );
+  await producer.send([{ topic: fleet.topics.predictions, records }]);
+}
+
+describe('degraded decisions and late predictions', () => {
+  it('decides a ride missing one model once, degraded, and never revises it', async () => {
+    const idPrefix = `${fleet.prefix}-late`;
+    const now = Date.now();
+    const complete = Array.from({ length: 60 }, (_, n) => ({ id: `${idPrefix}-c${n}`, eventTime: now - 1000 + n }));
+    const partial = Array.from({ length: 60 }, (_, n) => ({ id: `${idPrefix}-p${n}`, eventTime: now - 1000 + n }));
+    const sent = new Map([...complete, ...partial].map((r) => [r.id, r.eventTime]));
+    const stream: RideStream = { sent, sentAt: new Map(sent), duplicatesSent: 0, republished: 0, stop: async () => {} };
+
+    const injectedAt = Date.now();
+    await sendPredictions(complete, ['duration', 'cost', 'tip']);
+    await sendPredictions(partial, ['duration', 'cost']);
+    await tracker.waitDecided(sent.keys(), 'a decision for every ride', JOIN_TIMEOUT_MS + 30_000);
+    // Late: the missing tip, and a second (different) value of every model.
+    await sendPredictions(partial, ['tip']);
+    await sendPredictions([...complete, ...partial], ['duration', 'cost', 'tip'], 100);
+    await sleep(JOIN_TIMEOUT_MS + 1000);
+    // A crash and restart must not forget which rides were decided.
+    await fleet.signal('decision-1', 'SIGKILL');
+    await fleet.start('decision');
+    await sendPredictions(partial, ['tip'], 200);
+    await sleep(JOIN_TIMEOUT_MS + 2000);
+
+    const outcome = await finishFault({
+      fault: 'degraded decision + late predictions',
+      fleet,
+      tracker,
+      stream,
+      idPrefix,
+      injectedAt,
+      baselineP99Ms: 0,
+      notes: `join timeout ${JOIN_TIMEOUT_MS} ms; late and changed predictions sent before and after a decision-service SIGKILL`,
+    });
+    expectClean(outcome);
+    expect(outcome.report.degraded).toBe(partial.length);
+    for (const r of partial) expect(tracker.seen.get(r.id)?.complete).toBe(false);
+  });
+});
