@@ -50,36 +50,6 @@ export function cpuSeconds(pid: number): number {
   return stat(pid)?.cpuSec ?? Number.NaN;
 }
 
-/** `pid` and all its descendants. */
-export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = stat(Number(name));
-    if (!s) continue;
-    const list = children.get(s.ppid) ?? [];
-    list.push(Number(name));
-    children.set(s.ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    out.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return out;
-}
-
-/**
- * The process that does the work under a launcher: `spawnService` runs `node tsx/cli main.ts`,
- * and tsx starts the service as a child node process. The deepest descendant is the service.
- */
-export function workerPid(launcherPid: number): number {
-  const tree = processTree(launcherPid);
-  return tree[tree.length - 1];
-}
-
 /**
  * The pid of the local broker listening on `port` (whoever started it): a `kafka.Kafka`
  * process whose server.properties (its last argument) has that PLAINTEXT listener.

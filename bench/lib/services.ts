@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort, spawnService, stopProcess, waitReady } from '../../packages/cli/src/procs/spawn.js';
 import type { ServiceName } from '../../packages/cli/src/procs/services.js';
 import { REPO_ROOT } from './context.js';
-import { memory, workerPid } from './procstat.js';
+import { memory } from './procstat.js';
 
 /** A service process started by the bench. */
 export interface BenchProcess {
@@ -33,26 +33,8 @@ export async function startService(
   return { name, service, child, port, pid: child.pid, logFile };
 }
 
-/**
- * Waits until the service's worker process exists (tsx starts it under the launcher), so
- * its CPU can be metered; resolves to its pid.
- */
-export async function resolveWorker(proc: BenchProcess, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pid = workerPid(proc.child.pid!);
-    if (pid !== proc.child.pid) {
-      proc.pid = pid;
-      return pid;
-    }
-    if (Date.now() > deadline) throw new Error(`${proc.name}: no worker process under pid ${proc.child.pid}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits for /readyz of all `procs` and resolves their worker pids. */
+/** Waits for /readyz of all `procs` (each pid is the service's own node process). */
 export async function waitAllReady(procs: BenchProcess[], timeoutMs = 120_000): Promise<void> {
-  await Promise.all(procs.map((p) => resolveWorker(p)));
   await waitReady(Object.fromEntries(procs.map((p) => [p.name, p.port])), timeoutMs);
 }
 

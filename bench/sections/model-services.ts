@@ -7,7 +7,7 @@ import { MODEL_NAMES, type ModelName } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { watchFill } from '../lib/kafka-io.js';
 import { cpuMeter } from '../lib/procstat.js';
-import { peakRssMb, resolveWorker, startService, stopAll } from '../lib/services.js';
+import { peakRssMb, startService, stopAll } from '../lib/services.js';
 
 /** Saturation result of one model service. */
 export interface ServiceRate {
@@ -45,7 +45,6 @@ export async function measureModelService(
     ...env,
   });
   try {
-    await resolveWorker(proc);
     const pids: Record<string, number> = { service: proc.pid };
     if (brokerPid) pids.broker = brokerPid;
     let meter = cpuMeter(pids);

@@ -22,6 +22,13 @@ export function modelServiceEnv(model: string) {
     modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json', defaultModelDir(model)),
     onnxThreads: int('ONNX_INTRA_OP_THREADS', 'onnxruntime intra-op threads per model call', 1, 1, 64),
     sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 'Consumer group session timeout', 30_000, 6000, 300_000),
+    partitionsConcurrently: int(
+      'KAFKA_PARTITIONS_CONCURRENTLY',
+      'Partitions whose batches are handled at once (overlaps model calls with produce round trips)',
+      3,
+      1,
+      64,
+    ),
     maxBytesPerPartition: int(
       'KAFKA_MAX_BYTES_PER_PARTITION',
       'Upper bound of one fetch per partition (bounds rides per model call)',
@@ -61,6 +68,7 @@ export async function runModelService(spec: ModelServiceSpec): Promise<void> {
       groupId: config.groupId,
       sessionTimeoutMs: config.sessionTimeoutMs,
       maxBytesPerPartition: config.maxBytesPerPartition,
+      partitionsConcurrently: config.partitionsConcurrently,
     },
     {
       kafka: createKafkaClient(kafkaConnection(config, spec.model), logger),

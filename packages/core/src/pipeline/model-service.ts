@@ -41,6 +41,8 @@ export interface ModelServiceSettings {
   sessionTimeoutMs: number;
   /** Upper bound of bytes fetched per partition, which bounds the rides per model call. */
   maxBytesPerPartition: number;
+  /** Partitions handled at once. @default 1 */
+  partitionsConcurrently?: number;
 }
 
 /** What a model service is built from. */
@@ -122,6 +124,7 @@ export async function createModelService(
       groupId: settings.groupId,
       sessionTimeoutMs: settings.sessionTimeoutMs,
       maxBytesPerPartition: settings.maxBytesPerPartition,
+      partitionsConcurrently: settings.partitionsConcurrently,
     },
     handler: (producer) =>
       createBatchHandler<RideStarted>({
