@@ -7,22 +7,11 @@ import {
   type KafkaClient,
   type Logger,
   type Registry,
+  type RideDecisionRecord,
 } from '@fleet/core';
 
-/** A `ride_decision` as the backend reads it (schemas/ride_decision.avsc). */
-export interface ReceivedDecision {
-  ride_id: string;
-  duration_min: number | null;
-  cost_usd: number | null;
-  tip_usd: number | null;
-  complete: boolean;
-  missing_models: string[];
-  fare_quote_usd: number | null;
-  eta_minutes: number | null;
-  priority: string;
-  model_versions: Record<string, string>;
-  event_time: number;
-  decided_at: number;
+/** A `ride_decision` as the backend receives it, with the ride→decision latency. */
+export interface ReceivedDecision extends RideDecisionRecord {
   /** When the backend received it, epoch ms. */
   received_at: number;
   /** From `ride_started` (event_time) to receipt, in ms. */
@@ -48,7 +37,7 @@ export async function createDecisionListener(options: {
   onDecision: (decision: ReceivedDecision) => void;
   groupId?: string;
 }): Promise<DecisionListener> {
-  const serde = await createSerde<Omit<ReceivedDecision, 'received_at' | 'latency_ms'>>(
+  const serde = await createSerde<RideDecisionRecord>(
     options.registry,
     valueSubject(options.topic),
     loadSchema('ride_decision'),

@@ -50,6 +50,19 @@ export const commonEnv = {
   ),
 } as const;
 
+/** Environment of every long-running service process (model services and decision). */
+export const serviceEnv = {
+  sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 'Consumer group session timeout', 30_000, 6000, 300_000),
+  metricsPort: int(
+    'METRICS_PORT',
+    'HTTP port of /metrics, /healthz and /readyz (0 picks a free port, logged at start)',
+    0,
+    0,
+    65535,
+  ),
+  shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'Time to finish the batch, commit and disconnect on SIGTERM', 20_000, 0),
+} as const;
+
 /** The parsed {@link commonEnv}. */
 export type CommonConfig = ConfigOf<typeof commonEnv>;
 

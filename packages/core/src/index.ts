@@ -10,6 +10,7 @@ export { createKafkaClient } from './kafka/kafkajs-client.js';
 export * from './kafka/topics.js';
 export * from './serde/registry.js';
 export * from './serde/avro-serde.js';
+export * from './serde/topic-serde.js';
 export * from './rides-validate.js';
 export * from './shutdown.js';
 export * from './pipeline/dlq.js';

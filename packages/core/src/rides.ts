@@ -4,6 +4,8 @@ export type ServiceColor = 'YELLOW' | 'GREEN';
 /** Payment method chosen at pickup, as in the `ride_started` schema. */
 export type PaymentMethod = 'CREDIT_CARD' | 'CASH' | 'UNKNOWN';
 
+// The wire records of the three topics, as decoded from Avro (`schemas/*.avsc`).
+
 /**
  * A `ride_started` event as decoded from Avro (`schemas/ride_started.avsc`): only what the
  * backend knows when a ride starts. Timestamps are epoch milliseconds (UTC).
@@ -20,4 +22,34 @@ export interface RideStarted {
   passengers: number;
   service_color: ServiceColor;
   payment_method: PaymentMethod;
+}
+
+/** A `prediction` record (`schemas/prediction.avsc`): one model's estimate for one ride. */
+export interface PredictionRecord {
+  ride_id: string;
+  model: string;
+  model_version: string;
+  value: number;
+  unit: string;
+  event_time: number;
+  predicted_at: number;
+}
+
+/** Dispatch priority of a decision, as in the `ride_decision` schema. */
+export type DispatchPriority = 'HIGH' | 'NORMAL' | 'LOW';
+
+/** A `ride_decision` record (`schemas/ride_decision.avsc`): the one decision for a ride. */
+export interface RideDecisionRecord {
+  ride_id: string;
+  duration_min: number | null;
+  cost_usd: number | null;
+  tip_usd: number | null;
+  complete: boolean;
+  missing_models: string[];
+  fare_quote_usd: number | null;
+  eta_minutes: number | null;
+  priority: DispatchPriority;
+  model_versions: Record<string, string>;
+  event_time: number;
+  decided_at: number;
 }

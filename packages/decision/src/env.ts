@@ -1,8 +1,9 @@
-import { commonEnv, int, str, type ConfigOf } from '@fleet/core';
+import { commonEnv, int, serviceEnv, str, type ConfigOf } from '@fleet/core';
 
 /** Environment of the decision service. */
 export const decisionEnv = {
   ...commonEnv,
+  ...serviceEnv,
   groupId: str('DECISION_GROUP_ID', 'Consumer group of the decision service', 'fleet.decision'),
   joinTimeoutMs: int(
     'DECISION_JOIN_TIMEOUT_MS',
@@ -23,15 +24,6 @@ export const decisionEnv = {
     60_000,
     0,
   ),
-  sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 'Consumer group session timeout', 30_000, 6000, 300_000),
-  metricsPort: int(
-    'METRICS_PORT',
-    'HTTP port of /metrics, /healthz and /readyz (0 picks a free port, logged at start)',
-    0,
-    0,
-    65535,
-  ),
-  shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'Time to finish the batch, commit and disconnect on SIGTERM', 20_000, 0),
 } as const;
 
 /** The parsed {@link decisionEnv}. */

@@ -5,8 +5,10 @@ export interface Estimates {
   tip_usd: number | null;
 }
 
+import type { DispatchPriority } from '@fleet/core';
+
 /** Dispatch priority of a ride for the driver pool. */
-export type Priority = 'HIGH' | 'NORMAL' | 'LOW';
+export type Priority = DispatchPriority;
 
 /** What the backend acts on. */
 export interface DecisionOutcome {

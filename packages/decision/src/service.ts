@@ -1,12 +1,9 @@
 import {
   componentLogger,
   createBatchHandler,
-  createSerde,
   createStreamService,
+  createTopicSerde,
   dlqTopic,
-  loadSchema,
-  retry,
-  valueSubject,
   type Decoded,
   type FleetMetrics,
   type KafkaClient,
@@ -41,17 +38,10 @@ export interface DecisionDeps {
  */
 export async function createDecisionService(config: DecisionConfig, deps: DecisionDeps): Promise<StreamService> {
   const log = componentLogger(deps.logger, 'decision');
-  const [predictionSerde, decisionSerde] = await retry(
-    () =>
-      Promise.all([
-        createSerde<Prediction>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
-        createSerde<RideDecision>(deps.registry, valueSubject(config.topicDecisions), loadSchema('ride_decision')),
-      ]),
-    {
-      retries: 10,
-      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying'),
-    },
-  );
+  const [predictionSerde, decisionSerde] = await Promise.all([
+    createTopicSerde<Prediction>(deps.registry, config.topicPredictions, 'prediction', log),
+    createTopicSerde<RideDecision>(deps.registry, config.topicDecisions, 'ride_decision', log),
+  ]);
   const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
   const restored = new Set<number>();
   let producer: ProducerClient | undefined;

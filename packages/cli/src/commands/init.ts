@@ -3,11 +3,10 @@ import {
   createKafkaClient,
   createLogger,
   createRegistry,
-  createSerde,
+  createTopicSerde,
   ensureFleetTopics,
   kafkaConnection,
   loadConfig,
-  loadSchema,
   registryConnection,
   retry,
   valueSubject,
@@ -51,10 +50,7 @@ async function run(argv: readonly string[]): Promise<number> {
     [topics.decisions, 'ride_decision'],
   ];
   for (const [topic, schema] of subjects) {
-    const serde = await retry(() => createSerde(registry, valueSubject(topic), loadSchema(schema)), {
-      retries: 10,
-      onRetry,
-    });
+    const serde = await createTopicSerde(registry, topic, schema, logger);
     console.log(`${valueSubject(topic)}: schema id ${serde.schemaId} (BACKWARD)`);
   }
   console.log(`topics ready: ${Object.values(topics).join(', ')} (+ .dlq)`);

@@ -1,5 +1,5 @@
 import { int, loadConfig, str } from '../config.js';
-import { commonEnv, kafkaConnection, registryConnection } from '../env.js';
+import { commonEnv, kafkaConnection, registryConnection, serviceEnv } from '../env.js';
 import { createKafkaClient } from '../kafka/kafkajs-client.js';
 import { createLogger } from '../logger.js';
 import { defaultModelDir, loadModel } from '../model/index.js';
@@ -18,10 +18,10 @@ export interface ModelServiceSpec {
 export function modelServiceEnv(model: string) {
   return {
     ...commonEnv,
+    ...serviceEnv,
     groupId: str('GROUP_ID', 'Consumer group of the service', `fleet.${model}`),
     modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json', defaultModelDir(model)),
     onnxThreads: int('ONNX_INTRA_OP_THREADS', 'onnxruntime intra-op threads per model call', 1, 1, 64),
-    sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 'Consumer group session timeout', 30_000, 6000, 300_000),
     partitionsConcurrently: int(
       'KAFKA_PARTITIONS_CONCURRENTLY',
       'Partitions whose batches are handled at once (overlaps model calls with produce round trips)',
@@ -35,14 +35,6 @@ export function modelServiceEnv(model: string) {
       1_048_576,
       1024,
     ),
-    metricsPort: int(
-      'METRICS_PORT',
-      'HTTP port of /metrics, /healthz and /readyz (0 picks a free port, logged at start)',
-      0,
-      0,
-      65535,
-    ),
-    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'Time to finish the batch, commit and disconnect on SIGTERM', 20_000, 0),
   } as const;
 }
 

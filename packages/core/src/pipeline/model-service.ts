@@ -3,11 +3,9 @@ import type { CommonConfig } from '../env.js';
 import { componentLogger, type Logger } from '../logger.js';
 import type { KafkaClient, OutgoingRecord } from '../kafka/types.js';
 import { dlqTopic } from '../kafka/topics.js';
-import { retry } from '../retry.js';
-import type { RideStarted } from '../rides.js';
+import type { PredictionRecord, RideStarted } from '../rides.js';
 import { validateRide } from '../rides-validate.js';
-import { loadSchema, valueSubject } from '../schemas.js';
-import { createSerde } from '../serde/avro-serde.js';
+import { createTopicSerde } from '../serde/topic-serde.js';
 import type { Registry } from '../serde/registry.js';
 import type { FleetMetrics } from '../ops/metrics.js';
 import { createBatchHandler, type BatchReport, type Decoded, type ProcessOutcome } from './batch-handler.js';
@@ -21,17 +19,6 @@ export interface Scorer {
   readonly unit: string;
   /** One value per ride, in order; non-finite values are the caller's to handle. */
   score(rides: readonly RideStarted[]): Promise<ArrayLike<number>>;
-}
-
-/** A `prediction` record (schemas/prediction.avsc). */
-export interface PredictionRecord {
-  ride_id: string;
-  model: string;
-  model_version: string;
-  value: number;
-  unit: string;
-  event_time: number;
-  predicted_at: number;
 }
 
 /** Settings of a model service beyond the common environment. */
@@ -69,17 +56,10 @@ export async function createModelService(
 ): Promise<StreamService> {
   const { scorer } = deps;
   const log = componentLogger(deps.logger, `model-${scorer.name}`);
-  const [rideSerde, predictionSerde] = await retry(
-    () =>
-      Promise.all([
-        createSerde<RideStarted>(deps.registry, valueSubject(config.topicRides), loadSchema('ride_started')),
-        createSerde<PredictionRecord>(deps.registry, valueSubject(config.topicPredictions), loadSchema('prediction')),
-      ]),
-    {
-      retries: 10,
-      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'schema registry not ready, retrying'),
-    },
-  );
+  const [rideSerde, predictionSerde] = await Promise.all([
+    createTopicSerde<RideStarted>(deps.registry, config.topicRides, 'ride_started', log),
+    createTopicSerde<PredictionRecord>(deps.registry, config.topicPredictions, 'prediction', log),
+  ]);
 
   async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
     if (items.length === 0) return { outputs: [], failed: [] };
