@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { IncomingRecord } from './types.js';
 
 /**
@@ -14,23 +14,47 @@ export async function readPartition(
   fromTimestampMs: number,
   onRecord: (record: IncomingRecord) => void,
 ): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await sharedAdmin(kafka);
+  const [byTime, ends] = await Promise.all([
+    admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs),
+    admin.fetchTopicOffsets(topic),
+  ]);
+  const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0');
+  const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
+  const from = fromRaw === '-1' ? end : BigInt(fromRaw);
+  if (from >= end) return 0;
   const groupId = `fleet.reader.${randomBytes(6).toString('hex')}`;
   try {
-    const [byTime, ends] = await Promise.all([
-      admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs),
-      admin.fetchTopicOffsets(topic),
-    ]);
-    const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0');
-    const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
-    const from = fromRaw === '-1' ? end : BigInt(fromRaw);
-    if (from >= end) return 0;
     return await consume(kafka, groupId, topic, partition, from, end, onRecord);
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
   }
+}
+
+/** Idle time after which the readers' admin connection is closed. */
+const ADMIN_IDLE_MS = 5000;
+const admins = new WeakMap<Kafka, { admin: Promise<Admin>; idle?: NodeJS.Timeout }>();
+
+/**
+ * One admin connection per client for the reads of a rebalance (one per partition), closed
+ * again after a few idle seconds so it never keeps a stopping process alive.
+ */
+async function sharedAdmin(kafka: Kafka): Promise<Admin> {
+  let entry = admins.get(kafka);
+  if (!entry) {
+    const admin = kafka.admin();
+    entry = { admin: admin.connect().then(() => admin) };
+    admins.set(kafka, entry);
+    entry.admin.catch(() => admins.delete(kafka));
+  }
+  clearTimeout(entry.idle);
+  const current = entry;
+  current.idle = setTimeout(() => {
+    admins.delete(kafka);
+    void current.admin.then((a) => a.disconnect()).catch(() => undefined);
+  }, ADMIN_IDLE_MS);
+  current.idle.unref();
+  return current.admin;
 }
 
 async function consume(
