@@ -113,4 +113,12 @@ describe('Avro serde through the schema registry', () => {
     const error = await serde.decode(bytes.subarray(0, bytes.length - 4)).catch((err: unknown) => err);
     expect(isFleetError(error, 'FLEET_SERDE_DECODE_FAILED')).toBe(true);
   });
+
+  it('registers the same new subject from several services at once (regression: Apicurio 409 "rule already exists")', async () => {
+    const subject = valueSubject(randomName('race'));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => createSerde(testRegistry(), subject, loadSchema('prediction'))),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
+  });
 });

@@ -75,19 +75,25 @@ async function setCompatibility(
 ): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
   if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-  let response: Response;
-  try {
-    response = await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
-      method: 'PUT',
-      headers,
-      body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
-    });
-  } catch (err) {
-    throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
-  }
+  const put = async (): Promise<Response> => {
+    try {
+      return await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
+      });
+    } catch (err) {
+      throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
+    }
+  };
+  let response = await put();
+  // Apicurio answers 409 "rule already exists" when another service created the subject's
+  // rule at the same moment (services start together); the rule exists now, so a second PUT
+  // updates it.
+  for (let attempt = 0; response.status === 409 && attempt < 3; attempt++) response = await put();
   if (!response.ok) {
     throw new FleetError(
-      response.status >= 500 ? 'FLEET_REGISTRY_UNAVAILABLE' : 'FLEET_REGISTRY_INCOMPATIBLE',
+      response.status >= 500 ? 'FLEET_REGISTRY_UNAVAILABLE' : 'FLEET_REGISTRY_REJECTED',
       `schema registry refused ${SUBJECT_COMPATIBILITY} compatibility on ${subject}: HTTP ${response.status} ${await response.text()}`,
       { context: { subject } },
     );
