@@ -71,38 +71,23 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
   return async (batch: RecordBatch, control: BatchControl): Promise<void> => {
     if (batch.records.length === 0) return;
     const t0 = performance.now();
+    const dead = deadLetters(origin, log);
     const good: Decoded<T>[] = [];
-    const dead: OutgoingRecord[] = [];
-    const deadCodes: Array<{ code: string }> = [];
-    const toDlq = (record: IncomingRecord, error: FleetError): void => {
-      dead.push(deadLetter(record, error, origin));
-      deadCodes.push({ code: error.code });
-      log.warn(
-        {
-          code: error.code,
-          reason: error.message,
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-        },
-        'record sent to the dead-letter topic',
-      );
-    };
     for (const record of batch.records) {
       try {
         good.push({ record, value: await options.decode(record) });
       } catch (err) {
-        toDlq(record, asRecordError(err, record));
+        dead.add(record, asRecordError(err, record));
       }
     }
     const t1 = performance.now();
     await control.heartbeat();
     const outcome: ProcessOutcome = await whileHeartbeating(control, () => options.process(good, batch));
-    for (const { record, error } of outcome.failed) toDlq(record, error);
+    for (const { record, error } of outcome.failed) dead.add(record, error);
     const t2 = performance.now();
     await control.heartbeat();
     try {
-      await options.producer.send([...outcome.outputs, { topic: options.dlqTopic, records: dead }]);
+      await options.producer.send([...outcome.outputs, { topic: options.dlqTopic, records: dead.records }]);
     } catch (err) {
       outcome.onFailed?.();
       throw err;
@@ -119,12 +104,28 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
       records: batch.records.length,
       lastOffset: last,
       highWatermark: batch.highWatermark,
-      deadLettered: deadCodes,
+      deadLettered: dead.codes,
       produced: outcome.outputs.reduce((n, o) => n + o.records.length, 0),
       decodeMs: t1 - t0,
       processMs: t2 - t1,
       produceMs: t3 - t2,
     });
+  };
+}
+
+/** The dead letters of one batch, each logged once with its code and origin. */
+function deadLetters(origin: { groupId: string; service: string }, log: Logger) {
+  const records: OutgoingRecord[] = [];
+  const codes: Array<{ code: string }> = [];
+  return {
+    records,
+    codes,
+    add(record: IncomingRecord, error: FleetError): void {
+      records.push(deadLetter(record, error, origin));
+      codes.push({ code: error.code });
+      const where = { topic: record.topic, partition: record.partition, offset: record.offset };
+      log.warn({ code: error.code, reason: error.message, ...where }, 'record sent to the dead-letter topic');
+    },
   };
 }
 
