@@ -4,33 +4,21 @@
  * run with the same Java as the broker: the broker's ceiling on this machine.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadInfraConfig, VERSIONS } from '@fleet/infra';
-import { runMaven } from '../../infra/src/maven.js';
+import { cachedClasspath } from '../../infra/src/maven.js';
 import { findKafkaJava } from '../../infra/src/toolchain.js';
 
-/** The kafka-tools runtime classpath, resolved by Maven once and cached by the pom's hash. */
-async function perfClasspath(say: (line: string) => void): Promise<string> {
+/** The kafka-tools runtime classpath (Maven once, then cached beside the broker's). */
+function perfClasspath(say: (line: string) => void): Promise<string> {
   const config = loadInfraConfig();
-  const pom = join(config.infraDir, 'kafka', 'perf-pom.xml');
-  const hash = createHash('sha256')
-    .update(await readFile(pom))
-    .digest('hex')
-    .slice(0, 12);
-  const cache = join(config.stateDir, 'kafka', `perf-classpath-${VERSIONS.kafka}-${hash}.txt`);
-  const cached = await readFile(cache, 'utf8').catch(() => undefined);
-  if (cached && cached.split(':').every((jar) => existsSync(jar))) return cached.trim();
-  await mkdir(join(config.stateDir, 'kafka'), { recursive: true });
-  await runMaven({
-    pom,
-    args: ['-q', 'dependency:build-classpath', `-Dmdep.outputFile=${cache}`],
+  return cachedClasspath({
+    pom: join(config.infraDir, 'kafka', 'perf-pom.xml'),
+    cacheDir: join(config.stateDir, 'kafka'),
+    cacheName: `perf-classpath-${VERSIONS.kafka}`,
     what: `kafka-tools ${VERSIONS.kafka} (perf tools)`,
     onProgress: say,
   });
-  return (await readFile(cache, 'utf8')).trim();
 }
 
 function runJava(cp: string, mainClass: string, args: string[], timeoutMs: number): Promise<string> {

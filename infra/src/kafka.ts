@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
-import { runMaven } from './maven.js';
+import { cachedClasspath } from './maven.js';
 import { isPortOpen, waitFor } from './probe.js';
 import { runningPid, spawnDetached, tailLog } from './process.js';
 import { findKafkaJava } from './toolchain.js';
@@ -18,27 +18,15 @@ export function brokerAddress(config: InfraConfig): string {
   return `${config.host}:${config.kafkaPort}`;
 }
 
-/**
- * The broker's runtime classpath, resolved by Maven once and cached under the state
- * directory, keyed by the pom's hash; re-resolved when a cached jar has gone.
- */
-async function classpath(config: InfraConfig, onProgress?: Progress): Promise<string> {
-  const pom = join(config.infraDir, 'kafka', 'pom.xml');
-  const hash = createHash('sha256')
-    .update(await readFile(pom))
-    .digest('hex')
-    .slice(0, 12);
-  const cache = join(config.stateDir, 'kafka', `classpath-${VERSIONS.kafka}-${hash}.txt`);
-  const cached = await readFile(cache, 'utf8').catch(() => undefined);
-  if (cached && cached.split(':').every((jar) => existsSync(jar))) return cached.trim();
-  await mkdir(join(config.stateDir, 'kafka'), { recursive: true });
-  await runMaven({
-    pom,
-    args: ['-q', 'dependency:build-classpath', `-Dmdep.outputFile=${cache}`],
+/** The broker's runtime classpath (Maven once, then cached under the state directory). */
+function classpath(config: InfraConfig, onProgress?: Progress): Promise<string> {
+  return cachedClasspath({
+    pom: join(config.infraDir, 'kafka', 'pom.xml'),
+    cacheDir: join(config.stateDir, 'kafka'),
+    cacheName: `classpath-${VERSIONS.kafka}`,
     what: `Kafka ${VERSIONS.kafka}`,
     onProgress,
   });
-  return (await readFile(cache, 'utf8')).trim();
 }
 
 function serverProperties(config: InfraConfig, dataDir: string): string {

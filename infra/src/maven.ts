@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Progress } from './config.js';
 import { findMaven } from './toolchain.js';
 
@@ -57,4 +61,34 @@ export function runMaven(run: MavenRun): Promise<void> {
       reject(new Error(`Maven ${why} while fetching ${run.what}:\n${tail.join('\n')}`));
     });
   });
+}
+
+/**
+ * The runtime classpath of `pom`, resolved by Maven once and cached in `cacheFile`'s folder
+ * under a name keyed by the pom's hash; resolved again when a cached jar has gone.
+ */
+export async function cachedClasspath(options: {
+  pom: string;
+  /** Folder of the cache file. */
+  cacheDir: string;
+  /** Cache file name prefix, e.g. `classpath-4.4.0`; the pom's hash is appended. */
+  cacheName: string;
+  what: string;
+  onProgress?: Progress;
+}): Promise<string> {
+  const hash = createHash('sha256')
+    .update(await readFile(options.pom))
+    .digest('hex')
+    .slice(0, 12);
+  const cache = join(options.cacheDir, `${options.cacheName}-${hash}.txt`);
+  const cached = await readFile(cache, 'utf8').catch(() => undefined);
+  if (cached && cached.split(':').every((jar) => existsSync(jar))) return cached.trim();
+  await mkdir(options.cacheDir, { recursive: true });
+  await runMaven({
+    pom: options.pom,
+    args: ['-q', 'dependency:build-classpath', `-Dmdep.outputFile=${cache}`],
+    what: options.what,
+    onProgress: options.onProgress,
+  });
+  return (await readFile(cache, 'utf8')).trim();
 }
