@@ -79,6 +79,20 @@ export function list(env: string, doc: string, def?: string[]): EnvField<string[
   };
 }
 
+/** Parses a comma-separated list of `host:port` addresses. */
+export function hostPorts(env: string, doc: string, def?: string[]): EnvField<string[]> {
+  const items = list(env, doc, def);
+  return {
+    ...items,
+    parse: (raw) => {
+      const parsed = items.parse(raw);
+      const bad = parsed.find((a) => !/^[^\s:,]+:\d{1,5}$/.test(a));
+      if (bad !== undefined) throw new Error(`expected host:port addresses, "${bad}" is not one`);
+      return parsed;
+    },
+  };
+}
+
 /** Parses one of a closed set of words. */
 export function oneOf<T extends string>(env: string, doc: string, values: readonly T[], def?: T): EnvField<T> {
   return {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { bool, int, list, oneOf, str, type ConfigOf } from './config.js';
+import { bool, hostPorts, int, oneOf, str, type ConfigOf } from './config.js';
 import type { KafkaConnection } from './kafka/types.js';
 import type { RegistryConnection } from './serde/registry.js';
 
@@ -8,7 +8,7 @@ import type { RegistryConnection } from './serde/registry.js';
  * `npx fleet infra up` starts.
  */
 export const commonEnv = {
-  kafkaBrokers: list('KAFKA_BROKERS', 'Kafka bootstrap brokers, host:port, comma-separated', ['127.0.0.1:9092']),
+  kafkaBrokers: hostPorts('KAFKA_BROKERS', 'Kafka bootstrap brokers, host:port, comma-separated', ['127.0.0.1:9092']),
   kafkaClientId: str('KAFKA_CLIENT_ID', 'Client id prefix sent to the broker', 'fleet'),
   kafkaSsl: bool('KAFKA_SSL', 'Connect to the brokers over TLS', false),
   kafkaSslCaFile: str(

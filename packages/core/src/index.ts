@@ -25,3 +25,4 @@ export * from './rides-csv.js';
 export * from './features/index.js';
 export * from './model/index.js';
 export * from './ops/lag.js';
+export * from './ops/main.js';

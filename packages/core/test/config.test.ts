@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bool, int, isFleetError, list, loadConfig, oneOf, str } from '../src/index.js';
+import { bool, commonEnv, int, isFleetError, list, loadConfig, oneOf, str } from '../src/index.js';
 
 const schema = {
   brokers: list('KAFKA_BROKERS', 'brokers', ['127.0.0.1:9092']),
@@ -59,6 +59,16 @@ describe('loadConfig', () => {
     expect(isFleetError(err, 'FLEET_CONFIG_INVALID')).toBe(true);
     expect(err.message).toContain(variable);
     expect((err as { context?: { variable?: string } }).context?.variable).toBe(variable);
+  });
+
+  it('checks that brokers are host:port addresses', () => {
+    expect(() => loadConfig(commonEnv, { KAFKA_BROKERS: 'kafka' })).toThrow(
+      /KAFKA_BROKERS="kafka" is invalid: expected host:port/,
+    );
+    expect(loadConfig(commonEnv, { KAFKA_BROKERS: 'a:9092,b.example:19092' }).kafkaBrokers).toEqual([
+      'a:9092',
+      'b.example:19092',
+    ]);
   });
 
   it('says a required variable is missing', () => {

@@ -1,4 +1,4 @@
-import { runModelService } from '@fleet/core';
+import { runMain, runModelService } from '@fleet/core';
 import { costService } from './service.js';
 
-await runModelService(costService);
+runMain('cost', () => runModelService(costService));

@@ -1,4 +1,4 @@
-import { runModelService } from '@fleet/core';
+import { runMain, runModelService } from '@fleet/core';
 import { durationService } from './service.js';
 
-await runModelService(durationService);
+runMain('duration', () => runModelService(durationService));

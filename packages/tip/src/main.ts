@@ -1,4 +1,4 @@
-import { runModelService } from '@fleet/core';
+import { runMain, runModelService } from '@fleet/core';
 import { tipService } from './service.js';
 
-await runModelService(tipService);
+runMain('tip', () => runModelService(tipService));

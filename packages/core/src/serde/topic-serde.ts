@@ -18,6 +18,6 @@ export function createTopicSerde<T>(
   return retry(() => createSerde<T>(registry, valueSubject(topic), loadSchema(schema)), {
     retries: 10,
     onRetry: (err, attempt, delayMs) =>
-      log.warn({ err, attempt, delayMs, topic }, 'schema registry not ready, retrying'),
+      log.warn({ reason: (err as Error).message, attempt, delayMs, topic }, 'schema registry not ready, retrying'),
   });
 }
