@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchContext } from '../lib/context.js';
 import { watchFill } from '../lib/kafka-io.js';
-import { withTimeout, type ClientRate } from './ceilings.js';
+import { consumerRate, withTimeout, type ClientRate } from './ceilings.js';
 
 interface AltMessage {
   topic: string;
@@ -152,15 +152,7 @@ export async function altClientRun(
     }
     const t1 = await withTimeout(finished, 300_000, '@platformatic/kafka consumer');
     if (failure) throw failure;
-    const seconds = (t1 - t0) / 1000;
-    const cpu = cpuNow() - cpu0;
-    return {
-      ratePerSec: count / seconds,
-      seconds,
-      records: count,
-      meanBatch: count / batches,
-      cpuSecPer1000: (cpu / count) * 1000,
-    };
+    return consumerRate(count, batches, t0, t1, cpuNow() - cpu0);
   } finally {
     await stream.close().catch(() => undefined);
     await consumer.close(true).catch(() => undefined);

@@ -19,6 +19,18 @@ export interface ClientRate {
   cpuSecPer1000: number;
 }
 
+/** The {@link ClientRate} of `count` records consumed in `batches` between `t0` and `t1` (ms) for `cpuSec` CPU seconds. */
+export function consumerRate(count: number, batches: number, t0: number, t1: number, cpuSec: number): ClientRate {
+  const seconds = (t1 - t0) / 1000;
+  return {
+    ratePerSec: count / seconds,
+    seconds,
+    records: count,
+    meanBatch: count / batches,
+    cpuSecPer1000: (cpuSec / count) * 1000,
+  };
+}
+
 /** The broker's own perf tools on records of `recordSize` bytes. */
 export async function brokerCeiling(
   ctx: BenchContext,
@@ -68,14 +80,7 @@ export async function seamConsumer(ctx: BenchContext, source: string, records: n
   const cpu = cpuNow() - cpu0;
   await consumer.stop();
   await consumer.disconnect();
-  const seconds = (t1 - t0) / 1000;
-  return {
-    ratePerSec: count / seconds,
-    seconds,
-    records: count,
-    meanBatch: count / batches,
-    cpuSecPer1000: (cpu / count) * 1000,
-  };
+  return consumerRate(count, batches, t0, t1, cpu);
 }
 
 /**
