@@ -19,7 +19,13 @@ if (major < 20) {
 const fresh = existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs;
 if (!fresh) {
   console.error('setup: installing npm packages (npm ci) ...');
-  // onnxruntime-node's optional CUDA download is skipped by .npmrc (onnxruntime-node-install=skip).
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // onnxruntime-node's install script only downloads its optional CUDA binaries (the CPU ones
+  // ship in the package). npm 11's allowScripts (package.json) denies it; older npm runs it,
+  // and ONNXRUNTIME_NODE_INSTALL=skip, the flag it documents, makes it a no-op.
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   writeFileSync(stamp, new Date().toISOString());
 }
