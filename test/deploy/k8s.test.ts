@@ -1,11 +1,13 @@
-// Validates the Kubernetes manifests in deploy/k8s: every object against the official
-// Kubernetes and KEDA schemas (kubernetes-models, offline), then the fields that matter for
-// this fleet: probes, resources, graceful termination, the env the services really read, and
-// one lag-scaled ScaledObject per consumer group capped at the partition count.
-// Needs no broker: it only reads files (and runs `kubectl kustomize` when kubectl exists).
+// Validates the Kubernetes manifests in deploy/k8s as the cluster would get them: renders the
+// kustomization (`kubectl kustomize deploy/k8s`: the base, the component and the four
+// overlays), checks every rendered object against the official Kubernetes and KEDA schemas
+// (kubernetes-models, offline), then the fields that matter for this fleet: probes, resources,
+// graceful termination, the env the services really read, and one lag-scaled ScaledObject per
+// consumer group capped at the partition count.
+// Needs no broker, but needs kubectl (it bundles kustomize): without it the file fails.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -31,7 +33,10 @@ const FORCED_EXIT_MARGIN_MS = 5_000;
 
 /** What each service is, from the point of view of its Deployment and ScaledObject. */
 interface ServiceSpec {
+  /** The container's args: the bundle `npm run build` makes of {@link source}. */
   entry: string;
+  /** The TypeScript entry; scripts/build.mjs bundles packages/<x>/src/main.ts into dist/<x>.js. */
+  source: string;
   schema: EnvSchema;
   /** The variable naming its consumer group, and the group. */
   groupVar: 'GROUP_ID' | 'DECISION_GROUP_ID';
@@ -43,7 +48,8 @@ interface ServiceSpec {
 
 const MI = 1024 * 1024;
 const modelService = (model: string): ServiceSpec => ({
-  entry: `packages/${model}/src/main.ts`,
+  entry: `dist/${model}.js`,
+  source: `packages/${model}/src/main.ts`,
   schema: modelServiceEnv(model),
   groupVar: 'GROUP_ID',
   group: `fleet.${model}`,
@@ -55,7 +61,8 @@ const SERVICES: Record<string, ServiceSpec> = {
   cost: modelService('cost'),
   tip: modelService('tip'),
   decision: {
-    entry: 'packages/decision/src/main.ts',
+    entry: 'dist/decision.js',
+    source: 'packages/decision/src/main.ts',
     schema: decisionEnv,
     groupVar: 'DECISION_GROUP_ID',
     group: 'fleet.decision',
@@ -93,11 +100,6 @@ interface K8sObject {
   metadata: { name: string; namespace?: string };
 }
 
-interface Doc {
-  file: string;
-  object: K8sObject;
-}
-
 /** Schema validators by apiVersion/kind: each throws on an object its schema rejects. */
 const VALIDATORS: Record<string, (data: unknown) => void> = {
   'v1/Namespace': (d) => new Namespace(d as INamespace).validate(),
@@ -131,26 +133,67 @@ interface Kustomization {
   kind: string;
   namespace?: string;
   resources?: string[];
+  components?: string[];
+  patches?: { path?: string; patch?: string }[];
   images?: { name: string; newName?: string; newTag?: string }[];
 }
 
-const kustomization = parseAllDocuments(readFileSync(join(K8S_DIR, 'kustomization.yaml'), 'utf8'))[0].toJS() as
-  Kustomization | undefined;
-const manifestFiles = readdirSync(K8S_DIR)
-  .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
-  .sort();
-const docs: Doc[] = manifestFiles.flatMap((file) =>
-  parseYamlDocs(readFileSync(join(K8S_DIR, file), 'utf8'), file).map((object) => ({ file, object })),
-);
+function readKustomization(dir: string): Kustomization {
+  return parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0].toJS() as Kustomization;
+}
+
+/** Every file a kustomization uses (its own, its resources', components' and patches'), relative to deploy/k8s. */
+function filesUsedBy(dir: string): string[] {
+  const own = readKustomization(dir);
+  const used = [relative(K8S_DIR, join(dir, 'kustomization.yaml'))];
+  for (const entry of [...(own.resources ?? []), ...(own.components ?? [])]) {
+    const path = join(dir, entry);
+    if (!existsSync(path)) throw new Error(`${relative(K8S_DIR, dir) || '.'} lists ${entry}, which does not exist`);
+    used.push(...(statSync(path).isDirectory() ? filesUsedBy(path) : [relative(K8S_DIR, path)]));
+  }
+  for (const { path } of own.patches ?? []) if (path) used.push(relative(K8S_DIR, join(dir, path)));
+  return used;
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+}
+
+function kubectlPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'kubectl');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const kubectl = kubectlPath();
+if (!kubectl) {
+  throw new Error(
+    'kubectl is not on PATH: test/deploy/k8s.test.ts renders deploy/k8s with `kubectl kustomize` ' +
+      '(kubectl bundles kustomize). Install kubectl (https://kubernetes.io/docs/tasks/tools/) and run it again.',
+  );
+}
+
+/** The objects `kubectl kustomize <dir>` renders, as `kubectl apply -k <dir>` would send them. */
+function render(dir: string): K8sObject[] {
+  const out = execFileSync(kubectl ?? 'kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  return parseYamlDocs(out, `kubectl kustomize ${relative(REPO_ROOT, dir)}`);
+}
+
+const kustomization = readKustomization(K8S_DIR);
+const docs: K8sObject[] = render(K8S_DIR);
 
 function find<T>(kind: string, name: string): T {
-  const found = docs.filter((d) => d.object.kind === kind && d.object.metadata?.name === name);
+  const found = docs.filter((d) => d.kind === kind && d.metadata?.name === name);
   if (found.length !== 1) throw new Error(`expected exactly one ${kind} ${name}, found ${found.length}`);
-  return found[0].object as unknown as T;
+  return found[0] as unknown as T;
 }
 
 function only<T>(kind: string): T[] {
-  return docs.filter((d) => d.object.kind === kind).map((d) => d.object as unknown as T);
+  return docs.filter((d) => d.kind === kind).map((d) => d as unknown as T);
 }
 
 /** CPU cores or bytes of a Kubernetes quantity (the suffixes these manifests use). */
@@ -214,34 +257,38 @@ function effectiveEnv(deployment: IDeployment): { env: Record<string, string>; f
   return { env, fromSecret };
 }
 
-function kubectlPath(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'kubectl');
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+describe('deploy/k8s kustomization', () => {
+  it('renders the shared base and one overlay per service, in the fleet namespace', () => {
+    expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
+    expect(kustomization.kind).toBe('Kustomization');
+    expect(kustomization.namespace).toBe(NAMESPACE);
+    const expected = ['base', ...Object.keys(SERVICES).map((name) => `overlays/${name}`)];
+    expect([...(kustomization.resources ?? [])].sort()).toEqual(expected.sort());
+  });
 
-describe('deploy/k8s files', () => {
-  it('the kustomization lists every manifest file, and only existing ones, once each', () => {
-    expect(kustomization?.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
-    expect(kustomization?.kind).toBe('Kustomization');
-    expect(kustomization?.namespace).toBe(NAMESPACE);
-    const resources = kustomization?.resources ?? [];
-    expect(new Set(resources).size, 'no resource listed twice').toBe(resources.length);
-    expect([...resources].sort()).toEqual(manifestFiles);
+  it('uses every file under deploy/k8s, once each', () => {
+    const used = filesUsedBy(K8S_DIR);
+    // The template and the component are used by every overlay; every other file by one.
+    expect([...new Set(used)].sort()).toEqual(yamlFilesUnder(K8S_DIR));
+    const once = used.filter((f) => !/^(base\/service|components)\//.test(f));
+    expect(new Set(once).size, 'no file listed twice').toBe(once.length);
+  });
+
+  it('no placeholder of the service template is left in the rendered objects', () => {
+    const text = JSON.stringify(docs);
+    expect(text).not.toMatch(/fleet-service|-SERVICE-/);
   });
 
   it('the kustomization pins the one image every Deployment uses', () => {
     const [name, tag] = IMAGE.split(':');
-    expect(kustomization?.images).toContainEqual({ name, newTag: tag });
+    expect(kustomization.images).toContainEqual({ name, newTag: tag });
   });
 
   it('has the expected kinds: one Deployment, PDB and ScaledObject per service', () => {
     const names = (kind: string) =>
       docs
-        .filter((d) => d.object.kind === kind)
-        .map((d) => d.object.metadata.name)
+        .filter((d) => d.kind === kind)
+        .map((d) => d.metadata.name)
         .sort();
     const services = Object.keys(SERVICES).sort();
     expect(names('Deployment')).toEqual(services);
@@ -252,8 +299,8 @@ describe('deploy/k8s files', () => {
 
   it('every object validates against its official schema (Kubernetes, KEDA CRDs)', () => {
     expect(docs.length).toBeGreaterThan(0);
-    for (const { file, object } of docs) {
-      expect(() => validate(object), `${file}: ${object.kind} ${object.metadata?.name}`).not.toThrow();
+    for (const object of docs) {
+      expect(() => validate(object), `${object.kind} ${object.metadata?.name}`).not.toThrow();
     }
   });
 
@@ -270,9 +317,9 @@ describe('deploy/k8s files', () => {
   });
 
   it('every namespaced object lives in the ride-fleet namespace', () => {
-    for (const { file, object } of docs) {
+    for (const object of docs) {
       if (object.kind === 'Namespace') continue;
-      expect(object.metadata.namespace, `${file}: ${object.kind} ${object.metadata.name}`).toBe(NAMESPACE);
+      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(NAMESPACE);
     }
   });
 });
@@ -288,13 +335,20 @@ function serviceView(name: string) {
 }
 
 describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
-  it('runs one container of the fleet image with its entry file', () => {
+  it('runs one container of the fleet image with its bundle', () => {
     const { containers, container } = serviceView(name);
     expect(containers).toHaveLength(1);
+    expect(container.name).toBe(name);
     expect(container.image).toBe(IMAGE);
-    expect(container.command, 'the image ENTRYPOINT (node --import tsx) is kept').toBeUndefined();
+    expect(container.command, 'the image ENTRYPOINT (node) is kept').toBeUndefined();
     expect(container.args).toEqual([spec.entry]);
-    expect(existsSync(join(REPO_ROOT, spec.entry)), `${spec.entry} exists`).toBe(true);
+    expect(existsSync(join(REPO_ROOT, spec.source)), `${spec.source} exists`).toBe(true);
+  });
+
+  it('its overlay renders alone the same objects as in the whole fleet', () => {
+    const alone = render(join(K8S_DIR, 'overlays', name));
+    expect(alone.map((o) => o.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'ScaledObject']);
+    for (const object of alone) expect(object).toEqual(find(object.kind, name));
   });
 
   it('selects its own pods and leaves the replica count to KEDA', () => {
@@ -360,7 +414,8 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     expect(ctx?.privileged ?? false).toBe(false);
     expect(ctx?.capabilities?.drop).toContain('ALL');
     expect(ctx?.capabilities?.add ?? []).toEqual([]);
-    // A read-only root needs a writable /tmp (tsx's cache) from a volume the pod defines.
+    // A read-only root needs a writable /tmp (for whatever writes a temporary file) from a
+    // volume the pod defines.
     const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
     expect(tmp, '/tmp is mounted').toBeDefined();
     expect(podSpec?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
@@ -438,28 +493,11 @@ describe('KEDA authentication', () => {
   });
 
   it('the Secret is a template whose placeholders say to replace them', () => {
-    const text = readFileSync(join(K8S_DIR, 'secret.yaml'), 'utf8');
+    const text = readFileSync(join(K8S_DIR, 'base', 'secret.yaml'), 'utf8');
     expect(text).toMatch(/REPLACE/);
     for (const secret of secrets) {
       expect(secret.data, 'placeholders are readable stringData, not base64').toBeUndefined();
       expect(Object.keys(secret.stringData ?? {}).length).toBeGreaterThan(0);
-    }
-  });
-});
-
-const kubectl = kubectlPath();
-
-describe('kustomize build', () => {
-  it.skipIf(!kubectl)('`kubectl kustomize deploy/k8s` renders every object, all valid and namespaced', () => {
-    const out = execFileSync(kubectl ?? 'kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8' });
-    const rendered = parseYamlDocs(out, 'kustomize output');
-    expect(rendered).toHaveLength(docs.length);
-    for (const object of rendered) {
-      expect(() => validate(object), `${object.kind} ${object.metadata.name}`).not.toThrow();
-      if (object.kind !== 'Namespace') expect(object.metadata.namespace).toBe(NAMESPACE);
-      if (object.kind === 'Deployment') {
-        expect((object as unknown as IDeployment).spec?.template.spec?.containers[0].image).toBe(IMAGE);
-      }
     }
   });
 });
