@@ -63,12 +63,17 @@ def cross_val_mae(make, X: np.ndarray, y: np.ndarray) -> float:
     return round(float(np.mean(maes)), 4)
 
 
+def fit_distance_baseline(X_train: np.ndarray, y_train: np.ndarray) -> LinearRegression:
+    """The distance-only linear baseline: least squares on column 0 (distance_miles)."""
+    return LinearRegression().fit(X_train[:, :1].astype(np.float64), y_train)
+
+
 def baselines(
     X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray
 ) -> dict:
     """Test metrics of the training mean and of a distance-only linear fit (column 0)."""
     mean = float(np.mean(y_train))
-    dist = LinearRegression().fit(X_train[:, :1].astype(np.float64), y_train)
+    dist = fit_distance_baseline(X_train, y_train)
     return {
         "training_mean": {
             "prediction": round(mean, 4),

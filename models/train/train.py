@@ -4,8 +4,8 @@ Run through `npm run train` (scripts/train.mjs), or directly:
 `models/train/.venv/bin/python models/train/train.py`.
 
 Writes models/features.json, models/{duration,cost,tip}/{model.onnx,model.json},
-models/golden/parity.json, models/data/test_rides.csv (the test split) and the metrics
-table of models/README.md.
+models/golden/parity.json, models/data/test_rides.csv (the test split) and the
+generated tables of models/README.md (metrics; clean vs noisy-distance MAE).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import sys
 
 import numpy as np
 
+from booking import INPUTS_AT_BOOKING, noise_report, noisy_test_features
 from data import load_rides, sha256_file
 from export import export_onnx, onnx_predict, write_compact_json, write_json
 from features import build_features, learn_spec
 from golden import entry, pick_test_rows, synthetic_rides, time_of_day_table
-from modeling import SEED, baselines, choose_family, families, family_params, metrics
+from modeling import (SEED, baselines, choose_family, families, family_params,
+                      fit_distance_baseline, metrics)
 from report import update_readme
 
 MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,6 +78,12 @@ def train_target(name: str, ctx: dict) -> dict:
     base = baselines(X_tr, y_tr, X_te, y_te)
     test = metrics(y_te, onnx_test)
     dist_mae = base["distance_linear"]["mae"]
+    dist_model = fit_distance_baseline(X_tr, y_tr)
+    noisy = noise_report(
+        lambda X: onnx_predict(onnx_path, X),
+        lambda X: dist_model.predict(X[:, :1].astype(np.float64)),
+        y_te, ctx["X_test_noisy"], test, base["distance_linear"],
+    )
     families_report = {
         fam: {"cv_mae": cv[fam], "test": metrics(y_te, fitted[fam].predict(X_te)),
               "params": family_params(fam)}
@@ -86,6 +94,7 @@ def train_target(name: str, ctx: dict) -> dict:
         "version": VERSION,
         "target": {"name": field, "unit": unit, "description": description},
         "features": ctx["spec"]["names"],
+        "inputs_at_booking": INPUTS_AT_BOOKING,
         "feature_spec": {"file": "models/features.json", "sha256": ctx["spec_sha256"]},
         "training_data": {**ctx["data"], "cleaning": CLEANING},
         "split": ctx["split"],
@@ -94,6 +103,7 @@ def train_target(name: str, ctx: dict) -> dict:
             "baselines": base,
             "mae_reduction_vs_distance_baseline": round(1 - test["mae"] / dist_mae, 4),
             "onnx_vs_sklearn_max_abs_diff": round(sk_gap, 6),
+            "test_distance_noise_15pct": noisy,
         },
         "family": {"chosen": chosen, "selection": "lowest 5-fold CV MAE on the training split",
                    "candidates": families_report},
@@ -148,6 +158,7 @@ def main() -> int:
         "test": test, "spec": spec, "spec_sha256": sha256_file(spec_path),
         "X_train": build_features(spec, [rides[i] for i in train]),
         "X_test": build_features(spec, [rides[i] for i in test]),
+        "X_test_noisy": noisy_test_features(spec, [rides[i] for i in test]),
         "data": {"file": DATA_FILE, "sha256": data_sha, "rows": len(rides),
                  "train_rows": len(train_all), "train_rows_after_cleaning": len(train),
                  "test_rows": len(test)},
@@ -160,8 +171,11 @@ def main() -> int:
         write_json(os.path.join(MODELS, name, "model.json"), card)
         ctx["cards"][name] = card
         m = card["metrics"]
+        noisy = m["test_distance_noise_15pct"]
         print(f"{name}: {card['family']['chosen']} test MAE {m['test']['mae']} "
-              f"({m['mae_reduction_vs_distance_baseline']:.1%} below distance baseline)")
+              f"({m['mae_reduction_vs_distance_baseline']:.1%} below distance baseline); "
+              f"with ±15 % distance error {noisy['served']['mae']} "
+              f"(baseline {noisy['distance_linear']['mae']})")
     os.makedirs(os.path.join(MODELS, "golden"), exist_ok=True)
     write_golden(ctx)
     write_test_split(os.path.join(os.path.dirname(MODELS), "models", "data", "test_rides.csv"), records, test)
