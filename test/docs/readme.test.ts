@@ -1,27 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configTable } from '../../scripts/config-table.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
-/** A markdown table's cells without the padding prettier adds. */
-const cells = (markdown: string) =>
-  markdown
-    .split('\n')
-    .filter((line) => line.startsWith('|'))
-    .map((line) =>
-      line
-        .split('|')
-        .map((c) => c.trim().replace(/^-+$/, '---'))
-        .join('|'),
-    )
-    .join('\n');
-
 describe('README', () => {
-  it('has the configuration table the code defines', () => {
-    expect(cells(read('README.md'))).toContain(cells(configTable()));
-  });
-
   it('gives the test command that CI runs', () => {
     const readme = read('README.md');
     const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Architecture'));

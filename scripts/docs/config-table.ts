@@ -1,8 +1,11 @@
-// Prints the README's configuration table from the services' env schemas, so the
-// documentation cannot drift from the code (test/docs/readme.test.ts compares them).
-import { fileURLToPath } from 'node:url';
-import { commonEnv, modelServiceEnv, type EnvField } from '@fleet/core';
+/**
+ * The README's configuration table, from the services' env schemas, so the documentation
+ * cannot drift from the code (section `config`, written by `npm run docs`).
+ */
+import { commonEnv, type EnvField } from '@fleet/core';
+import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { REPO_ROOT } from './sections.js';
 
 const SCHEMAS: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['duration, cost, tip', modelServiceEnv('<model>')],
@@ -12,7 +15,7 @@ const SCHEMAS: Array<[string, Record<string, EnvField<unknown>>]> = [
 function shown(value: unknown): string {
   if (value === undefined) return '(required)';
   const text = Array.isArray(value) ? value.join(',') : String(value);
-  return text === '' ? '(empty)' : `\`${text.replace(fileURLToPath(new URL('../', import.meta.url)), '')}\``;
+  return text === '' ? '(empty)' : `\`${text.replace(REPO_ROOT, '')}\``;
 }
 
 /** The configuration table as markdown. */
@@ -32,5 +35,3 @@ export function configTable(): string {
   });
   return ['| variable | used by | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(configTable());
