@@ -5,15 +5,17 @@
  * | group  | source                                        | sections                                      |
  * | ------ | --------------------------------------------- | --------------------------------------------- |
  * | config | the services' env schemas                     | README.md `config`                            |
+ * | faults | docs/faults.json (the fault suite's teardown) | README.md `faults`, docs/faults.md `faults`   |
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configTable } from './config-table.js';
+import { faultsDetail, faultsSummary } from './faults.js';
 import { markdown, REPO_ROOT, replaceSection } from './sections.js';
 
 /** The sources of generated sections. */
-export const GROUPS = ['config'] as const;
+export const GROUPS = ['config', 'faults'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** One generated section: where it is and how it is rendered from its source. */
@@ -29,6 +31,8 @@ export interface GeneratedSection {
 /** Every generated section of the repository. */
 export const SECTIONS: ReadonlyArray<GeneratedSection> = [
   { group: 'config', file: 'README.md', name: 'config', render: () => markdown([configTable()]) },
+  { group: 'faults', file: 'README.md', name: 'faults', render: () => faultsSummary() },
+  { group: 'faults', file: 'docs/faults.md', name: 'faults', render: () => faultsDetail() },
 ];
 
 /** Rewrites the sections of `groups` in place; returns the files that changed. */

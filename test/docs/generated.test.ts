@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { faultsSummary, type FaultsRun } from '../../scripts/docs/faults.js';
 import { SECTIONS } from '../../scripts/docs/generate.js';
+import { provenance } from '../../scripts/docs/provenance.js';
 import { replaceSection, sectionOf } from '../../scripts/docs/sections.js';
+import { skippedResult, type FaultResult } from '../faults/lib/results.js';
+import { filesNotCovered } from '../faults/setup/summary.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -22,3 +26,25 @@ describe('generated sections', () => {
   });
 });
 
+describe('fault suite figures', () => {
+  const row = (fault: string, file: string): FaultResult => ({ ...skippedResult(fault, ''), skipped: undefined, file });
+
+  it('are committed only after every fault file recorded rows and no test was filtered out', () => {
+    const files = ['test/faults/a.test.ts', 'test/faults/b.test.ts'];
+    const a = row('fault a', files[0]);
+    expect(filesNotCovered(files, [a], false)).toEqual([files[1]]);
+    expect(filesNotCovered(files, [a, row('fault b', files[1])], false)).toEqual([]);
+    expect(filesNotCovered(files, [a, row('fault b', files[1])], true)).toEqual(files);
+  });
+
+  it('show a fault skipped by an opt-out as skipped, with its reason', async () => {
+    const run: FaultsRun = {
+      ...provenance(),
+      files: ['test/faults/broker-faults.test.ts'],
+      results: [skippedResult('broker SIGSTOP 30 s', 'FLEET_FAULTS_SKIP_BROKER=1')],
+    };
+    const table = await faultsSummary(run);
+    expect(table).toMatch(/\| broker SIGSTOP 30 s \| skipped +\| +– \|/);
+    expect(table).toContain('- broker SIGSTOP 30 s: FLEET_FAULTS_SKIP_BROKER=1');
+  });
+});

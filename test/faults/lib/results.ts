@@ -1,9 +1,13 @@
 /**
  * The figures of each fault, appended to `test/faults/results.json` (the summary global
- * setup empties it at the start of a run and prints it as a table at the end).
+ * setup empties it at the start of a run, prints it as a table at the end and, after a run
+ * of the whole suite, commits it to docs/faults.json and docs/faults.md).
  */
+import { quantile as coreQuantile } from '@fleet/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { AuditReport } from './audit.js';
 import type { RideStream, RideTracker } from './stream.js';
 
@@ -30,7 +34,13 @@ export interface FaultResult {
   /** p99 latency before the injection, ms. */
   baselineP99Ms: number;
   notes?: string;
+  /** Why the fault was not run (an explicit opt-out); its figures are then meaningless. */
+  skipped?: string;
+  /** The test file that recorded the row, relative to the repository (set by {@link recordResult}). */
+  file?: string;
 }
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Reads the results written so far. */
 export function readResults(): FaultResult[] {
@@ -42,16 +52,40 @@ export function readResults(): FaultResult[] {
   }
 }
 
-/** Appends one result (the fault files run one after another). */
+/**
+ * Appends one result (the fault files run one after another), named after the test file
+ * recording it: the summary tells a run of the whole suite by the files that recorded rows.
+ */
 export function recordResult(result: FaultResult): void {
-  writeFileSync(RESULTS_FILE, `${JSON.stringify([...readResults(), result], null, 2)}\n`);
+  const testPath = expect.getState().testPath;
+  const file = result.file ?? (testPath ? relative(REPO_ROOT, testPath) : undefined);
+  writeFileSync(RESULTS_FILE, `${JSON.stringify([...readResults(), { ...result, file }], null, 2)}\n`);
 }
 
-/** The q-quantile of `values` (0 when empty). */
+/** The row of a fault not run because of an explicit opt-out, saying why. */
+export function skippedResult(fault: string, reason: string): FaultResult {
+  return {
+    fault,
+    ok: true,
+    rides: 0,
+    duplicatesPublished: 0,
+    decided: 0,
+    lost: 0,
+    duplicateDecisions: 0,
+    conflicting: 0,
+    degraded: 0,
+    orderViolations: 0,
+    outageMs: 0,
+    recoveryMs: 0,
+    maxLatencyMs: 0,
+    baselineP99Ms: 0,
+    skipped: reason,
+  };
+}
+
+/** The q-quantile of `values` by the fleet's one nearest-rank rule (0 when empty). */
 export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return values.length === 0 ? 0 : coreQuantile(values, q);
 }
 
 /**
@@ -111,11 +145,11 @@ export function resultOf(
   };
 }
 
-/** The results as a fixed-width table. */
+/** The results as a fixed-width table (the figures of a skipped row are left empty). */
 export function formatTable(results: FaultResult[]): string {
   const cols: Array<[string, (r: FaultResult) => string]> = [
     ['fault', (r) => r.fault],
-    ['ok', (r) => (r.ok ? 'yes' : 'NO')],
+    ['ok', (r) => (r.skipped ? 'skipped' : r.ok ? 'yes' : 'NO')],
     ['rides', (r) => String(r.rides)],
     ['dup pub', (r) => String(r.duplicatesPublished)],
     ['lost', (r) => String(r.lost)],
@@ -133,6 +167,6 @@ export function formatTable(results: FaultResult[]): string {
   return [
     line(cols.map(([h]) => h)),
     line(widths.map((w) => '-'.repeat(w))),
-    ...results.map((r) => line(cols.map(([, f]) => f(r)))),
+    ...results.map((r) => line(cols.map(([, f], i) => (r.skipped && i > 1 ? '' : f(r))))),
   ].join('\n');
 }
