@@ -6,12 +6,15 @@ import type { FleetResult } from '../sections/fleet.js';
 import type { InferencePoint, SerdeCosts } from '../sections/inference.js';
 import type { ServiceRate } from '../sections/model-services.js';
 import type { PipeSettings } from '../sections/tuning.js';
+import { gitCommit } from '../../scripts/docs/provenance.js';
 import type { ConsumerPerf, ProducerPerf } from './kafka-perf.js';
 import type { machineInfo } from './machine.js';
 
 /** Everything one run measured; absent parts were not run (or failed, see `errors`). */
 export interface BenchResults {
   timestamp: string;
+  /** The commit measured ({@link gitCommit}), set when the results are written. */
+  commit?: string;
   quick: boolean;
   durationSec: number;
   runId: string;
@@ -201,7 +204,7 @@ export function formatTable(r: BenchResults): string {
 export async function writeResults(path: string, r: BenchResults): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const json = JSON.stringify(
-    { ...r, figures: namedFigures(r) },
+    { ...r, commit: r.commit ?? gitCommit(), figures: namedFigures(r) },
     (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
     2,
   );

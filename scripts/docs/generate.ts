@@ -6,16 +6,19 @@
  * | ------ | --------------------------------------------- | --------------------------------------------- |
  * | config | the services' env schemas                     | README.md `config`                            |
  * | faults | docs/faults.json (the fault suite's teardown) | README.md `faults`, docs/faults.md `faults`   |
+ * | bench  | bench/results/latest.json (`npm run bench`)   | README.md `bench`, bench/README.md `bench`    |
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDetail } from './bench-detail.js';
+import { benchSummary } from './bench.js';
 import { configTable } from './config-table.js';
 import { faultsDetail, faultsSummary } from './faults.js';
 import { markdown, REPO_ROOT, replaceSection } from './sections.js';
 
 /** The sources of generated sections. */
-export const GROUPS = ['config', 'faults'] as const;
+export const GROUPS = ['config', 'faults', 'bench'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** One generated section: where it is and how it is rendered from its source. */
@@ -33,6 +36,8 @@ export const SECTIONS: ReadonlyArray<GeneratedSection> = [
   { group: 'config', file: 'README.md', name: 'config', render: () => markdown([configTable()]) },
   { group: 'faults', file: 'README.md', name: 'faults', render: () => faultsSummary() },
   { group: 'faults', file: 'docs/faults.md', name: 'faults', render: () => faultsDetail() },
+  { group: 'bench', file: 'README.md', name: 'bench', render: () => benchSummary() },
+  { group: 'bench', file: 'bench/README.md', name: 'bench', render: () => benchDetail() },
 ];
 
 /** Rewrites the sections of `groups` in place; returns the files that changed. */

@@ -9,6 +9,13 @@ import { filesNotCovered } from '../faults/setup/summary.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
+/** `markdown` between two headings, generated sections removed: the part people write. */
+function handWritten(markdown: string, from: string, to?: string): string {
+  const start = markdown.indexOf(from);
+  const end = to === undefined ? markdown.length : markdown.indexOf(to, start);
+  return markdown.slice(start, end).replace(/<!-- generated:(\S+) begin -->[\s\S]*?<!-- generated:\1 end -->/g, '');
+}
+
 describe('generated sections', () => {
   it.each(SECTIONS.map((s) => [`${s.file} '${s.name}'`, s] as const))(
     '%s equals what its source renders (npm run docs)',
@@ -16,6 +23,15 @@ describe('generated sections', () => {
       expect(sectionOf(read(section.file), section.name, section.file)).toBe(await section.render());
     },
   );
+
+  it('leave no measured figure typed by hand around them', () => {
+    const measured = /\d[\d,.]*\s*(ms|µs|s\b|k\/s|M\/s|records\/s|rides\/s|MB|%)/g;
+    const typed = [
+      handWritten(read('README.md'), '## Performance', '## Development'),
+      handWritten(read('bench/README.md'), '## Measured'),
+    ].flatMap((text) => text.match(measured) ?? []);
+    expect(typed).toEqual([]);
+  });
 
   it('are replaced between their markers only', () => {
     const doc = 'intro\n\n<!-- generated:x begin -->\n\nold\n\n<!-- generated:x end -->\n\nrest\n';
