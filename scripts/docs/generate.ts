@@ -7,6 +7,7 @@
  * | config | the services' env schemas                     | README.md `config`                            |
  * | faults | docs/faults.json (the fault suite's teardown) | README.md `faults`, docs/faults.md `faults`   |
  * | bench  | bench/results/latest.json (`npm run bench`)   | README.md `bench`, bench/README.md `bench`    |
+ * | demo   | docs/demo-run.json (`npm run docs:demo`)      | README.md `demo`                              |
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { benchDetail } from './bench-detail.js';
 import { benchSummary } from './bench.js';
 import { configTable } from './config-table.js';
+import { demoSection } from './demo.js';
 import { faultsDetail, faultsSummary } from './faults.js';
 import { markdown, REPO_ROOT, replaceSection } from './sections.js';
 
 /** The sources of generated sections. */
-export const GROUPS = ['config', 'faults', 'bench'] as const;
+export const GROUPS = ['config', 'faults', 'bench', 'demo'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** One generated section: where it is and how it is rendered from its source. */
@@ -38,6 +40,7 @@ export const SECTIONS: ReadonlyArray<GeneratedSection> = [
   { group: 'faults', file: 'docs/faults.md', name: 'faults', render: () => faultsDetail() },
   { group: 'bench', file: 'README.md', name: 'bench', render: () => benchSummary() },
   { group: 'bench', file: 'bench/README.md', name: 'bench', render: () => benchDetail() },
+  { group: 'demo', file: 'README.md', name: 'demo', render: () => demoSection() },
 ];
 
 /** Rewrites the sections of `groups` in place; returns the files that changed. */
