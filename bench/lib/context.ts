@@ -6,16 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadRideCsv, type RideStarted } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
   createRegistry,
-  loadRideCsv,
   type AdminClient,
   type KafkaClient,
   type Logger,
   type Registry,
-  type RideStarted,
 } from '@fleet/core';
 
 /** The repository root. */

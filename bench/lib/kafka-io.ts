@@ -1,5 +1,6 @@
 /** Filling topics with real rides, and watching a topic fill up (throughput from end offsets). */
-import { createSerde, loadSchema, valueSubject, type AdminClient, type RideStarted } from '@fleet/core';
+import { loadSchema, valueSubject, type RideStarted } from '@fleet/contract';
+import { createSerde, type AdminClient } from '@fleet/core';
 import type { BenchContext } from './context.js';
 
 /** Rides made from the templates with fresh ids (`<prefix>-<n>`), event_time now. */

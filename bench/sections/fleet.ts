@@ -3,8 +3,9 @@
  * replay at fixed offered rates; ride→decision latency from the backend's decisions listener
  * (decision received − ride event_time), CPU per 1,000 rides and peak RSS per process.
  */
-import { createDecisionListener, createRidePublisher, quantile, replayRides } from '@fleet/backend';
-import { dlqTopic, MODEL_NAMES } from '@fleet/core';
+import { createDecisionListener, createRidePublisher, replayRides } from '@fleet/backend';
+import { MODEL_NAMES } from '@fleet/contract';
+import { dlqTopic, quantile } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { cpuMeter } from '../lib/procstat.js';
 import { peakRssMb, startService, stopAll, waitAllReady, type BenchProcess } from '../lib/services.js';

@@ -6,16 +6,16 @@
  */
 import {
   buildFeatures,
-  createSerde,
   defaultModelDir,
-  loadModel,
   loadSchema,
   MODEL_NAMES,
   validateRide,
   valueSubject,
   type ModelName,
   type RideStarted,
-} from '@fleet/core';
+} from '@fleet/contract';
+import { createSerde } from '@fleet/core';
+import { loadRideModel } from '@fleet/scoring';
 import type { BenchContext } from '../lib/context.js';
 import { makeRides } from '../lib/kafka-io.js';
 
@@ -72,7 +72,7 @@ export async function measureInference(
   const rides = makeRides(ctx.templates, pool + Math.max(...batches), 'inference');
   for (const model of MODEL_NAMES) {
     for (const t of threads) {
-      const runner = await loadModel(defaultModelDir(model), { intraOpNumThreads: t });
+      const runner = await loadRideModel(defaultModelDir(model), { intraOpNumThreads: t });
       try {
         const width = runner.card.features.length;
         const features = buildFeatures(runner.spec, rides);
@@ -110,7 +110,7 @@ export async function measureSerde(ctx: BenchContext, msPerPoint: number): Promi
   };
   let i = 0;
   const next = (): number => (i = (i + 1) % rides.length);
-  const runner = await loadModel(defaultModelDir('duration'));
+  const runner = await loadRideModel(defaultModelDir('duration'));
   try {
     return {
       rideDecodeUs: await timeIt(() => rideSerde.decode(encoded[next()]), msPerPoint),

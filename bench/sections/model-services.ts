@@ -3,7 +3,7 @@
  * as its own process (as deployed), timed from the first prediction it produced to the last
  * (end offsets of its predictions topic, polled every 20 ms).
  */
-import { MODEL_NAMES, type ModelName } from '@fleet/core';
+import { MODEL_NAMES, type ModelName } from '@fleet/contract';
 import type { BenchContext } from '../lib/context.js';
 import { watchFill } from '../lib/kafka-io.js';
 import { cpuMeter } from '../lib/procstat.js';

@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -99,7 +100,8 @@ async function prepareStorage(config: InfraConfig, java: string, cp: string, onP
       '-g',
     ];
     const out = spawnSync(java, args, { encoding: 'utf8', timeout: 120_000 });
-    if (out.status !== 0) throw new Error(`formatting Kafka storage failed:\n${out.stdout}\n${out.stderr}`);
+    if (out.status !== 0)
+      throw new FleetError('FLEET_INFRA_FAILED', `formatting Kafka storage failed:\n${out.stdout}\n${out.stderr}`);
     await writeFile(formatted, stamp);
   }
   return propsFile;

@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Progress } from './config.js';
@@ -35,7 +36,8 @@ export async function withLock<T>(
       continue;
     }
     const waited = Date.now() - started;
-    if (waited > timeoutMs) throw new Error(`timed out waiting for ${lockFile} (held by pid ${owner})`);
+    if (waited > timeoutMs)
+      throw new FleetError('FLEET_INFRA_FAILED', `timed out waiting for ${lockFile} (held by pid ${owner})`);
     if (Date.now() - lastReport > 5000) {
       lastReport = Date.now();
       onProgress?.(`another process (pid ${owner}) is starting the stack; waiting … ${Math.round(waited / 1000)}s`);

@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -51,14 +52,14 @@ export function runMaven(run: MavenRun): Promise<void> {
     child.on('error', (err) => {
       clearInterval(ticker);
       clearTimeout(timer);
-      reject(new Error(`could not run Maven (${mvn}): ${err.message}`, { cause: err }));
+      reject(new FleetError('FLEET_INFRA_FAILED', `could not run Maven (${mvn}): ${err.message}`, { cause: err }));
     });
     child.on('close', (code, signal) => {
       clearInterval(ticker);
       clearTimeout(timer);
       if (code === 0) return resolve();
       const why = signal ? `was killed (${signal})` : `exited with ${code}`;
-      reject(new Error(`Maven ${why} while fetching ${run.what}:\n${tail.join('\n')}`));
+      reject(new FleetError('FLEET_INFRA_FAILED', `Maven ${why} while fetching ${run.what}:\n${tail.join('\n')}`));
     });
   });
 }

@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { connect } from 'node:net';
 import type { Progress } from './config.js';
 
@@ -45,10 +46,13 @@ export async function waitFor(check: () => Promise<boolean>, opts: WaitOptions):
   for (;;) {
     if (await check()) return;
     const failure = await opts.failure?.();
-    if (failure) throw new Error(`${opts.what} did not come up: ${failure}`);
+    if (failure) throw new FleetError('FLEET_INFRA_FAILED', `${opts.what} did not come up: ${failure}`);
     const now = Date.now();
     if (now - started > opts.timeoutMs) {
-      throw new Error(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${opts.what}`);
+      throw new FleetError(
+        'FLEET_INFRA_FAILED',
+        `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${opts.what}`,
+      );
     }
     if (now - lastReport >= 3000) {
       lastReport = now;

@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,7 +44,10 @@ async function fetchRegistry(config: InfraConfig, onProgress?: Progress): Promis
     onProgress,
   });
   if (!existsSync(join(dir, 'quarkus-run.jar'))) {
-    throw new Error(`the Apicurio archive was unpacked into ${dir} but holds no quarkus-run.jar`);
+    throw new FleetError(
+      'FLEET_INFRA_FAILED',
+      `the Apicurio archive was unpacked into ${dir} but holds no quarkus-run.jar`,
+    );
   }
   return dir;
 }

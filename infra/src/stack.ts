@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { join } from 'node:path';
 import { componentPaths, loadInfraConfig, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { brokerAddress, KAFKA_MARKER, kafkaAnswers, startKafka } from './kafka.js';
@@ -92,7 +93,8 @@ async function ensureComponent(config: InfraConfig, spec: ComponentSpec, onProgr
     return false;
   }
   if (await isPortOpen(spec.host, spec.port)) {
-    throw new Error(
+    throw new FleetError(
+      'FLEET_INFRA_FAILED',
       `port ${spec.port} is taken by something that is not ${spec.what}; stop it or choose another port (see infra/README.md)`,
     );
   }

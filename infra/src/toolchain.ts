@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -86,8 +87,10 @@ export function findKafkaJava(env: NodeJS.ProcessEnv = process.env): JavaRuntime
   const rt = home ? fromHome(home) : undefined;
   const bin = rt?.bin ?? which('java', env);
   const major = rt?.major ?? (bin ? javaMajor(undefined, bin) : undefined);
-  if (!bin || major === undefined) throw new Error(`Kafka needs Java 17+, but no \`java\` was found. ${INSTALL_HINT}`);
-  if (major < 17) throw new Error(`Kafka needs Java 17+, but ${bin} is Java ${major}. ${INSTALL_HINT}`);
+  if (!bin || major === undefined)
+    throw new FleetError('FLEET_INFRA_FAILED', `Kafka needs Java 17+, but no \`java\` was found. ${INSTALL_HINT}`);
+  if (major < 17)
+    throw new FleetError('FLEET_INFRA_FAILED', `Kafka needs Java 17+, but ${bin} is Java ${major}. ${INSTALL_HINT}`);
   return { bin, major };
 }
 
@@ -100,7 +103,8 @@ export function findRegistryJava(env: NodeJS.ProcessEnv = process.env): JavaRunt
   if (override) {
     const rt = fromHome(override);
     if (!rt || rt.major < 21) {
-      throw new Error(
+      throw new FleetError(
+        'FLEET_INFRA_FAILED',
         `FLEET_REGISTRY_JAVA_HOME=${override} is not a JDK 21+ (found ${rt ? `Java ${rt.major}` : 'no bin/java'}).`,
       );
     }
@@ -111,7 +115,8 @@ export function findRegistryJava(env: NodeJS.ProcessEnv = process.env): JavaRunt
   const bin = which('java', env);
   const major = bin ? javaMajor(undefined, bin) : undefined;
   if (bin && major !== undefined && major >= 21) return { bin, major };
-  throw new Error(
+  throw new FleetError(
+    'FLEET_INFRA_FAILED',
     `Apicurio Registry 3.3 needs Java 21+, and none was found under ${JVM_ROOTS.join(', ')} or on PATH. ` +
       'Install a JDK 21+ (e.g. `apt-get install openjdk-21-jdk` or Temurin 21/25) or set FLEET_REGISTRY_JAVA_HOME.',
   );
@@ -121,7 +126,8 @@ export function findRegistryJava(env: NodeJS.ProcessEnv = process.env): JavaRunt
 export function findMaven(env: NodeJS.ProcessEnv = process.env): string {
   const mvn = env.FLEET_MVN || which('mvn', env);
   if (!mvn)
-    throw new Error(
+    throw new FleetError(
+      'FLEET_INFRA_FAILED',
       `Maven (\`mvn\`) was not found on PATH; it fetches Kafka and the registry from Maven Central. ${INSTALL_HINT}`,
     );
   return mvn;

@@ -1,20 +1,9 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  commonEnv,
-  createModelService,
-  defaultModelDir,
-  DLQ_HEADERS,
-  dlqTopic,
-  loadConfig,
-  loadModel,
-  loadSchema,
-  type IncomingRecord,
-  type ModelRunner,
-  type RideStarted,
-  type StreamService,
-} from '@fleet/core';
+import { loadSchema, type RideStarted } from '@fleet/contract';
+import { DLQ_HEADERS, dlqTopic, type IncomingRecord } from '@fleet/core';
+import { createModelProcess, type ModelProcess } from '@fleet/scoring';
 import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
 
 // Bad records are written by a plain kafkajs producer and @kafkajs/confluent-schema-registry,
@@ -164,8 +153,7 @@ const CASES: Case[] = [
 describe('bad input is refused into the DLQ with a precise code, and the partition moves on', () => {
   const kafka = new Kafka({ brokers: stack().brokers, clientId: 'foreign-producer', logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: stack().registryUrl });
-  let service: StreamService;
-  let model: ModelRunner;
+  let proc: ModelProcess;
   const dead: IncomingRecord[] = [];
   const predicted = new Set<string>();
   let stopReaders: () => Promise<void>;
@@ -179,24 +167,22 @@ describe('bad input is refused into the DLQ with a precise code, and the partiti
       { topic: dlqTopic(topic), partitions: 1 },
     ]);
     await admin.disconnect();
-    const config = loadConfig(commonEnv, {
-      TOPIC_RIDES: topic,
-      TOPIC_PREDICTIONS: predictionsTopic,
-      KAFKA_BROKERS: stack().brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack().registryUrl,
-    });
-    model = await loadModel(defaultModelDir('tip'));
-    service = await createModelService(
-      config,
-      { groupId: `${prefix}.tip`, sessionTimeoutMs: 10_000, maxBytesPerPartition: 1_048_576 },
+    proc = await createModelProcess(
+      { model: 'tip' },
       {
         kafka: ours,
         registry: testRegistry(),
         logger: testLogger(),
-        scorer: { name: 'tip', version: model.version, unit: 'USD', score: (rides) => model.predictUnchecked(rides) },
+        env: {
+          TOPIC_RIDES: topic,
+          TOPIC_PREDICTIONS: predictionsTopic,
+          GROUP_ID: `${prefix}.tip`,
+          KAFKA_BROKERS: stack().brokers.join(','),
+          SCHEMA_REGISTRY_URL: stack().registryUrl,
+        },
       },
     );
-    await service.start();
+    await proc.service.start();
     const dlqReader = await ours.consumer({ groupId: randomName('dlq') });
     void dlqReader.run([dlqTopic(topic)], async (b) => {
       dead.push(...b.records);
@@ -212,9 +198,8 @@ describe('bad input is refused into the DLQ with a precise code, and the partiti
   });
 
   afterAll(async () => {
-    await service?.stop();
+    await proc?.stop();
     await stopReaders?.();
-    await model?.close();
   });
 
   it('sends each bad record to the DLQ with its code and scores every valid record around them', async () => {
@@ -286,27 +271,28 @@ describe('a model that returns a non-finite number', () => {
       { topic: `${p}.predictions`, partitions: 1 },
       { topic: dlqTopic(`${p}.rides`), partitions: 1 },
     ]);
-    const config = loadConfig(commonEnv, {
-      TOPIC_RIDES: `${p}.rides`,
-      TOPIC_PREDICTIONS: `${p}.predictions`,
-      KAFKA_BROKERS: stack().brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack().registryUrl,
-    });
-    const service = await createModelService(
-      config,
-      { groupId: `${p}.broken`, sessionTimeoutMs: 10_000, maxBytesPerPartition: 1_048_576 },
+    // The production composition with its model replaced by one that cannot score rides
+    // whose id starts with "nan".
+    const broken = await createModelProcess(
+      { model: 'tip' },
       {
         kafka,
         registry: testRegistry(),
         logger: testLogger(),
-        scorer: {
-          name: 'broken',
-          version: '0',
-          unit: 'USD',
-          score: async (rides) => rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
+        env: {
+          TOPIC_RIDES: `${p}.rides`,
+          TOPIC_PREDICTIONS: `${p}.predictions`,
+          GROUP_ID: `${p}.broken`,
+          KAFKA_BROKERS: stack().brokers.join(','),
+          SCHEMA_REGISTRY_URL: stack().registryUrl,
         },
+        scorer: (real) => ({
+          ...real,
+          score: async (rides) => rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
+        }),
       },
     );
+    const { service } = broken;
     await service.start();
     const { createRidePublisher } = await import('@fleet/backend');
     const publisher = await createRidePublisher(kafka, testRegistry(), `${p}.rides`);
@@ -319,7 +305,7 @@ describe('a model that returns a non-finite number', () => {
       seen.push(...b.records);
     });
     await eventually(() => seen.length === 3, 'two predictions and one dead letter');
-    await Promise.all([reader.disconnect(), publisher.close(), service.stop()]);
+    await Promise.all([reader.disconnect(), publisher.close(), broken.stop()]);
     const dead = seen.filter((r) => r.topic === dlqTopic(`${p}.rides`));
     expect(dead.map((r) => [r.key?.toString(), r.headers[DLQ_HEADERS.errorCode]])).toEqual([
       ['nan-1', 'FLEET_MODEL_NON_FINITE_OUTPUT'],

@@ -1,16 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSerde,
-  isFleetError,
-  isRetriable,
-  loadSchema,
-  valueSubject,
-  type AdminClient,
-  type IncomingRecord,
-  type RideStarted,
-  type Serde,
-} from '@fleet/core';
+import { isFleetError, isRetriable, loadSchema, valueSubject, type RideStarted } from '@fleet/contract';
+import { createSerde, type AdminClient, type IncomingRecord, type Serde } from '@fleet/core';
 import { eventually, randomName, stack, testKafka, testRegistry, withTopics } from '../helpers.js';
 
 const ride: RideStarted = {

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultModelDir, defaultModelsDir } from '@fleet/core';
+import { defaultModelDir, defaultModelsDir } from '@fleet/contract';
 import { stack } from '../helpers.js';
 
 describe('a tampered model', () => {

@@ -1,21 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRidePublisher, type RidePublisher } from '@fleet/backend';
-import {
-  commonEnv,
-  createModelService,
-  createSerde,
-  defaultModelDir,
-  loadConfig,
-  loadModel,
-  loadRideCsv,
-  loadSchema,
-  valueSubject,
-  type AdminClient,
-  type ModelRunner,
-  type PredictionRecord,
-  type RideStarted,
-  type StreamService,
-} from '@fleet/core';
+import { loadRideCsv, loadSchema, valueSubject, type PredictionRecord, type RideStarted } from '@fleet/contract';
+import { commonEnv, createSerde, loadConfig, type AdminClient, type StreamService } from '@fleet/core';
+import { createModelProcess, type ModelProcess } from '@fleet/scoring';
 import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
 
 const prefix = randomName('replay');
@@ -32,23 +19,21 @@ const kafka = testKafka('replay');
 
 describe('fleet replay', () => {
   let admin: AdminClient;
-  let model: ModelRunner;
+  let model: ModelProcess | undefined;
   let publisher: RidePublisher;
   let templates: RideStarted[];
   const predictions: PredictionRecord[] = [];
   let reader: { disconnect(): Promise<void> };
 
-  const service = (): Promise<StreamService> =>
-    createModelService(
-      config,
-      { groupId: `${prefix}.duration`, sessionTimeoutMs: 10_000, maxBytesPerPartition: 1_048_576 },
-      {
-        kafka,
-        registry: testRegistry(),
-        logger: testLogger(),
-        scorer: { name: 'duration', version: model.version, unit: 'minutes', score: (r) => model.predictUnchecked(r) },
-      },
+  // The production composition of the duration process, in this process, on the test topics.
+  const service = async (): Promise<StreamService> => {
+    await model?.stop();
+    model = await createModelProcess(
+      { model: 'duration' },
+      { kafka, registry: testRegistry(), logger: testLogger(), env: { GROUP_ID: `${prefix}.duration` } },
     );
+    return model.service;
+  };
   const ridesNamed = (tag: string): RideStarted[] =>
     templates.slice(0, 10).map((r, i) => ({ ...r, ride_id: `${prefix}-${tag}-${i}`, event_time: Date.now() }));
   const count = (tag: string) => predictions.filter((p) => p.ride_id.includes(`-${tag}-`)).length;
@@ -60,7 +45,6 @@ describe('fleet replay', () => {
       { topic: config.topicPredictions, partitions: 3 },
       { topic: `${config.topicRides}.dlq`, partitions: 1 },
     ]);
-    model = await loadModel(defaultModelDir('duration'));
     publisher = await createRidePublisher(kafka, testRegistry(), config.topicRides);
     const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
     templates = rows.flatMap((r) => (r.ok ? [r.ride] : []));
@@ -79,7 +63,7 @@ describe('fleet replay', () => {
   afterAll(async () => {
     await reader?.disconnect();
     await publisher?.close();
-    await model?.close();
+    await model?.model.close();
     await admin?.deleteTopics([config.topicRides, config.topicPredictions, `${config.topicRides}.dlq`]);
     await admin?.disconnect();
   });

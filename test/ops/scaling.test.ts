@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionListener, createRidePublisher, type ReceivedDecision, type RidePublisher } from '@fleet/backend';
-import { groupLag, loadRideCsv, type RideStarted } from '@fleet/core';
+import { loadRideCsv, type RideStarted } from '@fleet/contract';
+import { groupLag } from '@fleet/core';
 import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
 
 // The CLI reads its topics, groups and state directory from the environment; this test

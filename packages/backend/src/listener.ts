@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createSerde,
-  loadSchema,
-  valueSubject,
-  type ConsumerClient,
-  type KafkaClient,
-  type Logger,
-  type Registry,
-  type RideDecisionRecord,
-} from '@fleet/core';
+import { loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
+import { createSerde, type ConsumerClient, type KafkaClient, type Logger, type Registry } from '@fleet/core';
 
 /** A `ride_decision` as the backend receives it, with the ride→decision latency. */
 export interface ReceivedDecision extends RideDecisionRecord {

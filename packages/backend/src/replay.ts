@@ -1,15 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createSerde,
-  retry,
-  loadSchema,
-  valueSubject,
-  type KafkaClient,
-  type ProducerClient,
-  type Registry,
-  type RideStarted,
-  type Serde,
-} from '@fleet/core';
+import { loadSchema, valueSubject, type RideStarted } from '@fleet/contract';
+import { createSerde, retry, type KafkaClient, type ProducerClient, type Registry, type Serde } from '@fleet/core';
 
 /** One ride published by the replay. */
 export interface SentRide {
@@ -22,6 +13,7 @@ export interface SentRide {
 export interface ReplayOptions {
   /** Real rides to replay, cycled through in order. Their ride_id and event_time are replaced. */
   templates: readonly RideStarted[];
+  /** Rides to send; `Infinity` streams until {@link ReplayOptions.shouldStop} says so. */
   count: number;
   /** Rides per second. */
   ratePerSec: number;
@@ -41,11 +33,18 @@ export interface RidePublisher {
   close(): Promise<void>;
 }
 
+/** Options of {@link createRidePublisher}. */
+export interface RidePublisherOptions {
+  /** Called before each new attempt of a failed send (the broker away, a restart). */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
 /** Connects a {@link RidePublisher} to `topic`, registering the schema if needed. */
 export async function createRidePublisher(
   kafka: KafkaClient,
   registry: Registry,
   topic: string,
+  options: RidePublisherOptions = {},
 ): Promise<RidePublisher> {
   const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
   const producer: ProducerClient = await kafka.producer();
@@ -57,6 +56,7 @@ export async function createRidePublisher(
         retries: 20,
         maxDelayMs: 5000,
         shouldRetry: (err) => !(err instanceof TypeError || err instanceof RangeError),
+        onRetry: options.onRetry,
       }),
     close: () => producer.disconnect(),
   };

@@ -1,10 +1,12 @@
+import type { RideOutcome } from '@fleet/contract';
+import { quantile } from '@fleet/core';
 import type { ReceivedDecision } from './listener.js';
 
-/** What actually happened on a real ride (from the dataset). */
-export interface ActualOutcome {
-  duration_min: number;
-  cost_usd: number;
-  tip_usd: number;
+/** A ride the replay sent: what really happened on it, and which real ride it copies. */
+export interface SentOutcome {
+  outcome: RideOutcome;
+  /** Index of the real ride it was made from (a replay may send one real ride many times). */
+  source: number;
 }
 
 /** The end-of-run figures of a replay. */
@@ -19,17 +21,14 @@ export interface RunSummary {
   duplicateDecisions: number;
   dlqRecords: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
-  /** Mean absolute error of the fleet's estimates against the real rides. */
+  /**
+   * Mean absolute error of the fleet's estimates against the real rides, each distinct
+   * real ride counted once (its first decided copy).
+   */
   mae: { duration_min: number; cost_usd: number; tip_usd: number };
+  /** Distinct real rides the MAE covers. */
+  maeRides: number;
   elapsedSec: number;
-}
-
-/** The `q` quantile (0..1) of `values`, nearest rank; NaN when empty. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank];
 }
 
 /** Mean absolute error over the pairs whose estimate is present; NaN when none is. */
@@ -46,7 +45,7 @@ const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 
  * decisions received for those rides (duplicates included).
  */
 export function summarize(
-  sent: ReadonlyMap<string, ActualOutcome>,
+  sent: ReadonlyMap<string, SentOutcome>,
   decisions: readonly ReceivedDecision[],
   dlqRecords: number,
   elapsedSec: number,
@@ -60,8 +59,14 @@ export function summarize(
   }
   const unique = [...first.values()];
   const latencies = unique.map((d) => d.latency_ms);
-  const pairs = (pick: (d: ReceivedDecision) => number | null, actual: (a: ActualOutcome) => number) =>
-    unique.map((d): [number | null, number] => [pick(d), actual(sent.get(d.ride_id)!)]);
+  const bySource = new Map<number, [ReceivedDecision, RideOutcome]>();
+  for (const d of unique) {
+    const { source, outcome } = sent.get(d.ride_id)!;
+    if (!bySource.has(source)) bySource.set(source, [d, outcome]);
+  }
+  const distinct = [...bySource.values()];
+  const pairs = (pick: (d: ReceivedDecision) => number | null, actual: (a: RideOutcome) => number) =>
+    distinct.map(([d, outcome]): [number | null, number] => [pick(d), actual(outcome)]);
   return {
     ridesSent: sent.size,
     decisionsReceived: unique.length,
@@ -102,6 +107,7 @@ export function summarize(
         ),
       ),
     },
+    maeRides: distinct.length,
     elapsedSec: round(elapsedSec, 1),
   };
 }
@@ -113,7 +119,7 @@ export function formatSummary(s: RunSummary): string {
     `decisions received  ${s.decisionsReceived} (complete ${s.complete}, degraded ${s.degraded}, undecided ${s.undecided}, duplicates ${s.duplicateDecisions})`,
     `dead-letter records ${s.dlqRecords}`,
     `ride→decision ms    p50 ${s.latencyMs.p50}  p95 ${s.latencyMs.p95}  p99 ${s.latencyMs.p99}  max ${s.latencyMs.max}`,
-    `MAE vs real rides   duration ${s.mae.duration_min} min · cost ${s.mae.cost_usd} USD · tip ${s.mae.tip_usd} USD`,
+    `MAE vs real rides   duration ${s.mae.duration_min} min · cost ${s.mae.cost_usd} USD · tip ${s.mae.tip_usd} USD (${s.maeRides} distinct rides)`,
     `elapsed             ${s.elapsedSec} s`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedDecision } from '../src/listener.js';
-import { meanAbsoluteError, quantile, summarize } from '../src/summary.js';
+import { quantile } from '@fleet/core';
+import { meanAbsoluteError, summarize } from '../src/summary.js';
 
 const decision = (ride_id: string, latency_ms: number, complete = true): ReceivedDecision => ({
   ride_id,
@@ -40,11 +41,11 @@ describe('run summary', () => {
   });
 
   it('counts complete, degraded, undecided and duplicate decisions of the sent rides only', () => {
-    const actual = { duration_min: 12, cost_usd: 18, tip_usd: 3 };
+    const outcome = { duration_min: 12, cost_usd: 18, tip_usd: 3 };
     const sent = new Map([
-      ['a', actual],
-      ['b', actual],
-      ['c', actual],
+      ['a', { outcome, source: 0 }],
+      ['b', { outcome, source: 1 }],
+      ['c', { outcome, source: 2 }],
     ]);
     const s = summarize(
       sent,
@@ -63,5 +64,27 @@ describe('run summary', () => {
     });
     expect(s.latencyMs.p50).toBe(10);
     expect(s.mae).toEqual({ duration_min: 2, cost_usd: 2, tip_usd: 1 });
+    expect(s.maeRides).toBe(2);
+  });
+
+  it('counts each real ride once in the MAE when the replay sent it several times', () => {
+    const far = { duration_min: 30, cost_usd: 20, tip_usd: 2 };
+    const near = { duration_min: 10, cost_usd: 20, tip_usd: 2 };
+    // Three copies of the same real ride (source 0) and one of another (source 1).
+    const sent = new Map([
+      ['a', { outcome: far, source: 0 }],
+      ['b', { outcome: far, source: 0 }],
+      ['c', { outcome: far, source: 0 }],
+      ['d', { outcome: near, source: 1 }],
+    ]);
+    const s = summarize(
+      sent,
+      ['a', 'b', 'c', 'd'].map((id) => decision(id, 1)),
+      0,
+      1,
+    );
+    // |10 − 30| once and |10 − 10| once: 10, not the 15 that counting copies would give.
+    expect(s.mae.duration_min).toBe(10);
+    expect(s.maeRides).toBe(2);
   });
 });

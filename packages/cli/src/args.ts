@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FleetError } from '@fleet/core';
+import { FleetError } from '@fleet/contract';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,4 +1,4 @@
-import { isFleetError } from '@fleet/core';
+import { isFleetError } from '@fleet/contract';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 

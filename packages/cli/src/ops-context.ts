@@ -1,13 +1,6 @@
-import {
-  commonEnv,
-  createKafkaClient,
-  createLogger,
-  kafkaConnection,
-  loadConfig,
-  type AdminClient,
-  type CommonConfig,
-} from '@fleet/core';
-import { groupOf, SERVICE_NAMES, type ServiceName } from './procs/services.js';
+import { createKafkaClient, createLogger, kafkaConnection, type AdminClient, type CommonConfig } from '@fleet/core';
+import { cliConfig } from './config.js';
+import { groupOf, SERVICE_NAMES, type ServiceName } from './launcher/index.js';
 
 /** A service's consumer group and the topic it reads. */
 export interface ServiceGroup {
@@ -20,15 +13,16 @@ export interface ServiceGroup {
 export function serviceGroups(config: CommonConfig): ServiceGroup[] {
   return SERVICE_NAMES.map((service) => ({
     service,
-    group: groupOf(service),
+    group: groupOf(service, cliConfig().groupPrefix),
     topic: service === 'decision' ? config.topicPredictions : config.topicRides,
   }));
 }
 
 /** Runs `fn` with an admin client on the configured cluster, and disconnects. */
 export async function withAdmin<T>(fn: (admin: AdminClient, config: CommonConfig) => Promise<T>): Promise<T> {
-  const config = loadConfig(commonEnv);
-  const logger = createLogger({ service: 'fleet-cli', level: process.env.LOG_LEVEL ?? 'error' });
+  const config = cliConfig();
+  // The CLI prints its own results; only errors of the client are worth a log line here.
+  const logger = createLogger({ service: 'fleet-cli', level: 'error' });
   const admin = await createKafkaClient(kafkaConnection(config, 'cli'), logger).admin();
   try {
     return await fn(admin, config);

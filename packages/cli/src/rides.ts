@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FleetError, loadRideCsv, type RideOutcome, type RideStarted } from '@fleet/core';
-import { REPO_ROOT } from './procs/services.js';
+import { FleetError, loadRideCsv, REPO_ROOT, type RideOutcome, type RideStarted } from '@fleet/contract';
 
 /**
  * Real rides the models never saw in training: the test split written by the training

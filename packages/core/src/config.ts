@@ -1,4 +1,5 @@
-import { FleetError } from './errors.js';
+import { FleetError } from '@fleet/contract';
+import { z } from 'zod';
 
 /** Variables whose values never appear in messages or logs. */
 const SECRET_ENV = /PASSWORD|SECRET|TOKEN|KEY/i;
@@ -11,8 +12,8 @@ export type EnvField<T> = {
   readonly doc: string;
   /** The value when the variable is unset or empty. Omit to make the variable required. */
   readonly default?: T;
-  /** Turns the raw text into a value; throws an Error whose message says what is expected. */
-  readonly parse: (raw: string) => T;
+  /** The zod schema that turns the raw text into a value; its message says what is expected. */
+  readonly schema: z.ZodType<T, string>;
 };
 
 /** A configuration schema: one {@link EnvField} per option. */
@@ -23,12 +24,12 @@ export type ConfigOf<S extends EnvSchema> = {
   readonly [K in keyof S]: S[K] extends EnvField<infer T> ? T : never;
 };
 
-/** Parses a string variable. */
+/** A string variable. */
 export function str(env: string, doc: string, def?: string): EnvField<string> {
-  return { env, doc, default: def, parse: (raw) => raw };
+  return { env, doc, default: def, schema: z.string() };
 }
 
-/** Parses an integer variable within `[min, max]`. */
+/** An integer variable within `[min, max]`. */
 export function int(
   env: string,
   doc: string,
@@ -36,73 +37,61 @@ export function int(
   min = 0,
   max = Number.MAX_SAFE_INTEGER,
 ): EnvField<number> {
+  const expected = `expected an integer from ${min} to ${max}`;
   return {
     env,
     doc,
     default: def,
-    parse: (raw) => {
-      const value = Number(raw);
-      if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-        throw new Error(`expected an integer from ${min} to ${max}`);
-      }
-      return value;
-    },
+    schema: z
+      .string()
+      .trim()
+      .regex(/^-?\d+$/, expected)
+      .transform(Number)
+      .pipe(z.number().int().min(min, expected).max(max, expected)),
   };
 }
 
-/** Parses `true|false|1|0|yes|no`. */
+/** A boolean variable: `true|false|1|0|yes|no`. */
 export function bool(env: string, doc: string, def: boolean): EnvField<boolean> {
   return {
     env,
     doc,
     default: def,
-    parse: (raw) => {
-      const v = raw.trim().toLowerCase();
-      if (['true', '1', 'yes'].includes(v)) return true;
-      if (['false', '0', 'no'].includes(v)) return false;
-      throw new Error('expected true or false');
-    },
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', '1', 'yes', 'false', '0', 'no'], 'expected true or false'))
+      .transform((v) => ['true', '1', 'yes'].includes(v)),
   };
 }
 
-/** Parses a comma-separated list of non-empty items. */
+const listOf = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((raw) => raw.split(',').map((s) => s.trim()))
+    .pipe(z.array(z.string().min(1, 'expected a comma-separated list without empty items').pipe(item)));
+
+/** A comma-separated list of non-empty items. */
 export function list(env: string, doc: string, def?: string[]): EnvField<string[]> {
-  return {
-    env,
-    doc,
-    default: def,
-    parse: (raw) => {
-      const items = raw.split(',').map((s) => s.trim());
-      if (items.some((s) => s === '')) throw new Error('expected a comma-separated list without empty items');
-      return items;
-    },
-  };
+  return { env, doc, default: def, schema: listOf(z.string()) };
 }
 
-/** Parses a comma-separated list of `host:port` addresses. */
+/** A comma-separated list of `host:port` addresses. */
 export function hostPorts(env: string, doc: string, def?: string[]): EnvField<string[]> {
-  const items = list(env, doc, def);
-  return {
-    ...items,
-    parse: (raw) => {
-      const parsed = items.parse(raw);
-      const bad = parsed.find((a) => !/^[^\s:,]+:\d{1,5}$/.test(a));
-      if (bad !== undefined) throw new Error(`expected host:port addresses, "${bad}" is not one`);
-      return parsed;
-    },
-  };
+  const hostPort = z
+    .string()
+    .regex(/^[^\s:,]+:\d{1,5}$/, { error: (i) => `expected host:port addresses, "${String(i.input)}" is not one` });
+  return { env, doc, default: def, schema: listOf(hostPort) };
 }
 
-/** Parses one of a closed set of words. */
-export function oneOf<T extends string>(env: string, doc: string, values: readonly T[], def?: T): EnvField<T> {
+/** One of a closed set of words. */
+export function oneOf<T extends string>(env: string, doc: string, values: readonly [T, ...T[]], def?: T): EnvField<T> {
   return {
     env,
     doc,
     default: def,
-    parse: (raw) => {
-      if (!(values as readonly string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
-      return raw as T;
-    },
+    schema: z.enum(values, `expected one of ${values.join(', ')}`) as z.ZodType<T, string>,
   };
 }
 
@@ -123,16 +112,16 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
       out[key] = field.default;
       continue;
     }
-    try {
-      out[key] = field.parse(raw);
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+    const parsed = field.schema.safeParse(raw);
+    if (!parsed.success) {
+      const why = parsed.error.issues[0]?.message ?? 'invalid value';
       const shown = SECRET_ENV.test(field.env) ? '<redacted>' : JSON.stringify(raw);
+      // No `cause`: zod's error repeats the raw input, which may be a secret.
       throw new FleetError('FLEET_CONFIG_INVALID', `${field.env}=${shown} is invalid: ${why} (${field.doc})`, {
         context: { variable: field.env },
-        cause: err,
       });
     }
+    out[key] = parsed.data;
   }
   return Object.freeze(out) as ConfigOf<S>;
 }

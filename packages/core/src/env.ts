@@ -66,6 +66,9 @@ export const serviceEnv = {
 /** The parsed {@link commonEnv}. */
 export type CommonConfig = ConfigOf<typeof commonEnv>;
 
+/** The parsed {@link commonEnv} and {@link serviceEnv}: what a long-running service reads. */
+export type ServiceConfig = CommonConfig & ConfigOf<typeof serviceEnv>;
+
 /** The Kafka connection described by the configuration. */
 export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): KafkaConnection {
   const caFile = config.kafkaSslCaFile || undefined;

@@ -1,4 +1,4 @@
-import { FleetError, isRetriable } from './errors.js';
+import { FleetError, isRetriable } from '@fleet/contract';
 
 /** Options of {@link retry}. */
 export interface RetryOptions {

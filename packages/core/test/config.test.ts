@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bool, commonEnv, int, isFleetError, list, loadConfig, oneOf, str } from '../src/index.js';
+import { isFleetError } from '@fleet/contract';
+import { bool, commonEnv, int, list, loadConfig, oneOf, str } from '../src/index.js';
 
 const schema = {
   brokers: list('KAFKA_BROKERS', 'brokers', ['127.0.0.1:9092']),

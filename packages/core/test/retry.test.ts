@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, FleetError, isFleetError, retry } from '../src/index.js';
+import { FleetError, isFleetError } from '@fleet/contract';
+import { backoffDelay, retry } from '../src/index.js';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 2 };
 

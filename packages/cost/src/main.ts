@@ -1,4 +1,5 @@
-import { runMain, runModelService } from '@fleet/core';
+import { runMain } from '@fleet/core';
+import { createModelProcess } from '@fleet/scoring';
 import { costService } from './service.js';
 
-runMain('cost', () => runModelService(costService));
+runMain('cost', async () => (await createModelProcess(costService)).run());

@@ -4,7 +4,7 @@ import { commonEnv, int, serviceEnv, str, type ConfigOf } from '@fleet/core';
 export const decisionEnv = {
   ...commonEnv,
   ...serviceEnv,
-  groupId: str('DECISION_GROUP_ID', 'Consumer group of the decision service', 'fleet.decision'),
+  groupId: str('GROUP_ID', 'Consumer group of the service', 'fleet.decision'),
   joinTimeoutMs: int(
     'DECISION_JOIN_TIMEOUT_MS',
     'How long a ride waits for all three predictions before a degraded decision',

@@ -120,6 +120,11 @@ export class JoinTable {
     this.decided.set(rideId, decidedAt);
   }
 
+  /** When the first prediction of a ride still held here arrived (undefined once settled). */
+  joinStartedAt(rideId: string): number | undefined {
+    return this.pending.get(rideId)?.firstSeenAt;
+  }
+
   /** Whether `rideId` was decided and is still remembered. */
   isDecided(rideId: string): boolean {
     return this.decided.has(rideId);

@@ -5,7 +5,7 @@ export interface Estimates {
   tip_usd: number | null;
 }
 
-import type { DispatchPriority } from '@fleet/core';
+import type { DispatchPriority } from '@fleet/contract';
 
 /** Dispatch priority of a ride for the driver pool. */
 export type Priority = DispatchPriority;

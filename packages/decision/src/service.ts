@@ -1,9 +1,12 @@
+import { FleetError, isModelName, MODEL_NAMES } from '@fleet/contract';
 import {
   componentLogger,
   createBatchHandler,
   createStreamService,
   createTopicSerde,
   dlqTopic,
+  systemClock,
+  type Clock,
   type Decoded,
   type FleetMetrics,
   type KafkaClient,
@@ -28,6 +31,8 @@ export interface DecisionDeps {
   metrics?: FleetMetrics;
   /** Observes each decision once the broker acknowledged it. */
   onDecision?: (decision: RideDecision) => void;
+  /** Join timeouts, dedupe expiry and `decided_at`. @default the system clock */
+  clock?: Clock;
 }
 
 /**
@@ -38,6 +43,7 @@ export interface DecisionDeps {
  */
 export async function createDecisionService(config: DecisionConfig, deps: DecisionDeps): Promise<StreamService> {
   const log = componentLogger(deps.logger, 'decision');
+  const clock = deps.clock ?? systemClock;
   const [predictionSerde, decisionSerde] = await Promise.all([
     createTopicSerde<Prediction>(deps.registry, config.topicPredictions, 'prediction', log),
     createTopicSerde<RideDecision>(deps.registry, config.topicDecisions, 'ride_decision', log),
@@ -50,7 +56,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   const toRecord = (d: RideDecision): OutgoingRecord => ({ key: d.ride_id, value: decisionSerde.encode(d) });
 
   async function restore(partition: number, fromMs: number): Promise<void> {
-    const started = Date.now();
+    const started = clock();
     const count = await deps.kafka.readPartition(
       config.topicDecisions,
       partition,
@@ -60,15 +66,12 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       },
     );
     restored.add(partition);
-    log.info(
-      { partition, decisionsRead: count, ms: Date.now() - started },
-      'read back past decisions of the partition',
-    );
+    log.info({ partition, decisionsRead: count, ms: clock() - started }, 'read back past decisions of the partition');
   }
 
   async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
     if (!restored.has(batch.partition)) await restore(batch.partition, batch.records[0].timestamp);
-    const now = Date.now();
+    const now = clock();
     const decisions: RideDecision[] = table.expire(now);
     for (const { record, value } of items) {
       const result = table.offer(value, record.partition, record.offset, now);
@@ -90,6 +93,12 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   }
 
   function settle(decisions: RideDecision[]): void {
+    const now = clock();
+    for (const d of decisions) {
+      const started = table.joinStartedAt(d.ride_id);
+      if (started !== undefined)
+        deps.metrics?.decisionJoin.observe({ complete: String(d.complete) }, (now - started) / 1000);
+    }
     table.settle(decisions.map((d) => d.ride_id));
     for (const d of decisions) {
       deps.metrics?.decisions.inc({ complete: String(d.complete) });
@@ -98,7 +107,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   }
 
   async function expireIdle(): Promise<void> {
-    const now = Date.now();
+    const now = clock();
     table.prune(now);
     const due = table.expire(now);
     if (due.length === 0 || !producer) return;
@@ -124,7 +133,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         dlqTopic: dlqTopic(config.topicPredictions),
         producer: p,
         logger: log,
-        decode: (record) => predictionSerde.decode(record.value),
+        decode: async (record) => decodePrediction(await predictionSerde.decode(record.value)),
         process,
         onBatch: (report) => deps.metrics?.observeBatch(report),
       }),
@@ -145,7 +154,22 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     },
     onStop: async () => {
       clearInterval(timer);
-      await expireIdle().catch(() => undefined);
+      await expireIdle().catch((err: unknown) =>
+        log.warn({ err }, 'could not publish the degraded decisions due at shutdown; the next owner decides them'),
+      );
     },
   });
+}
+
+/**
+ * A prediction of a model the decision does not join (a typo, a retired model) would wait
+ * for nothing: it is refused into `predictions.dlq` with its code instead.
+ */
+function decodePrediction(p: Prediction): Prediction {
+  if (isModelName(p.model)) return p;
+  throw new FleetError(
+    'FLEET_UNKNOWN_MODEL',
+    `prediction of ride ${p.ride_id} names model "${p.model}"; the decision joins ${MODEL_NAMES.join(', ')}`,
+    { context: { model: p.model } },
+  );
 }

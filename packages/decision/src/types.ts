@@ -1,10 +1,9 @@
-import type { PredictionRecord, RideDecisionRecord } from '@fleet/core';
+import { MODEL_NAMES, type ModelName, type PredictionRecord, type RideDecisionRecord } from '@fleet/contract';
 
-/** The models whose predictions a decision joins. */
-export const MODELS = ['duration', 'cost', 'tip'] as const;
+/** The models whose predictions a decision joins (the contract's model names). */
+export const MODELS = MODEL_NAMES;
 
-/** One of {@link MODELS}. */
-export type ModelName = (typeof MODELS)[number];
+export type { ModelName };
 
 /** A `prediction` record, as the decision service reads it. */
 export type Prediction = PredictionRecord;

@@ -1,4 +1,5 @@
-import { runMain, runModelService } from '@fleet/core';
+import { runMain } from '@fleet/core';
+import { createModelProcess } from '@fleet/scoring';
 import { durationService } from './service.js';
 
-runMain('duration', () => runModelService(durationService));
+runMain('duration', async () => (await createModelProcess(durationService)).run());

@@ -1,4 +1,4 @@
-import type { ModelServiceSpec } from '@fleet/core';
+import type { ModelServiceSpec } from '@fleet/scoring';
 
 /**
  * The duration service: consumes `ride_started` in group `fleet.duration`, scores each fetched

@@ -1,4 +1,5 @@
-import { runMain, runModelService } from '@fleet/core';
+import { runMain } from '@fleet/core';
+import { createModelProcess } from '@fleet/scoring';
 import { tipService } from './service.js';
 
-runMain('tip', () => runModelService(tipService));
+runMain('tip', async () => (await createModelProcess(tipService)).run());

@@ -1,4 +1,4 @@
-import type { ModelServiceSpec } from '@fleet/core';
+import type { ModelServiceSpec } from '@fleet/scoring';
 
 /**
  * The tip service: consumes `ride_started` in group `fleet.tip`, scores each fetched

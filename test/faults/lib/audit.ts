@@ -5,15 +5,8 @@
  * ride's predictions (it carries the first prediction of each model, made before it).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  createSerde,
-  loadSchema,
-  valueSubject,
-  type AdminClient,
-  type IncomingRecord,
-  type KafkaClient,
-  type Registry,
-} from '@fleet/core';
+import { loadSchema, valueSubject } from '@fleet/contract';
+import { createSerde, type AdminClient, type IncomingRecord, type KafkaClient, type Registry } from '@fleet/core';
 import type { Prediction, RideDecision } from '@fleet/decision';
 import { eventually } from '../../helpers.js';
 

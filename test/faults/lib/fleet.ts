@@ -1,36 +1,34 @@
 /**
  * A fleet of real service processes on random topics and groups, for fault injection:
- * start instances (production entry points, or the faulty model entry), signal them, and
- * wait until they are ready again.
+ * start instances (production entry points, or the faulty model entry, all through the
+ * CLI's one launcher), signal them, and wait until they are ready again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '@fleet/contract';
 import { ensureFleetTopics, groupLag, type AdminClient } from '@fleet/core';
-import { freePort, isAlive, isReady, spawnService, stopProcess } from '../../../packages/cli/src/procs/spawn.js';
-import { REPO_ROOT, type ServiceName } from '../../../packages/cli/src/procs/services.js';
+import { isAlive, launchService, type LaunchedService, type ServiceName } from '@fleet/cli/launcher';
 import { eventually, randomName, stack, testKafka } from '../../helpers.js';
 
-const require = createRequire(import.meta.url);
 const FAULTY_MODEL = fileURLToPath(new URL('./faulty-model-main.ts', import.meta.url));
 
 /** One running service process. */
-export interface Instance {
-  readonly name: string;
-  readonly service: ServiceName;
-  /** The tsx launcher process (what spawnService returns). */
-  readonly child: ChildProcess;
-  /**
-   * Pid of the service itself, from its /readyz. tsx runs the script in a child process of
-   * the launcher: a SIGKILL or SIGSTOP sent to the launcher never reaches the service.
-   */
-  pid: number | undefined;
-  readonly port: number;
-  readonly logFile: string;
-  exitCode: number | null | undefined;
-  signal: NodeJS.Signals | null | undefined;
+export interface Instance extends LaunchedService {
+  /** Its exit code once it exited (null when a signal ended it), else undefined. */
+  readonly exitCode: number | null | undefined;
+  /** The signal that ended it, if one did. */
+  readonly signal: NodeJS.Signals | null | undefined;
+}
+
+function instanceOf(launched: LaunchedService): Instance {
+  return Object.defineProperties(
+    { ...launched },
+    {
+      exitCode: { get: () => launched.exit()?.code, enumerable: true },
+      signal: { get: () => launched.exit()?.signal, enumerable: true },
+    },
+  ) as Instance;
 }
 
 /** Options of {@link startProcFleet}. */
@@ -81,7 +79,6 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
     TOPIC_RIDES: topics.rides,
     TOPIC_PREDICTIONS: topics.predictions,
     TOPIC_DECISIONS: topics.decisions,
-    DECISION_GROUP_ID: `${prefix}.decision`,
     LOG_LEVEL: 'info',
     SHUTDOWN_GRACE_MS: '10000',
     ...options.env,
@@ -92,7 +89,7 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
   mkdirSync(logDir, { recursive: true });
   const instances = new Map<string, Instance>();
   const counters = new Map<string, number>();
-  const groupOf = (service: ServiceName) => (service === 'decision' ? env.DECISION_GROUP_ID : `${prefix}.${service}`);
+  const groupOf = (service: ServiceName) => `${prefix}.${service}`;
 
   const fleet: ProcFleet = {
     prefix,
@@ -104,64 +101,40 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
       const n = (counters.get(service) ?? 0) + 1;
       counters.set(service, n);
       const name = opts.name ?? `${service}-${n}`;
-      const port = await freePort();
-      const logFile = join(logDir, `${name}.log`);
-      const instanceEnv = {
-        ...env,
-        GROUP_ID: groupOf(service),
-        METRICS_PORT: String(port),
-        KAFKA_CLIENT_ID: `fleet-${name}`,
-        ...opts.env,
-      };
-      let child: ChildProcess;
-      if (opts.faulty) {
-        const out = openSync(logFile, 'a');
-        child = spawn(process.execPath, [require.resolve('tsx/cli'), FAULTY_MODEL], {
-          cwd: REPO_ROOT,
-          env: { ...process.env, ...instanceEnv, FAULT_MODEL: service },
-          stdio: ['ignore', out, out],
-        });
-      } else {
-        child = spawnService(service, { env: instanceEnv, logFile });
-      }
-      const instance: Instance = {
-        name,
-        service,
-        child,
-        pid: undefined,
-        port,
-        logFile,
-        exitCode: undefined,
-        signal: undefined,
-      };
-      child.on('exit', (code, signal) => {
-        instance.exitCode = code;
-        instance.signal = signal;
-      });
+      const instance = instanceOf(
+        await launchService(service, {
+          name,
+          logFile: join(logDir, `${name}.log`),
+          entry: opts.faulty ? FAULTY_MODEL : undefined,
+          env: {
+            ...env,
+            GROUP_ID: groupOf(service),
+            KAFKA_CLIENT_ID: `fleet-${name}`,
+            ...(opts.faulty ? { FAULT_MODEL: service } : {}),
+            ...opts.env,
+          },
+        }),
+      );
       instances.set(name, instance);
-      if (opts.wait !== false) await waitReady(instance, 90_000);
+      if (opts.wait !== false) await instance.waitReady(READY_TIMEOUT_MS);
       return instance;
     },
     async signal(name, signal) {
       const instance = must(name);
-      if (instance.pid === undefined) throw new Error(`${name}: pid of the service unknown (not ready yet)`);
       process.kill(instance.pid, signal);
       if (signal === 'SIGKILL' || signal === 'SIGTERM') {
-        const pid = instance.pid;
-        await eventually(() => !isAlive(pid), `${name} to exit after ${signal}`, 30_000);
-        // The launcher follows its child out.
-        await eventually(() => instance.exitCode !== undefined, `${name}'s launcher to exit`, 10_000);
+        await eventually(() => instance.exitCode !== undefined, `${name} to exit after ${signal}`, 30_000);
         instances.delete(name);
       }
     },
     async stop(name, graceMs = 15_000) {
       const instance = must(name);
-      await stopProcess(instance.child.pid!, graceMs);
-      await eventually(() => instance.exitCode !== undefined, `${name} to exit`, graceMs + 5000);
+      await instance.stop(graceMs);
+      await eventually(() => instance.exitCode !== undefined, `${name} to exit`, 5000);
       instances.delete(name);
     },
     async waitAllReady(timeoutMs = 60_000) {
-      await Promise.all([...instances.values()].map((i) => waitReady(i, timeoutMs)));
+      await Promise.all([...instances.values()].map((i) => i.waitReady(timeoutMs)));
     },
     async waitNoLag(timeoutMs = 60_000) {
       const groups = new Map<string, string>();
@@ -190,17 +163,15 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
     },
     logLines(name, pattern) {
       const instance = [...instances.values()].find((i) => i.name === name);
-      const file = instance?.logFile ?? join(logDir, `${name}.log`);
-      return readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((l) => pattern.test(l));
+      if (instance) return instance.logLines(pattern);
+      // An instance that exited is no longer tracked; its log stays.
+      return launchedLog(join(logDir, `${name}.log`), pattern);
     },
     async close() {
       await Promise.all(
         [...instances.values()].map(async (i) => {
-          await stopProcess(i.child.pid!, 15_000).catch(() => undefined);
-          // Never leave a service behind its launcher (a SIGKILL of tsx does not reach it).
-          if (i.pid !== undefined && isAlive(i.pid)) process.kill(i.pid, 'SIGKILL');
+          await i.stop(15_000);
+          if (isAlive(i.pid)) process.kill(i.pid, 'SIGKILL');
         }),
       );
       instances.clear();
@@ -219,34 +190,15 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
   return fleet;
 }
 
-/** The service's own pid, from its /readyz (or /healthz) JSON. */
-async function servicePid(port: number): Promise<number | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
-    return ((await response.json()) as { pid?: number }).pid;
-  } catch {
-    return undefined;
-  }
-}
+/** How long a started instance may take to load its model and join its group. */
+const READY_TIMEOUT_MS = 90_000;
 
-/** Waits for an instance's /readyz; fails at once (with its log's tail) if the process exits. */
-async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    instance.pid ??= await servicePid(instance.port);
-    if (await isReady(instance.port)) break;
-    if (instance.exitCode !== undefined || !isAlive(instance.child.pid!))
-      throw new Error(`${instance.name} exited (${instance.exitCode ?? instance.signal}):\n${tail(instance.logFile)}`);
-    if (Date.now() > deadline)
-      throw new Error(`${instance.name} not ready after ${timeoutMs} ms:\n${tail(instance.logFile)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function tail(file: string, lines = 15): string {
+function launchedLog(file: string, pattern: RegExp): string[] {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => pattern.test(l));
   } catch {
-    return '(no log)';
+    return [];
   }
 }

@@ -1,8 +1,15 @@
 /**
  * Streams real rides with unique ids into a fleet and watches the decisions come back.
  */
-import { createDecisionListener, createRidePublisher, type DecisionListener, type RidePublisher } from '@fleet/backend';
-import { createKafkaClient, createLogger, loadRideCsv, type RideStarted } from '@fleet/core';
+import {
+  createDecisionListener,
+  createRidePublisher,
+  replayRides,
+  type DecisionListener,
+  type RidePublisher,
+} from '@fleet/backend';
+import { loadRideCsv, type RideStarted } from '@fleet/contract';
+import { createKafkaClient, createLogger } from '@fleet/core';
 import { eventually, stack, testRegistry } from '../../helpers.js';
 
 const CSV = new URL('../../../models/data/test_rides.csv', import.meta.url).pathname;
@@ -54,6 +61,33 @@ export interface RideTracker {
   close(): Promise<void>;
 }
 
+/** How long after the original a delayed duplicate is published. */
+const DUPLICATE_DELAY_MS = 3000;
+
+/**
+ * A publisher that also publishes a `share` of the rides a second time, half in the same
+ * send and half about 3 s later (its `close` publishes the delayed ones still due).
+ */
+function withDuplicates(publisher: RidePublisher, share: number, onDuplicate: () => void): RidePublisher {
+  const later: Array<{ ride: RideStarted; due: number }> = [];
+  return {
+    async publish(rides) {
+      const group = [...rides];
+      for (const ride of rides) {
+        if (share <= 0 || Math.random() >= share) continue;
+        onDuplicate();
+        if (Math.random() < 0.5) group.push(ride);
+        else later.push({ ride, due: Date.now() + DUPLICATE_DELAY_MS });
+      }
+      while (later.length > 0 && later[0].due <= Date.now()) group.push(later.shift()!.ride);
+      await publisher.publish(group);
+    },
+    async close() {
+      if (later.length > 0) await publisher.publish(later.splice(0).map((l) => l.ride));
+    },
+  };
+}
+
 /** Connects a publisher and a listener to the topics. */
 export async function createRideTracker(topics: { rides: string; decisions: string }): Promise<RideTracker> {
   // Quiet: broker faults make kafkajs log every refused connection.
@@ -61,7 +95,10 @@ export async function createRideTracker(topics: { rides: string; decisions: stri
   const kafka = createKafkaClient({ brokers: stack().brokers, clientId: 'faults-tracker' }, logger);
   const registry = testRegistry();
   const seen = new Map<string, Seen>();
-  const publisher: RidePublisher = await createRidePublisher(kafka, registry, topics.rides);
+  let retries = 0;
+  const publisher: RidePublisher = await createRidePublisher(kafka, registry, topics.rides, {
+    onRetry: () => retries++,
+  });
   const listener: DecisionListener = await createDecisionListener({
     kafka,
     registry,
@@ -79,8 +116,6 @@ export async function createRideTracker(topics: { rides: string; decisions: stri
     seen,
     publish: (rides) => publisher.publish(rides),
     async stream(idPrefix, options = {}) {
-      const rate = options.ratePerSec ?? 40;
-      const dupShare = options.duplicateShare ?? 0;
       const result: RideStream = {
         sent: new Map(),
         sentAt: new Map(),
@@ -88,51 +123,30 @@ export async function createRideTracker(topics: { rides: string; decisions: stri
         republished: 0,
         stop: async () => {},
       };
-      const later: Array<{ ride: RideStarted; due: number }> = [];
+      const retriesBefore = retries;
+      const duplicating = withDuplicates(publisher, options.duplicateShare ?? 0, () => result.duplicatesSent++);
       let running = true;
-      const started = performance.now();
-      const loop = (async () => {
-        let n = 0;
-        while (running) {
-          const due = Math.floor(((performance.now() - started) / 1000) * rate) + 1;
-          const group: RideStarted[] = [];
-          for (; n < due; n++) {
-            const ride = { ...all[n % all.length], ride_id: `${idPrefix}-${n}`, event_time: Date.now() };
-            group.push(ride);
-            if (dupShare > 0 && Math.random() < dupShare) {
-              result.duplicatesSent++;
-              if (Math.random() < 0.5) group.push(ride);
-              else later.push({ ride, due: Date.now() + 3000 });
-            }
+      // Paced by the backend's own replay; a send the broker refuses is sent again by the
+      // backend's publisher (so a ride may be published twice, and is decided once).
+      const loop = replayRides(duplicating, {
+        templates: all,
+        count: Number.POSITIVE_INFINITY,
+        ratePerSec: options.ratePerSec ?? 40,
+        idPrefix,
+        shouldStop: () => !running,
+        onSent: (group) => {
+          for (const { ride } of group) {
+            result.sent.set(ride.ride_id, ride.event_time);
+            result.sentAt.set(ride.ride_id, ride.event_time);
           }
-          while (later.length > 0 && later[0].due <= Date.now()) group.push(later.shift()!.ride);
-          if (group.length > 0) {
-            // createRidePublisher's publish rejects when kafkajs gives up reconnecting (e.g.
-            // a broker restart); a backend sends again, and may so publish a ride twice.
-            for (;;) {
-              try {
-                await publisher.publish(group);
-                break;
-              } catch {
-                result.republished++;
-                await new Promise((resolve) => setTimeout(resolve, 500));
-              }
-            }
-            for (const r of group) {
-              if (!result.sent.has(r.ride_id)) {
-                result.sent.set(r.ride_id, r.event_time);
-                result.sentAt.set(r.ride_id, r.event_time);
-              }
-            }
-          }
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        // The delayed duplicates are still published: 10 % means 10 %.
-        if (later.length > 0) await publisher.publish(later.splice(0).map((l) => l.ride));
-      })();
+          result.republished = retries - retriesBefore;
+        },
+      });
       result.stop = async () => {
         running = false;
         await loop;
+        // The delayed duplicates are still published: 10 % means 10 %.
+        await duplicating.close();
       };
       return result;
     },

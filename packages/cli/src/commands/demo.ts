@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import {
   createDecisionListener,
@@ -6,25 +5,23 @@ import {
   formatSummary,
   replayRides,
   summarize,
-  type ActualOutcome,
   type ReceivedDecision,
+  type SentOutcome,
 } from '@fleet/backend';
 import {
-  commonEnv,
   createKafkaClient,
   createLogger,
   createRegistry,
   dlqTopic,
   ensureFleetTopics,
   kafkaConnection,
-  loadConfig,
   registryConnection,
   type AdminClient,
 } from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
-import { freePort, spawnService, stopProcess, waitReady } from '../procs/spawn.js';
-import { REPO_ROOT, SERVICE_NAMES } from '../procs/services.js';
+import { cliConfig } from '../config.js';
+import { launchService, SERVICE_NAMES, type LaunchedService } from '../launcher/index.js';
 import { createProgress, type Progress } from '../progress.js';
 import { loadDemoRides } from '../rides.js';
 import { acquireStack } from '../stack.js';
@@ -58,23 +55,15 @@ async function dlqCount(admin: AdminClient, topics: string[]): Promise<number> {
   return total;
 }
 
-async function startServices(env: Record<string, string>, progress: Progress): Promise<ChildProcess[]> {
-  const ports: Record<string, number> = {};
-  const children: ChildProcess[] = [];
-  for (const service of SERVICE_NAMES) {
-    ports[service] = await freePort();
-    children.push(
-      spawnService(service, {
-        env: { ...env, METRICS_PORT: String(ports[service]) },
-        logFile: join(REPO_ROOT, '.fleet', 'logs', `demo-${service}.log`),
-      }),
-    );
-  }
-  await waitReady(ports, 120_000, (pending) =>
-    progress.update(`waiting for services to join their groups: ${pending.join(', ')}`),
-  );
+async function startServices(env: Record<string, string>, progress: Progress): Promise<LaunchedService[]> {
+  const logs = join(cliConfig().stateDir, 'logs');
+  const launched: LaunchedService[] = [];
+  for (const service of SERVICE_NAMES)
+    launched.push(await launchService(service, { env, logFile: join(logs, `demo-${service}.log`) }));
+  progress.update(`waiting for services to join their groups: ${SERVICE_NAMES.join(', ')}`);
+  await Promise.all(launched.map((l) => l.waitReady(120_000)));
   progress.done(`services ready: ${SERVICE_NAMES.join(', ')}`);
-  return children;
+  return launched;
 }
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -88,37 +77,33 @@ async function run(argv: readonly string[]): Promise<number> {
   });
   const count = positiveNumber(values.rides, 'rides', 2000);
   const rate = positiveNumber(values.rate, 'rate', 200);
-  const partitions = positiveNumber(values.partitions, 'partitions', 6);
   const joinTimeoutMs = positiveNumber(values['join-timeout-ms'], 'join-timeout-ms', 5000);
   const progress = createProgress(values.json);
 
   const stack = values.external
-    ? {
-        brokers: loadConfig(commonEnv).kafkaBrokers.join(','),
-        registryUrl: loadConfig(commonEnv).schemaRegistryUrl,
-        release: async () => undefined,
-      }
+    ? { release: async () => undefined }
     : await acquireStack((line) => progress.update(line));
-  progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
-  const config = loadConfig(commonEnv);
-  const logger = createLogger({ service: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
+  const config = cliConfig();
+  const partitions = positiveNumber(values.partitions, 'partitions', config.topicPartitions);
+  progress.done(`broker ${config.kafkaBrokers.join(',')} · registry ${config.schemaRegistryUrl}`);
+  // The demo prints its own progress; the client logs only what goes wrong.
+  const logger = createLogger({ service: 'demo', level: 'warn' });
   const kafka = createKafkaClient(kafkaConnection(config, 'demo'), logger);
   const registry = createRegistry(registryConnection(config));
   const topics = { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions };
   const admin = await kafka.admin();
-  const children: ChildProcess[] = [];
+  const services: LaunchedService[] = [];
   try {
-    await ensureFleetTopics(admin, topics, partitions);
+    await ensureFleetTopics(admin, topics, partitions, config.topicReplicationFactor);
     const dlqTopics = [dlqTopic(topics.rides), dlqTopic(topics.predictions)];
     const dlqBefore = await dlqCount(admin, dlqTopics);
     if (!values.external) {
-      children.push(
+      services.push(
         ...(await startServices(
           {
-            KAFKA_BROKERS: stack.brokers,
-            SCHEMA_REGISTRY_URL: stack.registryUrl,
+            KAFKA_BROKERS: config.kafkaBrokers.join(','),
+            SCHEMA_REGISTRY_URL: config.schemaRegistryUrl,
             DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
-            LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
           },
           progress,
         )),
@@ -126,7 +111,7 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
-    const sent = new Map<string, ActualOutcome>();
+    const sent = new Map<string, SentOutcome>();
     const listener = await createDecisionListener({
       kafka,
       registry,
@@ -146,7 +131,7 @@ async function run(argv: readonly string[]): Promise<number> {
       ratePerSec: rate,
       onProgress: (n) => progress.update(line(n)),
       onSent: (group) => {
-        for (const r of group) sent.set(r.ride.ride_id, actuals[r.template]);
+        for (const r of group) sent.set(r.ride.ride_id, { outcome: actuals[r.template], source: r.template });
       },
     });
     await publisher.close();
@@ -163,7 +148,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return summary.undecided === 0 ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');
-    await Promise.all(children.map((c) => (c.pid ? stopProcess(c.pid) : undefined)));
+    await Promise.all(services.map((s) => s.stop(25_000)));
     await admin.disconnect();
     await stack.release();
   }

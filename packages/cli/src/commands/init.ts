@@ -1,16 +1,15 @@
+import { valueSubject } from '@fleet/contract';
 import {
-  commonEnv,
   createKafkaClient,
   createLogger,
   createRegistry,
   createTopicSerde,
   ensureFleetTopics,
   kafkaConnection,
-  loadConfig,
   registryConnection,
   retry,
-  valueSubject,
 } from '@fleet/core';
+import { cliConfig } from '../config.js';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -26,7 +25,7 @@ registry to answer. Used by docker-compose and before a first deployment.
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { partitions: { type: 'string' } });
-  const config = loadConfig(commonEnv);
+  const config = cliConfig();
   const partitions = positiveNumber(values.partitions, 'partitions', config.topicPartitions);
   const logger = createLogger({ service: 'fleet-init', level: config.logLevel });
   const topics = { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions };

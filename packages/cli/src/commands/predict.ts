@@ -4,14 +4,13 @@ import {
   defaultModelDir,
   FleetError,
   isFleetError,
-  loadModel,
   MODEL_NAMES,
   readCsvRecords,
   rideCsvParser,
-  type ModelRunner,
   type RideOutcome,
   type RideStarted,
-} from '@fleet/core';
+} from '@fleet/contract';
+import { loadRideModel, type RideModel } from '@fleet/scoring';
 import type { Command } from '../command.js';
 
 const usage = `Usage: npx fleet predict --input rides.csv --output predictions.csv [options]
@@ -97,7 +96,7 @@ function format(values: readonly number[]): string {
   return values.map((v) => v.toFixed(2)).join(',');
 }
 
-async function scoreBatch(batch: Pending[], runners: ModelRunner[], stats: Stats): Promise<string> {
+async function scoreBatch(batch: Pending[], runners: RideModel[], stats: Stats): Promise<string> {
   const rides = batch.flatMap((p) => (p.ride === null ? [] : [p.ride]));
   const predictions = await Promise.all(runners.map((r) => r.predictUnchecked(rides)));
   let k = 0;
@@ -125,7 +124,7 @@ function addErrors(stats: Stats, values: number[], outcome: RideOutcome): void {
   values.forEach((v, i) => (stats.absErrors[i] += Math.abs(v - actual[i])));
 }
 
-async function scoreFile(opts: Options, runners: ModelRunner[], out: FileHandle): Promise<Stats> {
+async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle): Promise<Stats> {
   const stats: Stats = { rows: 0, scored: 0, bad: 0, withOutcome: 0, absErrors: [0, 0, 0] };
   let parse: ReturnType<typeof rideCsvParser> | undefined;
   let batch: Pending[] = [];
@@ -177,10 +176,10 @@ function summarize(opts: Options, stats: Stats, startedMs: number): void {
 
 async function predict(opts: Options): Promise<void> {
   const started = Date.now();
-  const runners: ModelRunner[] = [];
+  const runners: RideModel[] = [];
   let out: FileHandle | undefined;
   try {
-    for (const name of MODEL_NAMES) runners.push(await loadModel(defaultModelDir(name, opts.modelsDir)));
+    for (const name of MODEL_NAMES) runners.push(await loadRideModel(defaultModelDir(name, opts.modelsDir)));
     out = await open(opts.output, 'w');
     const stats = await scoreFile(opts, runners, out);
     summarize(opts, stats, started);

@@ -1,8 +1,9 @@
-import { FleetError, type PartitionOffset } from '@fleet/core';
+import { FleetError } from '@fleet/contract';
+import { type PartitionOffset } from '@fleet/core';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { serviceGroups, table, withAdmin } from '../ops-context.js';
-import { isServiceName, SERVICE_NAMES } from '../procs/services.js';
+import { isServiceName, SERVICE_NAMES } from '../launcher/index.js';
 
 const usage = `Usage: npx fleet replay <service> (--from <ISO time> | --to-earliest | --to-latest) [--dry-run]
 

@@ -1,10 +1,10 @@
-import { FleetError } from '@fleet/core';
+import { FleetError } from '@fleet/contract';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance, stopInstance } from '../procs/instances.js';
-import { isServiceName, SERVICE_NAMES } from '../procs/services.js';
-import { waitReady } from '../procs/spawn.js';
+import { isServiceName, SERVICE_NAMES } from '../launcher/index.js';
+import { waitReady } from '../launcher/index.js';
 
 const usage = `Usage: npx fleet scale <service> <n>
 

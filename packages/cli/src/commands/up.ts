@@ -1,17 +1,10 @@
-import {
-  commonEnv,
-  createKafkaClient,
-  createLogger,
-  ensureFleetTopics,
-  kafkaConnection,
-  loadConfig,
-} from '@fleet/core';
+import { ensureFleetTopics } from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
+import { SERVICE_NAMES, waitReady } from '../launcher/index.js';
+import { withAdmin } from '../ops-context.js';
 import { saveStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance } from '../procs/instances.js';
-import { SERVICE_NAMES } from '../procs/services.js';
-import { waitReady } from '../procs/spawn.js';
 import { createProgress } from '../progress.js';
 import { acquireStack } from '../stack.js';
 
@@ -22,28 +15,26 @@ SCHEMA_REGISTRY_URL are not set, the topics, and one instance of each service (d
 cost, tip, decision) unless it already runs. Logs go to .fleet/logs/<service>-<n>.log.
 Then: npx fleet status · npx fleet scale <service> <n> · npx fleet lag · npx fleet down
 
-  --partitions P  partitions of topics that do not exist yet (default 6)
+  --partitions P  partitions of topics that do not exist yet (default TOPIC_PARTITIONS, 6)
+
+Topic names, partitions and replication factor come from TOPIC_* like \`fleet init\`.
   -h, --help      this help`;
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { partitions: { type: 'string' } });
-  const partitions = positiveNumber(values.partitions, 'partitions', 6);
   const progress = createProgress();
   const stack = await acquireStack((line) => progress.update(line));
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
   const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.started };
   saveStack(record);
-  const config = loadConfig(commonEnv);
-  const admin = await createKafkaClient(
-    kafkaConnection(config, 'cli'),
-    createLogger({ service: 'fleet-cli', level: 'error' }),
-  ).admin();
-  await ensureFleetTopics(
-    admin,
-    { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions },
-    partitions,
+  await withAdmin((admin, config) =>
+    ensureFleetTopics(
+      admin,
+      { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions },
+      positiveNumber(values.partitions, 'partitions', config.topicPartitions),
+      config.topicReplicationFactor,
+    ),
   );
-  await admin.disconnect();
   const ports: Record<string, number> = {};
   for (const service of SERVICE_NAMES) {
     if (listInstances(service).length > 0) continue;

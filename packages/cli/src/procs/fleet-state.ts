@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUN_DIR } from './instances.js';
-import { groupOf, type ServiceName } from './services.js';
+import { cliConfig } from '../config.js';
+import { groupOf, type ServiceName } from '../launcher/index.js';
+import { runDir } from './instances.js';
 
 /** What `fleet up` remembers about the broker and registry it uses. */
 export interface StackRecord {
@@ -11,26 +12,29 @@ export interface StackRecord {
   startedByUp: boolean;
 }
 
-const STACK_FILE = join(RUN_DIR, 'stack.json');
+const stackFile = (): string => join(runDir(), 'stack.json');
 
 /** Records the stack `fleet up` uses. */
 export function saveStack(record: StackRecord): void {
-  mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(STACK_FILE, JSON.stringify(record, null, 2));
+  mkdirSync(runDir(), { recursive: true });
+  writeFileSync(stackFile(), JSON.stringify(record, null, 2));
 }
 
 /** The stack `fleet up` recorded, or null when the fleet is not up. */
 export function loadStack(): StackRecord | null {
-  return existsSync(STACK_FILE) ? (JSON.parse(readFileSync(STACK_FILE, 'utf8')) as StackRecord) : null;
+  return existsSync(stackFile()) ? (JSON.parse(readFileSync(stackFile(), 'utf8')) as StackRecord) : null;
 }
 
 /** Forgets the recorded stack. */
 export function clearStack(): void {
-  rmSync(STACK_FILE, { force: true });
+  rmSync(stackFile(), { force: true });
 }
 
 /** The environment of one service's processes on a recorded stack. */
 export function serviceEnv(stack: StackRecord, service: ServiceName): Record<string, string> {
-  const group = service === 'decision' ? 'DECISION_GROUP_ID' : 'GROUP_ID';
-  return { KAFKA_BROKERS: stack.brokers, SCHEMA_REGISTRY_URL: stack.registryUrl, [group]: groupOf(service) };
+  return {
+    KAFKA_BROKERS: stack.brokers,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    GROUP_ID: groupOf(service, cliConfig().groupPrefix),
+  };
 }

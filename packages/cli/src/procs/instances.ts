@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isAlive, spawnService, stopProcess } from './spawn.js';
-import { REPO_ROOT, type ServiceName } from './services.js';
+import { cliConfig } from '../config.js';
+import { isAlive, launchService, stopProcess, type ServiceName } from '../launcher/index.js';
 
 /** Where `fleet up` keeps one JSON file per running instance. */
-export const RUN_DIR = join(process.env.FLEET_STATE_DIR ?? join(REPO_ROOT, '.fleet'), 'run');
+export const runDir = (): string => join(cliConfig().stateDir, 'run');
 
 /** A service instance started by `fleet up` or `fleet scale`. */
 export interface Instance {
@@ -17,17 +17,18 @@ export interface Instance {
   startedAt: string;
 }
 
-const fileOf = (service: string, index: number): string => join(RUN_DIR, `${service}-${index}.json`);
+const fileOf = (service: string, index: number): string => join(runDir(), `${service}-${index}.json`);
 
 /** The live instances (files of dead ones are removed), sorted by service and index. */
 export function listInstances(service?: ServiceName): Instance[] {
-  mkdirSync(RUN_DIR, { recursive: true });
+  const dir = runDir();
+  mkdirSync(dir, { recursive: true });
   const out: Instance[] = [];
-  for (const name of readdirSync(RUN_DIR)) {
+  for (const name of readdirSync(dir)) {
     if (!/^[a-z]+-\d+\.json$/.test(name)) continue;
-    const instance = JSON.parse(readFileSync(join(RUN_DIR, name), 'utf8')) as Instance;
+    const instance = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Instance;
     if (!isAlive(instance.pid)) {
-      rmSync(join(RUN_DIR, name), { force: true });
+      rmSync(join(dir, name), { force: true });
       continue;
     }
     if (!service || instance.service === service) out.push(instance);
@@ -40,10 +41,10 @@ export async function startInstance(service: ServiceName, env: Record<string, st
   const used = new Set(listInstances(service).map((i) => i.index));
   let index = 1;
   while (used.has(index)) index++;
-  const port = await freePort();
-  const logFile = join(REPO_ROOT, '.fleet', 'logs', `${service}-${index}.log`);
-  const child = spawnService(service, { env: { ...env, METRICS_PORT: String(port) }, logFile, detached: true });
-  const instance: Instance = { service, index, pid: child.pid!, port, logFile, startedAt: new Date().toISOString() };
+  const logFile = join(cliConfig().stateDir, 'logs', `${service}-${index}.log`);
+  const launched = await launchService(service, { name: `${service}-${index}`, env, logFile, detached: true });
+  const { pid, port } = launched;
+  const instance: Instance = { service, index, pid, port, logFile, startedAt: new Date().toISOString() };
   writeFileSync(fileOf(service, index), JSON.stringify(instance, null, 2));
   return instance;
 }

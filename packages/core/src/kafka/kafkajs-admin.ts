@@ -1,9 +1,29 @@
 import { AssignerProtocol, type Admin } from 'kafkajs';
+import { retry } from '../retry.js';
 import type { AdminClient, PartitionOffset } from './types.js';
 
-/** Wraps a connected kafkajs admin as the seam's {@link AdminClient}. */
+/**
+ * Admin and metadata calls meet a broker that is not ready yet: right after topics are
+ * created their partitions may have no leader (NOT_LEADER_OR_FOLLOWER on ListOffsets), a
+ * group coordinator may still be loading (COORDINATOR_LOAD_IN_PROGRESS). kafkajs marks such
+ * errors retriable but does not retry every admin request itself, so each call goes through
+ * the one retry helper (about 10 s in all before it gives up).
+ */
+const ADMIN_RETRY = { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 } as const;
+
+function withRetries(admin: AdminClient): AdminClient {
+  const wrapped = { ...admin };
+  for (const key of Object.keys(admin) as (keyof AdminClient)[]) {
+    if (key === 'disconnect') continue;
+    const call = admin[key] as (...args: unknown[]) => Promise<unknown>;
+    (wrapped as Record<string, unknown>)[key] = (...args: unknown[]) => retry(() => call(...args), ADMIN_RETRY);
+  }
+  return wrapped;
+}
+
+/** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried. */
 export function createKafkajsAdmin(admin: Admin): AdminClient {
-  return {
+  return withRetries({
     async createTopics(specs) {
       const existing = new Set(await admin.listTopics());
       const topics = specs
@@ -64,7 +84,7 @@ export function createKafkajsAdmin(admin: Admin): AdminClient {
       return groups.map((g) => g.groupId);
     },
     disconnect: () => admin.disconnect(),
-  };
+  });
 }
 
 /** Decodes a group member's assignment bytes (the consumer protocol's MemberAssignment). */

@@ -25,7 +25,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
       return createKafkajsAdmin(admin);
     },
     readPartition: (topic, partition, fromTimestampMs, onRecord) =>
-      readPartition(kafka, topic, partition, fromTimestampMs, onRecord),
+      readPartition(kafka, topic, partition, fromTimestampMs, onRecord, logger.child({ component: 'reader' })),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { FleetError } from '../errors.js';
+import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { ProducerClient } from './types.js';
 
@@ -52,7 +52,7 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
       log.warn({ err }, 'the broker lost the producer state; replacing the producer');
       const old = producer;
       producer = await newProducer(kafka);
-      await old.disconnect().catch(() => undefined);
+      await old.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the replaced producer failed'));
       // No `cause`: kafkajs decides whether to restart a consumer from the deepest cause.
       throw new FleetError(
         'FLEET_KAFKA_UNAVAILABLE',
@@ -71,6 +71,7 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
         }));
       if (topicMessages.length === 0) return Promise.resolve();
       const sent = queue.then(() => sendNow(topicMessages));
+      // The caller gets the failure through `sent`; the queue only keeps the order.
       queue = sent.catch(() => undefined);
       return sent;
     },

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from '../logger.js';
+import { retry } from '../retry.js';
 import type { IncomingRecord } from './types.js';
 
 /**
@@ -13,12 +15,14 @@ export async function readPartition(
   partition: number,
   fromTimestampMs: number,
   onRecord: (record: IncomingRecord) => void,
+  log: Logger,
 ): Promise<number> {
-  const admin = await sharedAdmin(kafka);
-  const [byTime, ends] = await Promise.all([
-    admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs),
-    admin.fetchTopicOffsets(topic),
-  ]);
+  const admin = await sharedAdmin(kafka, log);
+  // Like every admin call of the seam: retried while the partition has no leader yet.
+  const [byTime, ends] = await retry(
+    () => Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs), admin.fetchTopicOffsets(topic)]),
+    { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
+  );
   const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0');
   const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
   const from = fromRaw === '-1' ? end : BigInt(fromRaw);
@@ -27,7 +31,11 @@ export async function readPartition(
   try {
     return await consume(kafka, groupId, topic, partition, from, end, onRecord);
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
+    // A reader group left behind holds no offsets and expires with the broker's
+    // offsets.retention; worth a line, not a failure of the read.
+    await admin
+      .deleteGroups([groupId])
+      .catch((err: unknown) => log.warn({ err, groupId }, 'could not delete the reader group'));
   }
 }
 
@@ -39,7 +47,7 @@ const admins = new WeakMap<Kafka, { admin: Promise<Admin>; idle?: NodeJS.Timeout
  * One admin connection per client for the reads of a rebalance (one per partition), closed
  * again after a few idle seconds so it never keeps a stopping process alive.
  */
-async function sharedAdmin(kafka: Kafka): Promise<Admin> {
+async function sharedAdmin(kafka: Kafka, log: Logger): Promise<Admin> {
   let entry = admins.get(kafka);
   if (!entry) {
     const admin = kafka.admin();
@@ -51,7 +59,9 @@ async function sharedAdmin(kafka: Kafka): Promise<Admin> {
   const current = entry;
   current.idle = setTimeout(() => {
     admins.delete(kafka);
-    void current.admin.then((a) => a.disconnect()).catch(() => undefined);
+    void current.admin
+      .then((a) => a.disconnect())
+      .catch((err: unknown) => log.debug({ err }, 'closing the idle reader admin failed'));
   }, ADMIN_IDLE_MS);
   current.idle.unref();
   return current.admin;

@@ -1,4 +1,4 @@
-import { FleetError } from '../errors.js';
+import { FleetError } from '@fleet/contract';
 
 /** Test-split quality of one predictor (units of the target). */
 export interface SplitMetrics {

@@ -1,3 +1,2 @@
-export { loadModel, type LoadModelOptions, type ModelRunner } from './runner.js';
+export { loadModel, readModelFile, verifyChecksum, type LoadModelOptions, type ModelRunner } from './runner.js';
 export { parseModelCard, type FamilyReport, type ModelCard, type SplitMetrics } from './card.js';
-export { MODEL_NAMES, defaultModelDir, defaultModelsDir, type ModelName } from './paths.js';

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { FleetError } from '@fleet/contract';
 import * as ort from 'onnxruntime-node';
-import { FleetError } from '../errors.js';
-import { buildFeatures } from '../features/build.js';
-import { parseFeatureSpec, type FeatureSpec } from '../features/spec.js';
-import type { RideStarted } from '../rides.js';
 import { parseModelCard, type ModelCard } from './card.js';
 
 /** Options of {@link loadModel}. */
@@ -18,33 +15,33 @@ export interface LoadModelOptions {
   intraOpNumThreads?: number;
   /** Threads of onnxruntime's inter-op pool (unused in sequential execution). @default 1 */
   interOpNumThreads?: number;
-  /** The feature spec the model was trained with. @default `<dir>/../features.json` */
-  featureSpecPath?: string;
 }
 
-/** A loaded, verified model: one onnxruntime session, its card and its feature spec. */
+/**
+ * A loaded, verified model over a generic input: one onnxruntime session and its card,
+ * fed a row-major float32 matrix of `card.features.length` columns. What the columns mean
+ * is the caller's (the ride features live in `@fleet/contract`).
+ */
 export interface ModelRunner {
+  /** The directory the model was loaded from. */
+  readonly dir: string;
   /** The model card (`model.json`). */
   readonly card: ModelCard;
-  /** The feature spec the inputs are built with. */
-  readonly spec: FeatureSpec;
   /** `card.name`, carried by every prediction. */
   readonly name: string;
   /** `card.version`, carried by every prediction. */
   readonly version: string;
   /**
-   * Predicts the target (in `card.target.unit`) for every ride, in one session call.
+   * Predicts the target (in `card.target.unit`) for each of `rows` rows, in one session call.
    * @throws FleetError FLEET_INPUT_INVALID, FLEET_MODEL_INFERENCE_FAILED or
    *   FLEET_MODEL_NON_FINITE_OUTPUT (with the row index).
    */
-  predict(rides: readonly RideStarted[]): Promise<Float64Array>;
-  /**
-   * Like {@link ModelRunner.predict} but returns non-finite outputs as they are instead of
-   * throwing, so a caller can set aside just the rides the model cannot score.
-   */
-  predictUnchecked(rides: readonly RideStarted[]): Promise<Float64Array>;
-  /** Predicts from a prepared row-major float32 feature matrix of `rows` rows. */
   predictFeatures(features: Float32Array, rows: number): Promise<Float64Array>;
+  /**
+   * Like {@link ModelRunner.predictFeatures} but returns non-finite outputs as they are
+   * instead of throwing, so a caller can set aside just the rows the model cannot score.
+   */
+  predictFeaturesUnchecked(features: Float32Array, rows: number): Promise<Float64Array>;
   /** Releases the session; the runner cannot predict afterwards. */
   close(): Promise<void>;
 }
@@ -53,7 +50,8 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function readOrFail(path: string, model: string): Promise<Buffer> {
+/** Reads a file a model needs; a missing or unreadable file is FLEET_MODEL_LOAD_FAILED. */
+export async function readModelFile(path: string, model: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
@@ -64,7 +62,11 @@ async function readOrFail(path: string, model: string): Promise<Buffer> {
   }
 }
 
-function verify(file: string, data: Uint8Array, expected: string, model: string): void {
+/**
+ * Refuses `data` (read from `file`) unless its sha256 is `expected` (from the card).
+ * @throws FleetError FLEET_MODEL_CHECKSUM_MISMATCH saying how to restore the file.
+ */
+export function verifyChecksum(file: string, data: Uint8Array, expected: string, model: string): void {
   const actual = sha256(data);
   if (actual === expected) return;
   throw new FleetError(
@@ -76,9 +78,9 @@ function verify(file: string, data: Uint8Array, expected: string, model: string)
   );
 }
 
-async function loadParts(dir: string, opts: LoadModelOptions) {
+async function loadParts(dir: string) {
   const cardPath = join(dir, 'model.json');
-  const cardText = (await readOrFail(cardPath, dir)).toString('utf8');
+  const cardText = (await readModelFile(cardPath, dir)).toString('utf8');
   let card: ModelCard;
   try {
     card = parseModelCard(JSON.parse(cardText), cardPath);
@@ -87,18 +89,9 @@ async function loadParts(dir: string, opts: LoadModelOptions) {
     throw new FleetError('FLEET_MODEL_LOAD_FAILED', `model card ${cardPath} is not JSON`, { cause });
   }
   const onnxPath = join(dir, card.onnx.file ?? 'model.onnx');
-  const onnx = await readOrFail(onnxPath, card.name);
-  verify(onnxPath, onnx, card.sha256, card.name);
-  const specPath = opts.featureSpecPath ?? join(dirname(dir), 'features.json');
-  const specBytes = await readOrFail(specPath, card.name);
-  verify(specPath, specBytes, card.feature_spec.sha256, card.name);
-  const spec = parseFeatureSpec(JSON.parse(specBytes.toString('utf8')), specPath);
-  if (spec.names.length !== card.features.length || spec.names.some((n, i) => n !== card.features[i])) {
-    throw new FleetError('FLEET_MODEL_LOAD_FAILED', `${cardPath}: features differ from ${specPath}`, {
-      context: { model: card.name },
-    });
-  }
-  return { card, spec, onnx };
+  const onnx = await readModelFile(onnxPath, card.name);
+  verifyChecksum(onnxPath, onnx, card.sha256, card.name);
+  return { card, onnx };
 }
 
 async function createSession(onnx: Uint8Array, card: ModelCard, opts: LoadModelOptions) {
@@ -172,26 +165,23 @@ function batchScorer(session: ort.InferenceSession, card: ModelCard) {
 }
 
 /**
- * Loads the model directory `dir` (`model.json` + `model.onnx`, the feature spec beside
- * it): checks both files' sha256 against the card and creates one onnxruntime session
- * (sequential execution, 1 + 1 threads by default).
+ * Loads the model directory `dir` (`model.json` + `model.onnx`): checks the ONNX file's
+ * sha256 against the card and creates one onnxruntime session (sequential execution,
+ * 1 + 1 threads by default).
  * @throws FleetError FLEET_MODEL_CHECKSUM_MISMATCH when a file differs from its card,
  *   FLEET_MODEL_LOAD_FAILED when a file is missing, invalid or rejected by onnxruntime.
  */
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<ModelRunner> {
-  const { card, spec, onnx } = await loadParts(dir, opts);
+  const { card, onnx } = await loadParts(dir);
   const session = await createSession(onnx, card, opts);
-  const scoreUnchecked = batchScorer(session, card);
-  const predictFeatures = async (features: Float32Array, rows: number) =>
-    checkFinite(await scoreUnchecked(features, rows), card);
+  const predictFeaturesUnchecked = batchScorer(session, card);
   return {
+    dir,
     card,
-    spec,
     name: card.name,
     version: card.version,
-    predictFeatures,
-    predict: (rides) => predictFeatures(buildFeatures(spec, rides), rides.length),
-    predictUnchecked: (rides) => scoreUnchecked(buildFeatures(spec, rides), rides.length),
+    predictFeatures: async (features, rows) => checkFinite(await predictFeaturesUnchecked(features, rows), card),
+    predictFeaturesUnchecked,
     close: () => session.release(),
   };
 }

@@ -1,4 +1,4 @@
-import { isFleetError } from '../errors.js';
+import { isFleetError } from '@fleet/contract';
 
 /**
  * Runs a process's `main`: a start-up failure (bad configuration, a tampered model, a

@@ -10,6 +10,7 @@ export const METRIC = {
   inference: 'fleet_inference_seconds',
   rideToPrediction: 'fleet_ride_to_prediction_seconds',
   decisions: 'fleet_decisions_total',
+  decisionJoin: 'fleet_decision_join_seconds',
   lag: 'fleet_consumer_lag_records',
   rebalances: 'fleet_rebalances_total',
   errors: 'fleet_errors_total',
@@ -25,6 +26,8 @@ export interface FleetMetrics {
   readonly inference: Histogram;
   readonly rideToPrediction: Histogram;
   readonly decisions: Counter<'complete'>;
+  /** From the first prediction of a ride received to its decision (the join's own wait). */
+  readonly decisionJoin: Histogram<'complete'>;
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly rebalances: Counter;
   readonly errors: Counter<'code'>;
@@ -75,6 +78,13 @@ export function createMetrics(service: string): FleetMetrics {
       name: METRIC.decisions,
       help: 'Decisions published',
       labelNames: ['complete'],
+      registers,
+    }),
+    decisionJoin: new Histogram({
+      name: METRIC.decisionJoin,
+      help: 'From the first prediction of a ride received to its decision, by completeness',
+      labelNames: ['complete'],
+      buckets: seconds,
       registers,
     }),
     lag: new Gauge({

@@ -1,4 +1,4 @@
-import { type FleetError, isFleetError } from '../errors.js';
+import { type FleetError, isFleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { BatchControl, IncomingRecord, OutgoingRecord, ProducerClient, RecordBatch } from '../kafka/types.js';
 import { deadLetter } from './dlq.js';
@@ -82,7 +82,7 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     }
     const t1 = performance.now();
     await control.heartbeat();
-    const outcome: ProcessOutcome = await whileHeartbeating(control, () => options.process(good, batch));
+    const outcome: ProcessOutcome = await whileHeartbeating(control, log, () => options.process(good, batch));
     for (const { record, error } of outcome.failed) dead.add(record, error);
     const t2 = performance.now();
     await control.heartbeat();
@@ -148,8 +148,12 @@ const KEEPALIVE_MS = 1000;
  * Runs `step` while heartbeating, so a model call slower than the session timeout does not
  * get the member evicted and the group into a rebalance storm.
  */
-async function whileHeartbeating<T>(control: BatchControl, step: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => void control.heartbeat().catch(() => undefined), KEEPALIVE_MS);
+async function whileHeartbeating<T>(control: BatchControl, log: Logger, step: () => Promise<T>): Promise<T> {
+  // A failed heartbeat (a rebalance under way, the broker away) is retried by the next
+  // tick; kafkajs itself ends the batch when the member lost its partitions.
+  const beat = () =>
+    void control.heartbeat().catch((err: unknown) => log.warn({ err }, 'heartbeat during a long step failed'));
+  const timer = setInterval(beat, KEEPALIVE_MS);
   try {
     return await step();
   } finally {

@@ -1,4 +1,4 @@
-import type { FleetError } from '../errors.js';
+import type { FleetError } from '@fleet/contract';
 import type { IncomingRecord, OutgoingRecord } from '../kafka/types.js';
 
 /** Header names of a dead-letter record. */

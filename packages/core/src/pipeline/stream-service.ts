@@ -87,8 +87,9 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
     joined = false;
     const delayMs = RECOVERY_DELAYS_MS[Math.min(recoveries++, RECOVERY_DELAYS_MS.length - 1)];
     log.warn({ delayMs, attempt: recoveries }, 're-creating the consumer and producer after a crash');
-    await consumer?.disconnect().catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
+    // The crashed clients may already be half closed; their errors say nothing new.
+    await consumer?.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the crashed consumer failed'));
+    await producer?.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the old producer failed'));
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (state !== 'recovering') return;
     try {

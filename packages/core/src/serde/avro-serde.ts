@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { FleetError } from '../errors.js';
+import { FleetError } from '@fleet/contract';
 
 /** avsc's resolver of a writer schema into the reader schema (not exported by its typings). */
 type Resolver = ReturnType<avro.Type['createResolver']>;

@@ -1,6 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { FleetError, isFleetError } from '../errors.js';
+import { FleetError, isFleetError } from '@fleet/contract';
 
 /** How long an id the registry does not know is remembered as unknown. */
 const UNKNOWN_ID_TTL_MS = 60_000;

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
-import { loadSchema, valueSubject, type SchemaName } from '../schemas.js';
+import { loadSchema, valueSubject, type SchemaName } from '@fleet/contract';
 import { createSerde, type Serde } from './avro-serde.js';
 import type { Registry } from './registry.js';
 

@@ -1,5 +1,5 @@
 import { FleetError } from '../errors.js';
-import type { RideStarted } from '../rides.js';
+import type { RideStarted } from '../records.js';
 import { minuteOfDay, wallClockMs, weekday } from './clock.js';
 import { BASE_FEATURE_NAMES, CATEGORICAL_FIELDS, type CategoricalField, type FeatureSpec } from './spec.js';
 

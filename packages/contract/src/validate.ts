@@ -1,5 +1,5 @@
 import { FleetError } from './errors.js';
-import type { RideStarted } from './rides.js';
+import type { RideStarted } from './records.js';
 
 /** Bounds a `ride_started` must respect; beyond them a record goes to the DLQ. */
 export const RIDE_LIMITS = {

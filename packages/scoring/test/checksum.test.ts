@@ -2,9 +2,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FleetError } from '../../src/errors.js';
-import { defaultModelDir, defaultModelsDir } from '../../src/model/paths.js';
-import { loadModel } from '../../src/model/runner.js';
+import { defaultModelDir, defaultModelsDir, FleetError } from '@fleet/contract';
+import { loadRideModel as loadModel } from '../src/ride-model.js';
 
 // A copy of models/duration (and the feature spec beside it) in a temp dir.
 async function copyModel(): Promise<{ root: string; dir: string }> {

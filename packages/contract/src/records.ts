@@ -53,3 +53,16 @@ export interface RideDecisionRecord {
   event_time: number;
   decided_at: number;
 }
+
+/**
+ * What actually happened on a ride, in the units of the three model targets: the one
+ * outcome type (the rides CSV, the demo summary and `fleet predict` all use it).
+ */
+export interface RideOutcome {
+  /** Minutes from pickup to dropoff. */
+  duration_min: number;
+  /** USD charged before tip (`total - tip`), rounded to cents. */
+  cost_usd: number;
+  /** USD. */
+  tip_usd: number;
+}

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SCHEMAS_DIR } from './paths.js';
 
 /** The Avro schemas of the wire contract, by file name in `schemas/`. */
 export type SchemaName = 'ride_started' | 'prediction' | 'ride_decision';
-
-/** Directory of the `*.avsc` files (the one source of the wire contract). */
-export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
 
 const cache = new Map<SchemaName, object>();
 
@@ -13,7 +11,7 @@ const cache = new Map<SchemaName, object>();
 export function loadSchema(name: SchemaName): object {
   let schema = cache.get(name);
   if (!schema) {
-    schema = JSON.parse(readFileSync(`${SCHEMAS_DIR}${name}.avsc`, 'utf8')) as object;
+    schema = JSON.parse(readFileSync(join(SCHEMAS_DIR, `${name}.avsc`), 'utf8')) as object;
     cache.set(name, schema);
   }
   return schema;

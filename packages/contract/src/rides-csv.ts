@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
 import { FleetError } from './errors.js';
 import { zonedTimeToEpochMs } from './features/clock.js';
-import type { PaymentMethod, RideStarted, ServiceColor } from './rides.js';
+import type { PaymentMethod, RideOutcome, RideStarted, ServiceColor } from './records.js';
 
 /** The wall clock of the dataset's naive timestamps. */
 export const RIDES_CSV_TIMEZONE = 'America/New_York';
@@ -23,16 +23,6 @@ export const RIDE_CSV_COLUMNS = [
 /** Columns of the actual outcomes, optional: `dropoff`, `tip`, `total`. */
 export const OUTCOME_CSV_COLUMNS = ['dropoff', 'tip', 'total'] as const;
 
-/** What actually happened on a ride: the three model targets. */
-export interface RideOutcome {
-  /** Minutes from pickup to dropoff. */
-  duration_min: number;
-  /** USD charged before tip (`total - tip`), rounded to cents. */
-  cost_usd: number;
-  /** USD. */
-  tip_usd: number;
-}
-
 /** One parsed data row: a ride (and its outcome when the CSV has one) or why it is bad. */
 export type RideCsvRow = { ok: true; ride: RideStarted; outcome: RideOutcome | null } | { ok: false; reason: string };
 
@@ -43,29 +33,6 @@ export interface CsvRecord {
   /** The record's text as in the file, without the line break (quotes kept). */
   raw: string;
   fields: string[];
-}
-
-/** Splits one CSV record (RFC 4180: quoted fields, doubled quotes, embedded commas/newlines). */
-export function splitCsvRecord(text: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else field += c;
-  }
-  fields.push(field);
-  return fields;
 }
 
 const COLORS: Readonly<Record<string, ServiceColor>> = { yellow: 'YELLOW', green: 'GREEN' };
@@ -172,32 +139,30 @@ export function rideCsvParser(header: readonly string[]): (fields: readonly stri
   return (fields, row) => rideOf(fields, col as Columns, row);
 }
 
-function quotesOpen(text: string): boolean {
-  let open = false;
-  for (let i = 0; i < text.length; i++) if (text[i] === '"') open = !open;
-  return open;
-}
-
 /**
- * Streams the records of a CSV file line by line (records spanning lines inside quotes
- * are joined); yields the header as row 0, then every non-blank record.
+ * Streams the records of a CSV file (RFC 4180 through csv-parse: quoted fields, doubled
+ * quotes, embedded commas and line breaks, CRLF or LF); yields the header as row 0, then
+ * every non-blank record.
  */
 export async function* readCsvRecords(path: string): AsyncGenerator<CsvRecord> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let pending: string | undefined;
+  const input = createReadStream(path);
+  const parser = parse({
+    raw: true,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n'],
+  });
+  // pipe() does not forward errors: a missing file must end the iteration, not the process.
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
   let row = 0;
-  for await (const line of lines) {
-    const text = pending === undefined ? line : `${pending}\n${line}`;
-    if (quotesOpen(text)) {
-      pending = text;
-      continue;
-    }
-    pending = undefined;
-    if (text.trim() === '' && row > 0) continue;
-    yield { row, raw: text, fields: splitCsvRecord(text) };
+  for await (const { record, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+    // csv-parse's raw text keeps the line breaks around the record; the record is what
+    // `fleet predict` copies into its output, so they are trimmed.
+    yield { row, raw: raw.replace(/^[\r\n]+|[\r\n]+$/g, ''), fields: record };
     row++;
   }
-  if (pending !== undefined) yield { row, raw: pending, fields: splitCsvRecord(pending) };
 }
 
 /**

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isFleetError } from '../../src/errors.js';
 import { buildFeatures, featureCount } from '../../src/features/build.js';
 import { loadFeatureSpec, parseFeatureSpec, type FeatureSpec } from '../../src/features/spec.js';
-import { defaultModelsDir } from '../../src/model/paths.js';
-import type { RideStarted } from '../../src/rides.js';
+import { defaultModelsDir } from '../../src/paths.js';
+import type { RideStarted } from '../../src/records.js';
 
 const ride: RideStarted = {
   ride_id: 'r1',

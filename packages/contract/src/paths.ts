@@ -1,14 +1,28 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The repository root, computed here and nowhere else: `FLEET_ROOT` when set (an image
+ * that runs bundled JavaScript from another folder), else three levels above this file
+ * (`packages/contract/src/`).
+ */
+export const REPO_ROOT: string = process.env.FLEET_ROOT
+  ? resolve(process.env.FLEET_ROOT)
+  : resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Directory of the `*.avsc` files, the one source of the wire contract. */
+export const SCHEMAS_DIR: string = join(REPO_ROOT, 'schemas');
+
 /** The three models the fleet serves. */
 export const MODEL_NAMES = ['duration', 'cost', 'tip'] as const;
 
 /** One of {@link MODEL_NAMES}. */
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-// packages/core/src/model/paths.ts → the repository root is four levels up.
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** Whether `name` is one of {@link MODEL_NAMES}. */
+export function isModelName(name: string): name is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(name);
+}
 
 /**
  * The directory holding the model directories and `features.json`.

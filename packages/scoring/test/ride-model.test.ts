@@ -2,10 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFleetError } from '../../src/errors.js';
-import { defaultModelDir, defaultModelsDir, MODEL_NAMES } from '../../src/model/paths.js';
-import { loadModel, type ModelRunner } from '../../src/model/runner.js';
-import type { RideStarted } from '../../src/rides.js';
+import { defaultModelDir, defaultModelsDir, isFleetError, MODEL_NAMES, type RideStarted } from '@fleet/contract';
+import { loadRideModel as loadModel, type RideModel as ModelRunner } from '../src/ride-model.js';
 
 const base: RideStarted = {
   ride_id: 'r',

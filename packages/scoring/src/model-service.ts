@@ -1,25 +1,24 @@
-import { FleetError, isFleetError } from '../errors.js';
-import type { CommonConfig } from '../env.js';
-import { componentLogger, type Logger } from '../logger.js';
-import type { KafkaClient, OutgoingRecord } from '../kafka/types.js';
-import { dlqTopic } from '../kafka/topics.js';
-import type { PredictionRecord, RideStarted } from '../rides.js';
-import { validateRide } from '../rides-validate.js';
-import { createTopicSerde } from '../serde/topic-serde.js';
-import type { Registry } from '../serde/registry.js';
-import type { FleetMetrics } from '../ops/metrics.js';
-import { createBatchHandler, type BatchReport, type Decoded, type ProcessOutcome } from './batch-handler.js';
-import { createStreamService, type StreamService } from './stream-service.js';
-
-/** A model as the streaming service uses it: one call scores a whole batch of rides. */
-export interface Scorer {
-  readonly name: string;
-  readonly version: string;
-  /** Unit of the predicted values, e.g. `minutes` or `USD`. */
-  readonly unit: string;
-  /** One value per ride, in order; non-finite values are the caller's to handle. */
-  score(rides: readonly RideStarted[]): Promise<ArrayLike<number>>;
-}
+import { FleetError, isFleetError, validateRide, type PredictionRecord, type RideStarted } from '@fleet/contract';
+import {
+  componentLogger,
+  createBatchHandler,
+  createStreamService,
+  createTopicSerde,
+  dlqTopic,
+  systemClock,
+  type BatchReport,
+  type Clock,
+  type CommonConfig,
+  type Decoded,
+  type FleetMetrics,
+  type KafkaClient,
+  type Logger,
+  type OutgoingRecord,
+  type ProcessOutcome,
+  type Registry,
+  type StreamService,
+} from '@fleet/core';
+import type { Scorer } from './ride-model.js';
 
 /** Settings of a model service beyond the common environment. */
 export interface ModelServiceSettings {
@@ -42,6 +41,8 @@ export interface ModelServiceDeps {
   metrics?: FleetMetrics;
   /** Observes each handled batch (tests, tools). */
   onBatch?: (report: BatchReport) => void;
+  /** Stamps `predicted_at`. @default the system clock */
+  clock?: Clock;
 }
 
 /**
@@ -55,6 +56,7 @@ export async function createModelService(
   deps: ModelServiceDeps,
 ): Promise<StreamService> {
   const { scorer } = deps;
+  const clock = deps.clock ?? systemClock;
   const log = componentLogger(deps.logger, `model-${scorer.name}`);
   const [rideSerde, predictionSerde] = await Promise.all([
     createTopicSerde<RideStarted>(deps.registry, config.topicRides, 'ride_started', log),
@@ -64,7 +66,7 @@ export async function createModelService(
   async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
     if (items.length === 0) return { outputs: [], failed: [] };
     const values = await scorer.score(items.map((i) => i.value));
-    const now = Date.now();
+    const now = clock();
     const records: OutgoingRecord[] = [];
     const failed: ProcessOutcome['failed'] = [];
     items.forEach(({ record, value: ride }, i) => {

@@ -1,34 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { REPO_ROOT, SERVICE_ENTRIES, type ServiceName } from './services.js';
-
-/** Options of {@link spawnService}. */
-export interface SpawnOptions {
-  /** Extra environment (KAFKA_BROKERS, METRICS_PORT, ...) on top of this process's. */
-  env: Record<string, string>;
-  /** File that receives the service's stdout and stderr (JSON log lines). */
-  logFile: string;
-  /** Survives this process (for `fleet up`); otherwise a child that the caller stops. */
-  detached?: boolean;
-}
-
-/** Starts one instance of a service as its own Node.js process (TypeScript through tsx). */
-export function spawnService(service: ServiceName, options: SpawnOptions): ChildProcess {
-  mkdirSync(dirname(options.logFile), { recursive: true });
-  const out = openSync(options.logFile, 'a');
-  // `node --import tsx` (not the tsx CLI, which runs the script in a child of its own), so
-  // the pid is the service itself and signals such as SIGKILL reach it.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, SERVICE_ENTRIES[service])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', out, out],
-    detached: options.detached ?? false,
-  });
-  if (options.detached) child.unref();
-  return child;
-}
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {

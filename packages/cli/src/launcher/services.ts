@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-
 /** The fleet's service processes and their entry points. */
 export const SERVICE_ENTRIES = {
   duration: 'packages/duration/src/main.ts',
@@ -14,18 +12,15 @@ export type ServiceName = keyof typeof SERVICE_ENTRIES;
 /** The four services, in start order. */
 export const SERVICE_NAMES = Object.keys(SERVICE_ENTRIES) as ServiceName[];
 
-/** The repository root. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
 /** Whether `name` is a service. */
 export function isServiceName(name: string): name is ServiceName {
   return name in SERVICE_ENTRIES;
 }
 
 /**
- * Consumer group of a service: `<FLEET_GROUP_PREFIX>.<service>`, `fleet.duration` by default.
- * The CLI hands the same name to the instances it starts (GROUP_ID / DECISION_GROUP_ID).
+ * Consumer group of a service: `<prefix>.<service>`, `fleet.duration` by default. The CLI
+ * hands the same name to the instances it starts (`GROUP_ID`).
  */
-export function groupOf(service: ServiceName): string {
-  return `${process.env.FLEET_GROUP_PREFIX ?? 'fleet'}.${service}`;
+export function groupOf(service: ServiceName, prefix = 'fleet'): string {
+  return `${prefix}.${service}`;
 }

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFeatures } from '../../src/features/build.js';
-import { loadFeatureSpec, type FeatureSpec } from '../../src/features/spec.js';
-import { defaultModelDir, defaultModelsDir, MODEL_NAMES } from '../../src/model/paths.js';
-import { loadModel, type ModelRunner } from '../../src/model/runner.js';
-import type { RideStarted } from '../../src/rides.js';
-import { rideCsvParser, type RideOutcome } from '../../src/rides-csv.js';
+import {
+  buildFeatures,
+  defaultModelDir,
+  defaultModelsDir,
+  loadFeatureSpec,
+  MODEL_NAMES,
+  rideCsvParser,
+  type FeatureSpec,
+  type RideOutcome,
+  type RideStarted,
+} from '@fleet/contract';
+import { loadRideModel as loadModel, type RideModel as ModelRunner } from '../src/ride-model.js';
 
 // Written by models/train/train.py: rides of the test split (odd ones included) and
 // synthetic edge cases, with the float32 features and the Python onnxruntime predictions.

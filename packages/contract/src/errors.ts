@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   FLEET_REGISTRY_INCOMPATIBLE: { retriable: false },
   FLEET_REGISTRY_REJECTED: { retriable: false },
   FLEET_VALIDATION_FAILED: { retriable: false },
+  FLEET_UNKNOWN_MODEL: { retriable: false },
   FLEET_KAFKA_UNAVAILABLE: { retriable: true },
   FLEET_MODEL_LOAD_FAILED: { retriable: false },
   FLEET_MODEL_CHECKSUM_MISMATCH: { retriable: false },
@@ -20,7 +21,6 @@ export const ERROR_CODES = {
   FLEET_MODEL_NON_FINITE_OUTPUT: { retriable: false },
   FLEET_INPUT_INVALID: { retriable: false },
   FLEET_INFRA_FAILED: { retriable: false },
-  FLEET_SHUTDOWN_TIMEOUT: { retriable: false },
   FLEET_RETRIES_EXHAUSTED: { retriable: false },
 } as const;
 

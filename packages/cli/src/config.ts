@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { REPO_ROOT } from '@fleet/contract';
+import { commonEnv, loadConfig, str, type ConfigOf } from '@fleet/core';
+
+/** Environment the `fleet` CLI reads beyond what every process reads. */
+export const cliEnv = {
+  ...commonEnv,
+  groupPrefix: str('FLEET_GROUP_PREFIX', 'Prefix of the consumer groups the CLI starts and inspects', 'fleet'),
+  stateDir: str(
+    'FLEET_STATE_DIR',
+    'Where the CLI and the local stack keep state, logs and pid files',
+    join(REPO_ROOT, '.fleet'),
+  ),
+} as const;
+
+/** The parsed {@link cliEnv}. */
+export type CliConfig = ConfigOf<typeof cliEnv>;
+
+/**
+ * The CLI's configuration, parsed from the environment once per process (after the stack
+ * is known: {@link acquireStack} sets `KAFKA_BROKERS` and `SCHEMA_REGISTRY_URL` first).
+ */
+export function cliConfig(): CliConfig {
+  return (parsed ??= loadConfig(cliEnv));
+}
+let parsed: CliConfig | undefined;

@@ -1,0 +1,3 @@
+export * from './launch.js';
+export * from './process.js';
+export * from './services.js';

@@ -1,0 +1,97 @@
+import { loadConfig, type ConfigOf, type EnvSchema } from '../config.js';
+import { systemClock, type Clock } from '../clock.js';
+import { kafkaConnection, registryConnection, type CommonConfig, type ServiceConfig } from '../env.js';
+import { createKafkaClient } from '../kafka/kafkajs-client.js';
+import type { KafkaClient } from '../kafka/types.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetrics, type FleetMetrics } from '../ops/metrics.js';
+import { serve } from '../ops/serve.js';
+import type { StreamService } from '../pipeline/stream-service.js';
+import { createRegistry, type Registry } from '../serde/registry.js';
+
+/**
+ * What a caller of a process composition may replace: the tests, the fault suite, the
+ * bench and the demo inject what they observe or break, and nothing else.
+ */
+export interface ProcessOverrides {
+  /** Variables read on top of `process.env` (e.g. random topic and group names). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The logger. @default pino on stdout at `LOG_LEVEL` */
+  logger?: Logger;
+  /**
+   * The Kafka client, or a wrapper of the one built from the configuration (to observe
+   * or break sends, say). @default kafkajs, from `KAFKA_*`
+   */
+  kafka?: KafkaClient | ((built: KafkaClient) => KafkaClient);
+  /** The schema registry client. @default from `SCHEMA_REGISTRY_*` */
+  registry?: Registry;
+  /** The metrics. @default a registry of its own, labelled with the service */
+  metrics?: FleetMetrics;
+  /** The clock. @default {@link systemClock} */
+  clock?: Clock;
+}
+
+/** The parts every stream process is built from, resolved from configuration and overrides. */
+export interface ProcessParts<C> {
+  readonly config: C;
+  readonly logger: Logger;
+  readonly kafka: KafkaClient;
+  readonly registry: Registry;
+  readonly metrics: FleetMetrics;
+  readonly clock: Clock;
+}
+
+/**
+ * Reads `schema` once from the environment (plus `overrides.env`) and builds the parts a
+ * stream process needs, each replaceable by an override.
+ * @throws FleetError FLEET_CONFIG_INVALID naming the first bad variable.
+ */
+export function processParts<S extends EnvSchema>(
+  service: string,
+  schema: S,
+  overrides: ProcessOverrides = {},
+): ProcessParts<ConfigOf<S> & CommonConfig> {
+  const env = overrides.env ? { ...process.env, ...overrides.env } : process.env;
+  const config = loadConfig(schema, env) as ConfigOf<S> & CommonConfig;
+  const logger = overrides.logger ?? createLogger({ service, level: config.logLevel });
+  const kafka =
+    typeof overrides.kafka === 'function'
+      ? overrides.kafka(createKafkaClient(kafkaConnection(config, service), logger))
+      : (overrides.kafka ?? createKafkaClient(kafkaConnection(config, service), logger));
+  return {
+    config,
+    logger,
+    kafka,
+    registry: overrides.registry ?? createRegistry(registryConnection(config)),
+    metrics: overrides.metrics ?? createMetrics(service),
+    clock: overrides.clock ?? systemClock,
+  };
+}
+
+/** A composed service process: its parts and its stream service, not yet started. */
+export interface FleetProcess<C> extends ProcessParts<C> {
+  readonly service: StreamService;
+  /**
+   * Runs it as the process's `main` does: the operations endpoint on `METRICS_PORT`,
+   * SIGTERM/SIGINT handling within `SHUTDOWN_GRACE_MS`, then the service.
+   */
+  run(): Promise<void>;
+  /** Stops the service in this process (tests, tools) and releases what it holds. */
+  stop(): Promise<void>;
+}
+
+/** Joins parts and a built service into a {@link FleetProcess}. */
+export function fleetProcess<C extends ServiceConfig>(parts: ProcessParts<C>, service: StreamService): FleetProcess<C> {
+  return {
+    ...parts,
+    service,
+    run: () =>
+      serve(service, {
+        logger: parts.logger,
+        metrics: parts.metrics,
+        metricsPort: parts.config.metricsPort,
+        shutdownGraceMs: parts.config.shutdownGraceMs,
+      }),
+    stop: () => service.stop(),
+  };
+}

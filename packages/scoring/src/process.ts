@@ -1,0 +1,67 @@
+import { fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
+import { modelServiceEnv, type ModelServiceConfig } from './env.js';
+import { createModelService } from './model-service.js';
+import { loadRideModel, type RideModel, type Scorer } from './ride-model.js';
+
+/** What a model service package declares: which model it serves. */
+export interface ModelServiceSpec {
+  /** Model name: the directory under `models/` and the `model` field of its predictions. */
+  model: string;
+}
+
+/** What a caller may replace in a model process, beyond the common {@link ProcessOverrides}. */
+export interface ModelProcessOverrides extends ProcessOverrides {
+  /** Wraps the loaded model's scorer (to slow it down, count calls, …). */
+  scorer?: (real: Scorer) => Scorer;
+}
+
+/** A composed model process: the loaded model and its stream service. */
+export interface ModelProcess extends FleetProcess<ModelServiceConfig> {
+  readonly model: RideModel;
+}
+
+/**
+ * The one composition of a model-service process, used by its `main`, the tests, the fault
+ * suite, the bench and the demo: reads the environment, loads and verifies the model
+ * (refusing a file whose sha256 differs from its card), and builds the service with the
+ * production settings. Nothing is started: call `run()` (as `main`) or `service.start()`.
+ */
+export async function createModelProcess(
+  spec: ModelServiceSpec,
+  overrides: ModelProcessOverrides = {},
+): Promise<ModelProcess> {
+  const parts = processParts(spec.model, modelServiceEnv(spec.model), overrides);
+  const { config, logger } = parts;
+  const model = await loadRideModel(config.modelDir, { intraOpNumThreads: config.onnxThreads });
+  logger.info({ model: model.name, version: model.version, sha256: model.card.sha256 }, 'model loaded and verified');
+  try {
+    const service = await createModelService(
+      config,
+      {
+        groupId: config.groupId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        maxBytesPerPartition: config.maxBytesPerPartition,
+        partitionsConcurrently: config.partitionsConcurrently,
+      },
+      {
+        kafka: parts.kafka,
+        registry: parts.registry,
+        logger,
+        scorer: overrides.scorer ? overrides.scorer(model.scorer) : model.scorer,
+        metrics: parts.metrics,
+        clock: parts.clock,
+      },
+    );
+    return {
+      ...fleetProcess(parts, service),
+      model,
+      stop: async () => {
+        await service.stop();
+        await model.close();
+      },
+    };
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+import { dirname, join } from 'node:path';
+import { buildFeatures, FleetError, parseFeatureSpec, type FeatureSpec, type RideStarted } from '@fleet/contract';
+import { loadModel, readModelFile, verifyChecksum, type LoadModelOptions, type ModelRunner } from '@fleet/core';
+
+/** A model as a stream service uses it: one call scores a whole batch of rides. */
+export interface Scorer {
+  readonly name: string;
+  readonly version: string;
+  /** Unit of the predicted values, e.g. `minutes` or `USD`. */
+  readonly unit: string;
+  /** One value per ride, in order; non-finite values are the caller's to handle. */
+  score(rides: readonly RideStarted[]): Promise<ArrayLike<number>>;
+}
+
+/** A verified ONNX model together with the ride feature spec it was trained with. */
+export interface RideModel extends ModelRunner {
+  /** The feature spec the inputs are built with (`models/features.json`). */
+  readonly spec: FeatureSpec;
+  /**
+   * Predicts the target (in `card.target.unit`) for every ride, in one session call.
+   * @throws FleetError FLEET_MODEL_NON_FINITE_OUTPUT (with the row index), among others.
+   */
+  predict(rides: readonly RideStarted[]): Promise<Float64Array>;
+  /** Like {@link RideModel.predict}, non-finite outputs returned as they are. */
+  predictUnchecked(rides: readonly RideStarted[]): Promise<Float64Array>;
+  /** The model as the stream's {@link Scorer}. */
+  readonly scorer: Scorer;
+}
+
+/** Options of {@link loadRideModel}. */
+export interface LoadRideModelOptions extends LoadModelOptions {
+  /** The feature spec the model was trained with. @default `<dir>/../features.json` */
+  featureSpecPath?: string;
+}
+
+/**
+ * Loads a model directory and the feature spec beside it, verifying both files' sha256
+ * against the card and that the spec's feature names are the model's inputs.
+ * @throws FleetError FLEET_MODEL_CHECKSUM_MISMATCH or FLEET_MODEL_LOAD_FAILED.
+ */
+export async function loadRideModel(dir: string, opts: LoadRideModelOptions = {}): Promise<RideModel> {
+  const runner = await loadModel(dir, opts);
+  const { card } = runner;
+  try {
+    const specPath = opts.featureSpecPath ?? join(dirname(dir), 'features.json');
+    const specBytes = await readModelFile(specPath, card.name);
+    verifyChecksum(specPath, specBytes, card.feature_spec.sha256, card.name);
+    const spec = parseFeatureSpec(JSON.parse(specBytes.toString('utf8')), specPath);
+    if (spec.names.length !== card.features.length || spec.names.some((n, i) => n !== card.features[i])) {
+      throw new FleetError('FLEET_MODEL_LOAD_FAILED', `${dir}/model.json: features differ from ${specPath}`, {
+        context: { model: card.name },
+      });
+    }
+    const predictUnchecked = (rides: readonly RideStarted[]) =>
+      runner.predictFeaturesUnchecked(buildFeatures(spec, rides), rides.length);
+    return {
+      ...runner,
+      spec,
+      predict: (rides) => runner.predictFeatures(buildFeatures(spec, rides), rides.length),
+      predictUnchecked,
+      scorer: { name: card.name, version: card.version, unit: card.target.unit, score: predictUnchecked },
+    };
+  } catch (err) {
+    await runner.close();
+    throw err;
+  }
+}
