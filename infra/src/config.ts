@@ -1,5 +1,6 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '@fleet/contract';
+import { int, loadConfig, str } from '@fleet/core/config';
 
 /** Versions this package runs; the poms under `infra/` pin the same ones. */
 export const VERSIONS = Object.freeze({
@@ -29,30 +30,36 @@ export interface InfraConfig {
   readonly registryManagementPort: number;
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
-  }
-  return value;
-}
+const port = (env: string, doc: string, def: number) => int(env, doc, def, 1, 65535);
 
-/** Reads the infra configuration from `env`, defaulted for the local stack. */
+/** The environment the local stack reads (parsed with the one config loader of the fleet). */
+export const infraEnv = {
+  stateDir: str('FLEET_STATE_DIR', 'Where the local stack keeps data, logs and pid files', join(REPO_ROOT, '.fleet')),
+  kafkaPort: port('FLEET_KAFKA_PORT', 'Port of the local broker (PLAINTEXT)', 9092),
+  controllerPort: port('FLEET_KAFKA_CONTROLLER_PORT', 'Port of the local KRaft controller', 9093),
+  registryPort: port('FLEET_REGISTRY_PORT', 'Port of the local schema registry', 8081),
+  registryManagementPort: port(
+    'FLEET_REGISTRY_MANAGEMENT_PORT',
+    'Port of the local registry health/metrics interface',
+    9081,
+  ),
+} as const;
+
+/**
+ * Reads the infra configuration from `env`, defaulted for the local stack.
+ * @throws FleetError FLEET_CONFIG_INVALID naming the bad variable.
+ */
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
-  const infraDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const repoRoot = dirname(infraDir);
-  const stateDir = env.FLEET_STATE_DIR ? resolve(env.FLEET_STATE_DIR) : join(repoRoot, '.fleet');
+  const config = loadConfig(infraEnv, env);
   return Object.freeze({
-    repoRoot,
-    infraDir,
-    stateDir,
+    repoRoot: REPO_ROOT,
+    infraDir: join(REPO_ROOT, 'infra'),
+    stateDir: resolve(config.stateDir),
     host: '127.0.0.1',
-    kafkaPort: port(env, 'FLEET_KAFKA_PORT', 9092),
-    controllerPort: port(env, 'FLEET_KAFKA_CONTROLLER_PORT', 9093),
-    registryPort: port(env, 'FLEET_REGISTRY_PORT', 8081),
-    registryManagementPort: port(env, 'FLEET_REGISTRY_MANAGEMENT_PORT', 9081),
+    kafkaPort: config.kafkaPort,
+    controllerPort: config.controllerPort,
+    registryPort: config.registryPort,
+    registryManagementPort: config.registryManagementPort,
   });
 }
 

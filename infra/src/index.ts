@@ -4,6 +4,6 @@
  */
 export { ensureStack, stackStatus, stopStack } from './stack.js';
 export type { ComponentStatus, EnsureStackOptions, StackComponent, StackEndpoints, StackStatus } from './stack.js';
-export { loadInfraConfig, VERSIONS } from './config.js';
+export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
 export type { InfraConfig, Progress } from './config.js';
 export { runInfra, INFRA_USAGE } from './commands.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient, createLogger } from '@fleet/core';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { cachedClasspath } from './maven.js';
 import { isPortOpen, waitFor } from './probe.js';
@@ -111,26 +111,34 @@ function log4j(config: InfraConfig): string[] {
   return [`-Dlog4j2.configurationFile=${join(config.infraDir, 'kafka', 'log4j2.properties')}`];
 }
 
+/** A client of the seam for infra's own probes: quiet, and failing at once. */
+function probeClient(config: InfraConfig, clientId: string, timeoutMs: number) {
+  return createKafkaClient(
+    {
+      brokers: [brokerAddress(config)],
+      clientId,
+      connectionTimeoutMs: timeoutMs,
+      requestTimeoutMs: timeoutMs,
+      retries: 0,
+    },
+    createLogger({ service: 'infra', level: 'silent' }),
+  );
+}
+
 /** True when a Kafka broker answers a metadata request on the configured port. */
 export async function kafkaAnswers(config: InfraConfig, timeoutMs = 3000): Promise<boolean> {
   if (!(await isPortOpen(config.host, config.kafkaPort, 500))) return false;
-  const kafka = new Kafka({
-    clientId: 'fleet-infra-probe',
-    brokers: [brokerAddress(config)],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: timeoutMs,
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-  });
-  const admin = kafka.admin();
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    const admin = await probeClient(config, 'fleet-infra-probe', timeoutMs).admin();
+    try {
+      const cluster = await admin.describeCluster();
+      return cluster.brokers > 0 && cluster.controller !== null;
+    } finally {
+      await admin.disconnect();
+    }
   } catch {
+    // Not answering (yet) is what this probe reports, not an error.
     return false;
-  } finally {
-    await admin.disconnect().catch(() => {});
   }
 }
 
@@ -138,20 +146,17 @@ export async function kafkaAnswers(config: InfraConfig, timeoutMs = 3000): Promi
  * Asks the group coordinator once so the broker creates `__consumer_offsets` now rather
  * than during the first consumer's join (which then retries for a while).
  */
-async function warmUpCoordinator(config: InfraConfig): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'fleet-infra-warmup',
-    brokers: [brokerAddress(config)],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+async function warmUpCoordinator(config: InfraConfig, onProgress?: Progress): Promise<void> {
   try {
-    await admin.connect();
-    await admin.describeGroups(['fleet-infra-warmup']);
-  } catch {
-    // best effort: clients retry on their own
-  } finally {
-    await admin.disconnect().catch(() => {});
+    const admin = await probeClient(config, 'fleet-infra-warmup', 10_000).admin();
+    try {
+      await admin.describeGroup('fleet-infra-warmup');
+    } finally {
+      await admin.disconnect();
+    }
+  } catch (err) {
+    // Best effort: clients retry on their own.
+    onProgress?.(`warming up the group coordinator failed (clients will retry): ${(err as Error).message}`);
   }
 }
 
@@ -195,6 +200,6 @@ export async function startKafka(config: InfraConfig, onProgress?: Progress): Pr
         ? `the broker exited; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}`
         : undefined,
   });
-  await warmUpCoordinator(config);
+  await warmUpCoordinator(config, onProgress);
   return pid;
 }

@@ -1,6 +1,6 @@
 """Reads the rides CSV (`models/data/`) into `ride_started`-shaped rides and outcomes.
 
-Mirrors `packages/core/src/rides-csv.ts`: the CSV's timestamps are naive New York wall
+Mirrors `packages/contract/src/rides-csv.ts`: the CSV's timestamps are naive New York wall
 clock times; they become epoch milliseconds as New York time (fold=0: a time that the
 spring-forward gap skips takes the offset in force before the switch, an ambiguous
 fall-back time the first of its two instants).

@@ -1,11 +1,11 @@
 """Feature engineering of the fleet models, defined once here for training.
 
 The serving side re-implements exactly this in TypeScript
-(`packages/core/src/features/`) and reads the same spec (`models/features.json`) for the
+(`packages/contract/src/features/`) and reads the same spec (`models/features.json`) for the
 vocabularies; `models/golden/parity.json` and the parity test prove both agree.
 
 Every feature is computed from a ride in the shape of the `ride_started` event
-(`packages/core/src/rides.ts`): epoch-millisecond pickup time, nullable zone and
+(`packages/contract/src/records.ts`): epoch-millisecond pickup time, nullable zone and
 borough names, estimated distance, passengers, service colour and payment method.
 Nothing known only after the ride (fare, tip, tolls, total, dropoff time) is used.
 """

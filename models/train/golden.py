@@ -1,6 +1,6 @@
 """The parity golden file: rides, their float32 features and the ONNX predictions.
 
-`packages/core/test/features/parity.test.ts` rebuilds the features and predictions in
+`packages/scoring/test/parity.test.ts` rebuilds the features and predictions in
 TypeScript from the `ride` of every entry and requires exact float32 feature equality and
 predictions within 1e-4; for entries read from the CSV it also re-parses `csv` with the
 TypeScript CSV reader and requires the same ride and outcome.

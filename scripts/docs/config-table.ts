@@ -2,14 +2,21 @@
  * The README's configuration table, from the services' env schemas, so the documentation
  * cannot drift from the code (section `config`, written by `npm run docs`).
  */
+import { cliEnv } from '@fleet/cli';
 import { commonEnv, type EnvField } from '@fleet/core';
-import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { infraEnv } from '@fleet/infra';
+import { modelServiceEnv } from '@fleet/scoring';
 import { REPO_ROOT } from './sections.js';
 
-const SCHEMAS: Array<[string, Record<string, EnvField<unknown>>]> = [
+const SERVICES: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['duration, cost, tip', modelServiceEnv('<model>')],
   ['decision', decisionEnv],
+];
+/** What the tools read beyond the common variables (listed after the services'). */
+const TOOLS: Array<[string, Record<string, EnvField<unknown>>]> = [
+  ['`fleet` CLI', { groupPrefix: cliEnv.groupPrefix, stateDir: cliEnv.stateDir }],
+  ['local stack (`infra/`)', infraEnv],
 ];
 
 function shown(value: unknown): string {
@@ -21,7 +28,7 @@ function shown(value: unknown): string {
 /** The configuration table as markdown. */
 export function configTable(): string {
   const users = new Map<string, { field: EnvField<unknown>; who: string[] }>();
-  for (const [who, schema] of SCHEMAS) {
+  for (const [who, schema] of [...SERVICES, ...TOOLS]) {
     for (const field of Object.values(schema)) {
       const entry = users.get(field.env) ?? { field, who: [] };
       entry.who.push(who);
@@ -30,7 +37,7 @@ export function configTable(): string {
   }
   const common = new Set(Object.values(commonEnv).map((f) => f.env));
   const rows = [...users.values()].map(({ field, who }) => {
-    const usedBy = common.has(field.env) || who.length === SCHEMAS.length ? 'all' : who.join(', ');
+    const usedBy = common.has(field.env) ? 'all' : who.join(', ');
     return `| \`${field.env}\` | ${usedBy} | ${shown(field.default)} | ${field.doc} |`;
   });
   return ['| variable | used by | default | meaning |', '|---|---|---|---|', ...rows].join('\n');

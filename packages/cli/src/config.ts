@@ -1,16 +1,11 @@
-import { join } from 'node:path';
-import { REPO_ROOT } from '@fleet/contract';
 import { commonEnv, loadConfig, str, type ConfigOf } from '@fleet/core';
+import { infraEnv } from '@fleet/infra';
 
 /** Environment the `fleet` CLI reads beyond what every process reads. */
 export const cliEnv = {
   ...commonEnv,
   groupPrefix: str('FLEET_GROUP_PREFIX', 'Prefix of the consumer groups the CLI starts and inspects', 'fleet'),
-  stateDir: str(
-    'FLEET_STATE_DIR',
-    'Where the CLI and the local stack keep state, logs and pid files',
-    join(REPO_ROOT, '.fleet'),
-  ),
+  stateDir: infraEnv.stateDir,
 } as const;
 
 /** The parsed {@link cliEnv}. */

@@ -43,3 +43,4 @@ export async function runFleet(argv: readonly string[]): Promise<number> {
     throw err;
   }
 }
+export { cliEnv, type CliConfig } from './config.js';

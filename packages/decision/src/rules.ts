@@ -1,11 +1,11 @@
+import type { DispatchPriority } from '@fleet/contract';
+
 /** The three estimates of a ride; null where a model's prediction is missing. */
 export interface Estimates {
   duration_min: number | null;
   cost_usd: number | null;
   tip_usd: number | null;
 }
-
-import type { DispatchPriority } from '@fleet/contract';
 
 /** Dispatch priority of a ride for the driver pool. */
 export type Priority = DispatchPriority;

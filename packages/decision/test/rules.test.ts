@@ -38,8 +38,13 @@ describe('decision rules', () => {
     expect(decide({ duration_min: 10, cost_usd: 30, tip_usd: null }).priority).toBe('HIGH');
   });
 
-  it('is deterministic', () => {
-    const e = { duration_min: 13.37, cost_usd: 21.9, tip_usd: 3.3 };
-    expect(decide(e)).toEqual(decide({ ...e }));
+  it('puts the LOW threshold at 1.20 USD/min: at it NORMAL, just below it LOW', () => {
+    expect(decide({ duration_min: 10, cost_usd: 12, tip_usd: 0 }).priority).toBe('NORMAL');
+    expect(decide({ duration_min: 10, cost_usd: 11.99, tip_usd: 0 }).priority).toBe('LOW');
+  });
+
+  it('never lets a negative tip estimate lower the priority', () => {
+    // The tip model can return slightly negative values; they count as no tip.
+    expect(decide({ duration_min: 10, cost_usd: 25, tip_usd: -0.4 }).priority).toBe('HIGH');
   });
 });

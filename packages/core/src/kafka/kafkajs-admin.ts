@@ -9,20 +9,20 @@ import type { AdminClient, PartitionOffset } from './types.js';
  * errors retriable but does not retry every admin request itself, so each call goes through
  * the one retry helper (about 10 s in all before it gives up).
  */
-const ADMIN_RETRY = { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 } as const;
+const ADMIN_RETRY = { initialDelayMs: 100, maxDelayMs: 2000 } as const;
 
-function withRetries(admin: AdminClient): AdminClient {
+function withRetries(admin: AdminClient, retries: number): AdminClient {
   const wrapped = { ...admin };
   for (const key of Object.keys(admin) as (keyof AdminClient)[]) {
     if (key === 'disconnect') continue;
     const call = admin[key] as (...args: unknown[]) => Promise<unknown>;
-    (wrapped as Record<string, unknown>)[key] = (...args: unknown[]) => retry(() => call(...args), ADMIN_RETRY);
+    (wrapped as Record<string, unknown>)[key] = (...args: unknown[]) => retry(() => call(...args), { ...ADMIN_RETRY, retries });
   }
   return wrapped;
 }
 
-/** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried. */
-export function createKafkajsAdmin(admin: Admin): AdminClient {
+/** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried `retries` times. */
+export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
   return withRetries({
     async createTopics(specs) {
       const existing = new Set(await admin.listTopics());
@@ -79,12 +79,12 @@ export function createKafkajsAdmin(admin: Admin): AdminClient {
         })),
       };
     },
-    async listGroups() {
-      const { groups } = await admin.listGroups();
-      return groups.map((g) => g.groupId);
+    async describeCluster() {
+      const cluster = await admin.describeCluster();
+      return { brokers: cluster.brokers.length, controller: cluster.controller };
     },
     disconnect: () => admin.disconnect(),
-  });
+  }, retries);
 }
 
 /** Decodes a group member's assignment bytes (the consumer protocol's MemberAssignment). */

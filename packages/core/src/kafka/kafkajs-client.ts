@@ -22,7 +22,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
     admin: async (): Promise<AdminClient> => {
       const admin = kafka.admin();
       await admin.connect();
-      return createKafkajsAdmin(admin);
+      return createKafkajsAdmin(admin, connection.retries);
     },
     readPartition: (topic, partition, fromTimestampMs, onRecord) =>
       readPartition(kafka, topic, partition, fromTimestampMs, onRecord, logger.child({ component: 'reader' })),
@@ -36,9 +36,9 @@ function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig
     brokers: connection.brokers,
     ssl: connection.ssl === undefined ? false : connection.ssl,
     sasl: connection.sasl as SASLOptions | undefined,
-    connectionTimeout: 3000,
-    requestTimeout: 30000,
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30000 },
+    connectionTimeout: connection.connectionTimeoutMs ?? 3000,
+    requestTimeout: connection.requestTimeoutMs ?? 30000,
+    retry: { retries: connection.retries ?? 8, initialRetryTime: 300, maxRetryTime: 30000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -55,7 +55,9 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30000,
-    heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
+    // Also how soon a member learns of a rebalance (kafkajs hears of it in the heartbeat
+    // response), so a short interval keeps scaling pauses short.
+    heartbeatInterval: 1000,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1048576,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
     allowAutoTopicCreation: false,
@@ -99,7 +101,6 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
           };
           await handler(recordBatch, {
             heartbeat,
-            isRunning,
             isStale,
             commit: (offset) => commit(batch.topic, batch.partition, offset, isRunning()),
           });

@@ -14,6 +14,15 @@ export interface KafkaConnection {
   ssl?: boolean | { ca: string };
   /** SASL authentication; SCRAM is recommended over PLAIN. */
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+  /** Time to open a connection to a broker. @default 3000 */
+  connectionTimeoutMs?: number;
+  /** Time a broker has to answer a request. @default 30000 */
+  requestTimeoutMs?: number;
+  /**
+   * Retries of a failed request or admin call (a probe that must answer at once sets 0).
+   * @default 8
+   */
+  retries?: number;
 }
 
 /** A record to produce. */
@@ -48,8 +57,6 @@ export interface RecordBatch {
 export interface BatchControl {
   /** Keeps the group membership alive through a long batch. */
   heartbeat(): Promise<void>;
-  /** False once the consumer is stopping: finish quickly. */
-  isRunning(): boolean;
   /** True when a rebalance took the partition away: do not commit. */
   isStale(): boolean;
   /**
@@ -82,12 +89,6 @@ export interface ConsumerOptions extends ConsumerEvents {
   groupId: string;
   /** @default 30000 */
   sessionTimeoutMs?: number;
-  /**
-   * How often the consumer heartbeats; it is also how soon a member learns of a rebalance
-   * (kafkajs hears of it in the heartbeat response), so short keeps scaling pauses short.
-   * @default 1000
-   */
-  heartbeatIntervalMs?: number;
   /** Upper bound of bytes per partition per fetch. @default 1048576 */
   maxBytesPerPartition?: number;
   /** How long the broker may wait for data before answering a fetch. @default 100 */
@@ -151,7 +152,8 @@ export interface AdminClient {
   setGroupOffsets(groupId: string, topic: string, offsets: readonly PartitionOffset[]): Promise<void>;
   /** The group's state and members. */
   describeGroup(groupId: string): Promise<{ state: string; members: GroupMember[] }>;
-  listGroups(): Promise<string[]>;
+  /** How many brokers the cluster has and which one is the controller (null: none yet). */
+  describeCluster(): Promise<{ brokers: number; controller: number | null }>;
   disconnect(): Promise<void>;
 }
 
