@@ -8,6 +8,8 @@ export default defineConfig({
     globalSetup: ['test/setup/global-setup.ts', 'test/faults/setup/summary.ts'],
     include: ['test/faults/**/*.test.ts'],
     fileParallelism: false,
+    // Fallbacks only: every fault test and hook sets its own timeout, the sum of its waits
+    // (test/faults/lib/fault.ts), so that a wait running out fails with its own message.
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -6,22 +6,17 @@ import { DLQ_HEADERS, type IncomingRecord } from '@fleet/core';
 import { readTopic } from '../faults/lib/audit.js';
 import { eventually, randomName, stack, testKafka } from '../helpers.js';
 import { startFleet, type FleetHarness } from '../fleet-harness.js';
+import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 const RIDES = 150;
 /** The decision service's join timeout: a ride is decided at the latest this long after its first prediction. */
 const JOIN_TIMEOUT_MS = 20_000;
-/** kafkajs' default rebalance timeout: a group's join, the first one too, waits at most this long for its members. */
-const REBALANCE_TIMEOUT_MS = 60_000;
-/**
- * Room for work whose length is the machine's (loading the models, scoring and joining a
- * few hundred rides, reading a topic back). Not a speed claim (speed is `npm run bench`'s):
- * a bound, so that a hang fails with the message of the wait rather than the test timeout.
- */
-const WORK_ALLOWANCE_MS = 30_000;
-/** How long the started fleet may take to decide a ride. */
+/** How long the started fleet may take to decide a ride: the join timeout, and the scoring before it. */
 const DECIDED_WITHIN_MS = JOIN_TIMEOUT_MS + WORK_ALLOWANCE_MS;
-/** A test's timeout: its wait for decisions, then what it does besides waiting. */
-const TEST_TIMEOUT_MS = DECIDED_WITHIN_MS + WORK_ALLOWANCE_MS;
+/** The tests that wait for decisions, then read a topic back. */
+const TEST_TIMEOUT_MS = testTimeoutMs(DECIDED_WITHIN_MS, READ_BACK_MS);
+/** The standard client's group joins (a first join), then the rides are decided. */
+const STANDARD_READ_MS = REBALANCE_TIMEOUT_MS + DECIDED_WITHIN_MS;
 
 async function testRides(): Promise<RideStarted[]> {
   const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
@@ -40,11 +35,14 @@ describe('the fleet end to end (real broker, registry and ONNX models)', () => {
   let fleet: FleetHarness;
   let rides: RideStarted[];
 
-  beforeAll(async () => {
-    fleet = await startFleet({ joinTimeoutMs: JOIN_TIMEOUT_MS });
-    rides = await testRides();
-    // Each service has joined its group once started: a first join, then loading the models.
-  }, REBALANCE_TIMEOUT_MS + WORK_ALLOWANCE_MS);
+  beforeAll(
+    async () => {
+      fleet = await startFleet({ joinTimeoutMs: JOIN_TIMEOUT_MS });
+      rides = await testRides();
+      // Each service has joined its group once started: a first join, then loading the models.
+    },
+    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
+  );
   afterAll(async () => {
     await fleet?.stop();
   });
@@ -133,11 +131,9 @@ describe('the fleet end to end (real broker, registry and ONNX models)', () => {
     },
   );
 
-  // The standard client's group joins (a first join), then the rides are decided.
-  const STANDARD_READ_MS = REBALANCE_TIMEOUT_MS + DECIDED_WITHIN_MS;
   it(
     'decides rides written by a standard Confluent-wire-format client, and that client reads the decisions',
-    { timeout: STANDARD_READ_MS + WORK_ALLOWANCE_MS },
+    { timeout: testTimeoutMs(STANDARD_READ_MS) },
     async () => {
       // Plain kafkajs + @kafkajs/confluent-schema-registry, not this project's serde or client seam.
       const registry = new SchemaRegistry({ host: stack().registryUrl });

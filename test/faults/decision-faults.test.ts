@@ -6,48 +6,61 @@
  * rides must still ignore them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createKafkaClient,
-  createLogger,
-  createSerde,
-  loadSchema,
-  valueSubject,
-  type ProducerClient,
-  type Serde,
-} from '@fleet/core';
+import { loadSchema, valueSubject } from '@fleet/contract';
+import { createKafkaClient, createLogger, createSerde, type ProducerClient, type Serde } from '@fleet/core';
 import type { Prediction } from '@fleet/decision';
 import { stack, testRegistry } from '../helpers.js';
-import { expectClean, finishFault, sleep } from './lib/fault.js';
+import {
+  decidedWithinMs,
+  expectClean,
+  finishFault,
+  finishMs,
+  SERVICE_EXIT_MS,
+  SERVICE_START_MS,
+  SERVICE_STOP_MS,
+  testTimeoutMs,
+  timingEnv,
+  WORK_ALLOWANCE_MS,
+  type FleetTimings,
+} from './lib/fault.js';
 import { startProcFleet, type ProcFleet } from './lib/fleet.js';
 import { createRideTracker, type RideStream, type RideTracker } from './lib/stream.js';
 
-const JOIN_TIMEOUT_MS = 3000;
+const TIMINGS: FleetTimings = { sessionTimeoutMs: 10_000, joinTimeoutMs: 3000 };
+/** How long the decision service may take to have read what it was sent (see the test). */
+const CAUGHT_UP_MS = decidedWithinMs(TIMINGS);
 let fleet: ProcFleet;
 let tracker: RideTracker;
 let producer: ProducerClient;
 let serde: Serde<Prediction>;
 
-beforeAll(async () => {
-  fleet = await startProcFleet({ env: { DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS) } });
-  await fleet.start('decision');
-  tracker = await createRideTracker(fleet.topics);
-  const kafka = createKafkaClient(
-    { brokers: stack().brokers, clientId: 'faults-predictions' },
-    createLogger({ service: 'test', level: 'fatal' }),
-  );
-  producer = await kafka.producer();
-  serde = await createSerde<Prediction>(
-    testRegistry(),
-    valueSubject(fleet.topics.predictions),
-    loadSchema('prediction'),
-  );
-}, 120_000);
+beforeAll(
+  async () => {
+    fleet = await startProcFleet({ env: timingEnv(TIMINGS) });
+    await fleet.start('decision');
+    tracker = await createRideTracker(fleet.topics);
+    const kafka = createKafkaClient(
+      { brokers: stack().brokers, clientId: 'faults-predictions' },
+      createLogger({ service: 'test', level: 'fatal' }),
+    );
+    producer = await kafka.producer();
+    serde = await createSerde<Prediction>(
+      testRegistry(),
+      valueSubject(fleet.topics.predictions),
+      loadSchema('prediction'),
+    );
+  },
+  testTimeoutMs(SERVICE_START_MS, WORK_ALLOWANCE_MS),
+);
 
-afterAll(async () => {
-  await producer?.disconnect();
-  await tracker?.close();
-  await fleet?.close();
-}, 60_000);
+afterAll(
+  async () => {
+    await producer?.disconnect();
+    await tracker?.close();
+    await fleet?.close();
+  },
+  testTimeoutMs(SERVICE_STOP_MS, WORK_ALLOWANCE_MS),
+);
 
 const VALUE = { duration: 12.5, cost: 23.1, tip: 3.2 } as const;
 const UNIT = { duration: 'minutes', cost: 'USD', tip: 'USD' } as const;
@@ -75,7 +88,15 @@ async function sendPredictions(
 }
 
 describe('degraded decisions and late predictions', () => {
-  it('decides a ride missing one model once, degraded, and never revises it', async () => {
+  const timeout = testTimeoutMs(
+    decidedWithinMs(TIMINGS),
+    CAUGHT_UP_MS,
+    SERVICE_EXIT_MS,
+    SERVICE_START_MS,
+    CAUGHT_UP_MS,
+    finishMs(TIMINGS),
+  );
+  it('decides a ride missing one model once, degraded, and never revises it', { timeout }, async () => {
     const idPrefix = `${fleet.prefix}-late`;
     const now = Date.now();
     const complete = Array.from({ length: 60 }, (_, n) => ({ id: `${idPrefix}-c${n}`, eventTime: now - 1000 + n }));
@@ -86,16 +107,18 @@ describe('degraded decisions and late predictions', () => {
     const injectedAt = Date.now();
     await sendPredictions(complete, ['duration', 'cost', 'tip']);
     await sendPredictions(partial, ['duration', 'cost']);
-    await tracker.waitDecided(sent.keys(), 'a decision for every ride', JOIN_TIMEOUT_MS + 30_000);
-    // Late: the missing tip, and a second (different) value of every model.
+    await tracker.waitDecided(sent.keys(), 'a decision for every ride', decidedWithinMs(TIMINGS));
+    // Late: the missing tip, and a second (different) value of every model. The service has
+    // read them once its group caught up: it commits past a prediction once it ignored it,
+    // or once it decided that ride again (which the audit reports).
     await sendPredictions(partial, ['tip']);
     await sendPredictions([...complete, ...partial], ['duration', 'cost', 'tip'], 100);
-    await sleep(JOIN_TIMEOUT_MS + 1000);
+    await fleet.waitNoLag(CAUGHT_UP_MS);
     // A crash and restart must not forget which rides were decided.
     await fleet.signal('decision-1', 'SIGKILL');
     await fleet.start('decision');
     await sendPredictions(partial, ['tip'], 200);
-    await sleep(JOIN_TIMEOUT_MS + 2000);
+    await fleet.waitNoLag(CAUGHT_UP_MS);
 
     const outcome = await finishFault({
       fault: 'degraded decision + late predictions',
@@ -105,7 +128,8 @@ describe('degraded decisions and late predictions', () => {
       idPrefix,
       injectedAt,
       baselineP99Ms: 0,
-      notes: `join timeout ${JOIN_TIMEOUT_MS} ms; late and changed predictions sent before and after a decision-service SIGKILL`,
+      notes: `join timeout ${TIMINGS.joinTimeoutMs} ms; late and changed predictions sent before and after a decision-service SIGKILL`,
+      timings: TIMINGS,
     });
     expectClean(outcome);
     expect(outcome.report.degraded).toBe(partial.length);
