@@ -5,7 +5,10 @@
  * of the rides published twice, a group scaled 1 → 2 → 1, and a model call slower than the
  * session timeout. Each fault uses its own ride ids and is audited on the topics.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isAlive } from '@fleet/cli/launcher';
 import { eventually } from '../helpers.js';
 import {
@@ -107,13 +110,18 @@ describe('service process faults under load', () => {
     { timeout: testTimeoutMs(WARM_UP_MS, VICTIM_EXIT_MS, AFTER_KILL_MS, FINISH_MS) },
     async () => {
       const idPrefix = `${fleet.prefix}-kill-commit`;
+      // The victim writes and syncs this file right before it SIGKILLs itself; its log would
+      // not be flushed by then.
+      const markerDir = mkdtempSync(join(tmpdir(), 'fleet-fault-'));
+      onTestFinished(() => rmSync(markerDir, { recursive: true, force: true }));
+      const markerFile = join(markerDir, 'sigkill.json');
       const stream = await tracker.stream(idPrefix);
       await sleep(WARM_UP_MS);
       // Kills itself right after its 3rd acknowledged send of predictions.
       const injectedAt = Date.now();
       const victim = await fleet.start('duration', {
         faulty: true,
-        env: { FAULT_KILL_AFTER_PRODUCE: '3' },
+        env: { FAULT_KILL_AFTER_PRODUCE: '3', FAULT_MARKER_FILE: markerFile },
         wait: false,
       });
       await eventually(
@@ -122,7 +130,9 @@ describe('service process faults under load', () => {
         VICTIM_EXIT_MS,
       );
       fleet.instances.delete(victim.name);
-      expect(fleet.logLines(victim.name, /SIGKILL after the produce/)).toHaveLength(1);
+      expect(existsSync(markerFile), `${victim.name} left no marker: it did not die after a produce`).toBe(true);
+      const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as { sends: number; at: number };
+      expect(marker.sends, 'acknowledged sends before the SIGKILL').toBeGreaterThanOrEqual(1);
       expect(victim.pid === undefined || !isAlive(victim.pid)).toBe(true);
       await sleep(AFTER_KILL_MS);
       expectClean(
