@@ -6,12 +6,15 @@
  * installed); else the local stack of `infra/` (reused if running, started otherwise).
  * Test files read the choice with `inject('kafka')` (or `inject('stack')`), and
  * `process.env.KAFKA_BROKERS` / `SCHEMA_REGISTRY_URL` are set for child processes.
+ * `inject('brokerControl')` says whether the broker faults may stop and start that broker,
+ * and how (see `broker-control.ts`).
  * Teardown stops only what setup started, unless `FLEET_KEEP_STACK=1`.
  */
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { ensureStack, stopStack } from '@fleet/infra';
+import { ensureStack, stackStatus, stopStack } from '@fleet/infra';
+import type { BrokerControlSpec } from './broker-control.js';
 
 /** Where this run's broker and registry are. */
 export interface ProvidedStack {
@@ -28,6 +31,8 @@ declare module 'vitest' {
     kafka: ProvidedStack;
     /** Same value as `kafka`, under the name the shared test helpers use. */
     stack: ProvidedStack;
+    /** What the broker faults may do to this run's broker. */
+    brokerControl: BrokerControlSpec;
   }
 }
 
@@ -81,8 +86,14 @@ async function importOptional(name: string): Promise<any | undefined> {
   }
 }
 
+/** This run's broker and registry, and what may be done to the broker. */
+interface ChosenStack {
+  readonly stack: ProvidedStack;
+  readonly control: BrokerControlSpec;
+}
+
 /** Starts apache/kafka (KRaft, single node) and Apicurio Registry with testcontainers. */
-async function startContainers(): Promise<ProvidedStack | undefined> {
+async function startContainers(): Promise<ChosenStack | undefined> {
   const tc = await importOptional('testcontainers');
   if (!tc) return undefined;
   const { GenericContainer, Wait } = tc;
@@ -124,7 +135,12 @@ async function startContainers(): Promise<ProvidedStack | undefined> {
       await kafka.stop();
     };
     const registryUrl = `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`;
-    return { brokers: `127.0.0.1:${port}`, registryUrl, source: 'testcontainers' };
+    const brokers = `127.0.0.1:${port}`;
+    return {
+      stack: { brokers, registryUrl, source: 'testcontainers' },
+      // The test files run in other processes: they reach the container by id, through Docker.
+      control: { kind: 'container', containerId: kafka.getId() as string, brokers },
+    };
   } catch (err) {
     await kafka.stop();
     throw err;
@@ -132,25 +148,45 @@ async function startContainers(): Promise<ProvidedStack | undefined> {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-async function chooseStack(): Promise<ProvidedStack> {
+async function chooseStack(): Promise<ChosenStack> {
   const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl } = process.env;
-  if (brokers && registryUrl) return { brokers, registryUrl, source: 'env' };
+  if (brokers && registryUrl) {
+    return {
+      stack: { brokers, registryUrl, source: 'env' },
+      control: {
+        kind: 'none',
+        reason: `KAFKA_BROKERS (${brokers}) names a broker this run did not start and cannot stop`,
+      },
+    };
+  }
   if (await dockerAnswers()) {
     const fromContainers = await startContainers();
     if (fromContainers) return fromContainers;
   }
   const stack = await ensureStack({ onProgress: (line) => console.error(`[infra] ${line}`) });
   if (stack.started.length > 0) teardownFn = async () => void (await stopStack());
-  return { brokers: stack.brokers, registryUrl: stack.registryUrl, source: 'local' };
+  const status = await stackStatus();
+  return {
+    stack: { brokers: stack.brokers, registryUrl: stack.registryUrl, source: 'local' },
+    // The local stack's pid file names the broker only when this checkout started it.
+    control:
+      status.kafka.pid !== undefined
+        ? { kind: 'local' }
+        : {
+            kind: 'none',
+            reason: `the broker on ${stack.brokers} answers but was not started from this checkout (no live broker pid under ${status.stateDir}); stop it and let the suite start its own`,
+          },
+  };
 }
 
 /** Vitest global setup hook. */
 export async function setup(project: TestProject): Promise<void> {
-  const stack = await chooseStack();
+  const { stack, control } = await chooseStack();
   process.env.KAFKA_BROKERS = stack.brokers;
   process.env.SCHEMA_REGISTRY_URL = stack.registryUrl;
   project.provide('kafka', stack);
   project.provide('stack', stack);
+  project.provide('brokerControl', control);
 }
 
 /** Vitest global teardown hook: stops what setup started, unless FLEET_KEEP_STACK=1. */
