@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.fleet/**', 'models/train/.venv/**', 'bench/results/**', 'coverage/**'] },
+  {
+    ignores: ['**/node_modules/**', 'dist/**', '.fleet/**', 'models/train/.venv/**', 'bench/results/**', 'coverage/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
