@@ -1,24 +1,43 @@
-# One image for every fleet service; the command picks the service, e.g.
-#   docker run fleet packages/duration/src/main.ts
+# syntax=docker/dockerfile:1
+# One image for every fleet service: compiled JavaScript (npm run build), production
+# dependencies only, run as the unprivileged `node` user. The command picks the process:
+#   docker build -t ride-fleet .
+#   docker run ride-fleet dist/duration.js      # or dist/cost.js, dist/tip.js, dist/decision.js
+#   docker run ride-fleet dist/cli.js init      # topics and schemas
+# (`# syntax` above: COPY --parents needs Dockerfile frontend 1.20 or newer.)
+
+# onnxruntime-node's install script only downloads its optional CUDA binaries (the CPU
+# binaries ship in the package); ONNXRUNTIME_NODE_INSTALL=skip, its documented flag, skips it.
+
+FROM node:20-bookworm-slim AS builder
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+# The manifests of every workspace first, so the install layer is rebuilt only when they change.
+COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs scripts/
+COPY infra infra
+COPY packages packages
+RUN npm run build
+
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json .npmrc ./
-COPY infra/package.json infra/
-COPY packages/core/package.json packages/core/
-COPY packages/duration/package.json packages/duration/
-COPY packages/cost/package.json packages/cost/
-COPY packages/tip/package.json packages/tip/
-COPY packages/decision/package.json packages/decision/
-COPY packages/backend/package.json packages/backend/
-COPY packages/cli/package.json packages/cli/
-RUN npm ci --no-audit --no-fund --include=dev
+COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json ./
+# Production dependencies of every workspace. onnxruntime-node carries the native libraries of
+# every platform; only Linux's are kept.
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 \
+  && npm cache clean --force
 COPY schemas schemas
-COPY models models
-COPY packages packages
-COPY infra infra
+# The models the services load (ONNX + card) and the feature spec; not the training pipeline
+# nor its data.
+COPY --parents models/features.json models/*/model.onnx models/*/model.json ./
+COPY --from=builder /app/dist dist
 USER node
-ENV METRICS_PORT=9464
+# Stack traces point at the TypeScript sources (dist/*.js.map).
+ENV NODE_OPTIONS=--enable-source-maps METRICS_PORT=9464
 EXPOSE 9464
-ENTRYPOINT ["node", "--import", "tsx"]
-CMD ["packages/duration/src/main.ts"]
+ENTRYPOINT ["node"]
+CMD ["dist/duration.js"]

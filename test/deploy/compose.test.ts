@@ -8,6 +8,7 @@ type Service = {
   command?: string[];
   environment?: Record<string, string | number>;
   ports?: string[];
+  volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
 };
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
@@ -18,8 +19,9 @@ const root = new URL('../../', import.meta.url);
 describe('docker-compose.yml', () => {
   it.each(['duration', 'cost', 'tip', 'decision'])('runs the %s service from the one image, scalable', (name) => {
     const service = compose.services[name];
-    expect(service.command).toEqual([`packages/${name}/src/main.ts`]);
-    expect(existsSync(new URL(service.command![0], root))).toBe(true);
+    // The image runs the bundle npm run build makes of packages/<name>/src/main.ts.
+    expect(service.command).toEqual([`dist/${name}.js`]);
+    expect(existsSync(new URL(`packages/${name}/src/main.ts`, root))).toBe(true);
     // A fixed host port would make `--scale` fail on the second instance.
     expect(service.ports).toBeUndefined();
     expect(service.depends_on?.init?.condition).toBe('service_completed_successfully');
@@ -31,11 +33,18 @@ describe('docker-compose.yml', () => {
 
   it('creates topics and schemas before the services, once the stack is healthy', () => {
     const init = compose.services.init;
-    expect(init.command).toEqual(['packages/cli/src/main.ts', 'init']);
+    expect(init.command).toEqual(['dist/cli.js', 'init']);
     expect(init.depends_on).toEqual({
       kafka: { condition: 'service_healthy' },
       'schema-registry': { condition: 'service_healthy' },
     });
+  });
+
+  it('replays the rides of the checkout, which the image does not carry', () => {
+    const backend = compose.services.backend;
+    expect(backend.command).toEqual(['dist/cli.js', 'demo', '--external']);
+    expect(backend.volumes).toContain('./models/data:/app/models/data:ro');
+    expect(existsSync(new URL('models/data/test_rides.csv', root))).toBe(true);
   });
 
   it('advertises a listener for containers and one for the host', () => {
