@@ -99,7 +99,6 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     TOPIC_RIDES: topics.rides,
     TOPIC_PREDICTIONS: topics.predictions,
     TOPIC_DECISIONS: topics.decisions,
-    DECISION_GROUP_ID: ctx.group(`fleet${tag}-decision`),
     ...options.env,
   };
   const procs: BenchProcess[] = [];
@@ -108,7 +107,9 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
       await startService(model, `fleet${tag}-${model}`, { ...env, GROUP_ID: ctx.group(`fleet${tag}-${model}`) }),
     );
   }
-  procs.push(await startService('decision', `fleet${tag}-decision`, env));
+  procs.push(
+    await startService('decision', `fleet${tag}-decision`, { ...env, GROUP_ID: ctx.group(`fleet${tag}-decision`) }),
+  );
   const trackers = new Map<string, StepTracker>();
   const listener = await createDecisionListener({
     kafka: ctx.kafka,

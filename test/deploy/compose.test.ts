@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig, modelServiceEnv } from '@fleet/core';
+import { loadConfig } from '@fleet/core';
+import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
 
 type Service = {

@@ -20,7 +20,8 @@ import {
   type IScaledObject,
   type ITriggerAuthentication,
 } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { commonEnv, loadConfig, modelServiceEnv, type EnvSchema } from '@fleet/core';
+import { commonEnv, loadConfig, type EnvSchema } from '@fleet/core';
+import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +40,7 @@ interface ServiceSpec {
   source: string;
   schema: EnvSchema;
   /** The variable naming its consumer group, and the group. */
-  groupVar: 'GROUP_ID' | 'DECISION_GROUP_ID';
+  groupVar: 'GROUP_ID';
   group: string;
   /** The variable naming the topic the group reads. */
   inputTopicVar: 'TOPIC_RIDES' | 'TOPIC_PREDICTIONS';
@@ -64,7 +65,7 @@ const SERVICES: Record<string, ServiceSpec> = {
     entry: 'dist/decision.js',
     source: 'packages/decision/src/main.ts',
     schema: decisionEnv,
-    groupVar: 'DECISION_GROUP_ID',
+    groupVar: 'GROUP_ID',
     group: 'fleet.decision',
     inputTopicVar: 'TOPIC_PREDICTIONS',
     minRequests: { cpu: 0.05, memory: 64 * MI },
@@ -90,7 +91,7 @@ const REQUIRED_COMMON = [
   'METRICS_PORT',
 ];
 const REQUIRED_MODEL = ['GROUP_ID', 'ONNX_INTRA_OP_THREADS', 'KAFKA_SESSION_TIMEOUT_MS'];
-const REQUIRED_DECISION = ['DECISION_GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'];
+const REQUIRED_DECISION = ['GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'];
 const SECRET_VARS = ['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD'];
 
 /** A parsed manifest object, before it is narrowed by kind. */
@@ -430,7 +431,7 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     for (const variable of Object.keys(env)) {
       expect(known.has(variable), `${variable} is read by the ${name} service`).toBe(true);
     }
-    const required = [...REQUIRED_COMMON, ...(spec.groupVar === 'GROUP_ID' ? REQUIRED_MODEL : REQUIRED_DECISION)];
+    const required = [...REQUIRED_COMMON, ...(name === 'decision' ? REQUIRED_DECISION : REQUIRED_MODEL)];
     expect(Object.keys(env)).toEqual(expect.arrayContaining(required));
     for (const variable of SECRET_VARS) expect(fromSecret.has(variable), `${variable} from a Secret`).toBe(true);
   });

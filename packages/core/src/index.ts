@@ -21,3 +21,4 @@ export * from './ops/lag.js';
 export * from './ops/main.js';
 export * from './process/compose.js';
 export * from './stats.js';
+export * from './ops/histograms.js';

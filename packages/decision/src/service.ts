@@ -102,6 +102,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     table.settle(decisions.map((d) => d.ride_id));
     for (const d of decisions) {
       deps.metrics?.decisions.inc({ complete: String(d.complete) });
+      deps.metrics?.eventToOutput.observe((d.decided_at - d.event_time) / 1000);
       deps.onDecision?.(d);
     }
   }

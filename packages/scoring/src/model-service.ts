@@ -92,7 +92,7 @@ export async function createModelService(
         predicted_at: now,
       };
       records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction) });
-      deps.metrics?.rideToPrediction.observe((now - ride.event_time) / 1000);
+      deps.metrics?.eventToOutput.observe((now - ride.event_time) / 1000);
     });
     return { outputs: [{ topic: config.topicPredictions, records }], failed };
   }

@@ -21,7 +21,13 @@ import {
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
-import { launchService, SERVICE_NAMES, type LaunchedService } from '../launcher/index.js';
+import {
+  formatBreakdown,
+  launchService,
+  readBreakdown,
+  SERVICE_NAMES,
+  type LaunchedService,
+} from '../launcher/index.js';
 import { createProgress, type Progress } from '../progress.js';
 import { loadDemoRides } from '../rides.js';
 import { acquireStack } from '../stack.js';
@@ -144,7 +150,12 @@ async function run(argv: readonly string[]): Promise<number> {
     const elapsed = (performance.now() - started) / 1000;
     await listener.stop();
     const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
-    console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    const breakdown = await readBreakdown(services);
+    console.log(
+      values.json
+        ? JSON.stringify({ ...summary, breakdown }, null, 2)
+        : [formatSummary(summary), ...(breakdown.length > 0 ? [formatBreakdown(breakdown)] : [])].join('\n'),
+    );
     return summary.undecided === 0 ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');

@@ -1,3 +1,4 @@
 export * from './launch.js';
 export * from './process.js';
 export * from './services.js';
+export * from './breakdown.js';

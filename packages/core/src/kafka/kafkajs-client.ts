@@ -44,7 +44,11 @@ function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        if (level <= logLevel.ERROR) log.error(rest, message);
+        // kafkajs logs every error response of a request ("Response ListOffsets ...: This
+        // server is not the leader ...") at ERROR before its retrier, or the seam's, tries
+        // again; the caller logs if it gives up, so the response itself is only a debug line.
+        if (message.startsWith('Response ')) log.debug(rest, message);
+        else if (level <= logLevel.ERROR) log.error(rest, message);
         else if (level === logLevel.WARN) log.warn(rest, message);
         else log.debug(rest, message);
       },

@@ -8,7 +8,8 @@ export const METRIC = {
   deadLettered: 'fleet_dlq_records_total',
   batchSize: 'fleet_batch_size_records',
   inference: 'fleet_inference_seconds',
-  rideToPrediction: 'fleet_ride_to_prediction_seconds',
+  eventToOutput: 'fleet_event_to_output_seconds',
+  hop: 'fleet_hop_seconds',
   decisions: 'fleet_decisions_total',
   decisionJoin: 'fleet_decision_join_seconds',
   lag: 'fleet_consumer_lag_records',
@@ -24,7 +25,17 @@ export interface FleetMetrics {
   readonly deadLettered: Counter<'code'>;
   readonly batchSize: Histogram;
   readonly inference: Histogram;
-  readonly rideToPrediction: Histogram;
+  /**
+   * From the event time of an input (a ride's `event_time`) to the output made of it (its
+   * prediction, its decision): the fleet's own latency up to this service.
+   */
+  readonly eventToOutput: Histogram;
+  /**
+   * Where the time of a record goes in this service, by hop: \`consume\` (produced upstream
+   * → handled here: broker, fetch wait, queueing), \`process\` (decode and model or join),
+   * \`produce\` (send until the broker acknowledged).
+   */
+  readonly hop: Histogram<'hop'>;
   readonly decisions: Counter<'complete'>;
   /** From the first prediction of a ride received to its decision (the join's own wait). */
   readonly decisionJoin: Histogram<'complete'>;
@@ -42,6 +53,11 @@ export function createMetrics(service: string): FleetMetrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const seconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+  // Finer where latency targets sit (10 and 25 ms), so quantiles read from buckets hold.
+  const latency = [
+    0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+    1, 2.5, 5,
+  ];
   const m = {
     registry,
     consumed: new Counter({ name: METRIC.consumed, help: 'Records consumed', labelNames: ['topic'], registers }),
@@ -68,10 +84,17 @@ export function createMetrics(service: string): FleetMetrics {
       buckets: seconds,
       registers,
     }),
-    rideToPrediction: new Histogram({
-      name: METRIC.rideToPrediction,
-      help: 'From ride_started event time to prediction',
-      buckets: seconds,
+    eventToOutput: new Histogram({
+      name: METRIC.eventToOutput,
+      help: "From the input's event time to the output made of it (prediction, decision)",
+      buckets: latency,
+      registers,
+    }),
+    hop: new Histogram({
+      name: METRIC.hop,
+      help: 'Time of a record per hop in this service: consume (produced upstream → handled), process, produce (until acknowledged)',
+      labelNames: ['hop'],
+      buckets: latency,
       registers,
     }),
     decisions: new Counter({
@@ -103,6 +126,9 @@ export function createMetrics(service: string): FleetMetrics {
       m.batchSize.observe(report.records);
       for (const { code } of report.deadLettered) m.deadLettered.inc({ code });
       m.inference.observe(report.processMs / 1000);
+      m.hop.observe({ hop: 'process' }, (report.decodeMs + report.processMs) / 1000);
+      m.hop.observe({ hop: 'produce' }, report.produceMs / 1000);
+      for (const waited of report.consumeMs) m.hop.observe({ hop: 'consume' }, waited / 1000);
       const lag = Number(BigInt(report.highWatermark) - BigInt(report.lastOffset) - 1n);
       m.produced.inc(report.produced);
       m.lag.set({ topic: report.topic, partition: String(report.partition) }, Math.max(0, lag));

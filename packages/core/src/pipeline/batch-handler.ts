@@ -41,6 +41,8 @@ export interface BatchReport {
   decodeMs: number;
   processMs: number;
   produceMs: number;
+  /** Per record: from its timestamp (produced upstream) until this batch was handled, ms. */
+  consumeMs: number[];
 }
 
 /** Options of {@link createBatchHandler}. */
@@ -70,6 +72,7 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
   const log = options.logger;
   return async (batch: RecordBatch, control: BatchControl): Promise<void> => {
     if (batch.records.length === 0) return;
+    const handledAt = Date.now();
     const t0 = performance.now();
     const dead = deadLetters(origin, log);
     const good: Decoded<T>[] = [];
@@ -109,6 +112,7 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
       decodeMs: t1 - t0,
       processMs: t2 - t1,
       produceMs: t3 - t2,
+      consumeMs: batch.records.map((r) => Math.max(0, handledAt - r.timestamp)),
     });
   };
 }

@@ -39,6 +39,7 @@ describe('operations endpoint', () => {
       decodeMs: 1,
       processMs: 2,
       produceMs: 3,
+      consumeMs: [4, 6],
     };
     metrics.observeBatch(report);
     metrics.observeBatch(report);
@@ -47,6 +48,8 @@ describe('operations endpoint', () => {
     expect(text).toContain(`${METRIC.produced}{service="test"} 78`);
     expect(text).toContain(`${METRIC.deadLettered}{code="FLEET_SERDE_DECODE_FAILED",service="test"} 2`);
     expect(text).toContain(`${METRIC.lag}{topic="ride_started",partition="1",service="test"} 60`);
+    expect(text).toMatch(new RegExp(`${METRIC.hop}_count\\{[^}]*hop="consume"[^}]*\\} 4\n`));
+    expect(text).toMatch(new RegExp(`${METRIC.hop}_sum\\{[^}]*hop="produce"[^}]*\\} 0.006\n`));
     const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
     // Every sample line parses as `name{labels} value` (Go's ParseFloat, used by Prometheus, takes "Nan" too).
     for (const line of samples) expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/i);
