@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { bool, hostPorts, int, oneOf, str, type ConfigOf } from './config.js';
-import type { KafkaConnection } from './kafka/types.js';
+import { bool, hostPorts, int, loadConfig, oneOf, str, type ConfigOf } from './config.js';
+import { KAFKA_CLIENTS, type KafkaClientKind, type KafkaConnection } from './kafka/types.js';
 import type { RegistryConnection } from './serde/registry.js';
 
 /**
@@ -10,6 +10,12 @@ import type { RegistryConnection } from './serde/registry.js';
 export const commonEnv = {
   kafkaBrokers: hostPorts('KAFKA_BROKERS', 'Kafka bootstrap brokers, host:port, comma-separated', ['127.0.0.1:9092']),
   kafkaClientId: str('KAFKA_CLIENT_ID', 'Client id prefix sent to the broker', 'fleet'),
+  kafkaClient: oneOf(
+    'KAFKA_CLIENT',
+    'Kafka client library behind the seam: kafkajs or platformatic (@platformatic/kafka)',
+    KAFKA_CLIENTS,
+    'kafkajs',
+  ),
   kafkaSsl: bool('KAFKA_SSL', 'Connect to the brokers over TLS', false),
   kafkaSslCaFile: str(
     'KAFKA_SSL_CA_FILE',
@@ -61,6 +67,13 @@ export const serviceEnv = {
     65535,
   ),
   shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'Time to finish the batch, commit and disconnect on SIGTERM', 20_000, 0),
+  partitionsConcurrently: int(
+    'KAFKA_PARTITIONS_CONCURRENTLY',
+    'Partitions whose fetched batches are handled at once (their model calls, produce requests and commits are shared)',
+    6,
+    1,
+    64,
+  ),
 } as const;
 
 /** The parsed {@link commonEnv}. */
@@ -81,7 +94,22 @@ export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): K
           username: config.kafkaSaslUsername,
           password: config.kafkaSaslPassword,
         };
-  return { brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-${clientIdSuffix}`, ssl, sasl };
+  return {
+    client: config.kafkaClient,
+    brokers: config.kafkaBrokers,
+    clientId: `${config.kafkaClientId}-${clientIdSuffix}`,
+    ssl,
+    sasl,
+  };
+}
+
+/**
+ * The client library `KAFKA_CLIENT` names, for connections built without the whole
+ * configuration (test helpers, the bench, probes).
+ * @throws FleetError FLEET_CONFIG_INVALID when the variable names no known client.
+ */
+export function kafkaClientKind(env: NodeJS.ProcessEnv = process.env): KafkaClientKind {
+  return loadConfig({ kafkaClient: commonEnv.kafkaClient }, env).kafkaClient;
 }
 
 /** The registry connection described by the configuration. */

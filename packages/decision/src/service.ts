@@ -126,7 +126,11 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     kafka: deps.kafka,
     logger: log,
     inputTopic: config.topicPredictions,
-    consumer: { groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs },
+    consumer: {
+      groupId: config.groupId,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      partitionsConcurrently: config.partitionsConcurrently,
+    },
     handler: (p) =>
       createBatchHandler<Prediction>({
         service: 'decision',

@@ -12,13 +12,6 @@ export function modelServiceEnv(model: string) {
     groupId: str('GROUP_ID', 'Consumer group of the service', `fleet.${model}`),
     modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json', defaultModelDir(model)),
     onnxThreads: int('ONNX_INTRA_OP_THREADS', 'onnxruntime intra-op threads per model call', 1, 1, 64),
-    partitionsConcurrently: int(
-      'KAFKA_PARTITIONS_CONCURRENTLY',
-      'Partitions whose batches are handled at once (overlaps model calls with produce round trips)',
-      3,
-      1,
-      64,
-    ),
     maxBytesPerPartition: int(
       'KAFKA_MAX_BYTES_PER_PARTITION',
       'Upper bound of one fetch per partition (bounds rides per model call)',

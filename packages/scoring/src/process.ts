@@ -1,7 +1,7 @@
 import { fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
 import { modelServiceEnv, type ModelServiceConfig } from './env.js';
 import { createModelService } from './model-service.js';
-import { loadRideModel, type RideModel, type Scorer } from './ride-model.js';
+import { coalescingScorer, loadRideModel, type RideModel, type Scorer } from './ride-model.js';
 
 /** What a model service package declares: which model it serves. */
 export interface ModelServiceSpec {
@@ -47,7 +47,7 @@ export async function createModelProcess(
         kafka: parts.kafka,
         registry: parts.registry,
         logger,
-        scorer: overrides.scorer ? overrides.scorer(model.scorer) : model.scorer,
+        scorer: coalescingScorer(overrides.scorer ? overrides.scorer(model.scorer) : model.scorer),
         metrics: parts.metrics,
         clock: parts.clock,
       },

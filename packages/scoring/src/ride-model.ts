@@ -65,3 +65,45 @@ export async function loadRideModel(dir: string, opts: LoadRideModelOptions = {}
     throw err;
   }
 }
+
+/**
+ * A scorer that joins the calls made while handling one fetch (batches of several
+ * partitions handled at once) into one model call: each call waits until the end of the
+ * current turn of the event loop, then all rides go through the model together and each
+ * caller gets its slice. One ONNX call per fetch instead of one per partition.
+ */
+export function coalescingScorer(scorer: Scorer): Scorer {
+  let waiting: Array<{
+    rides: readonly RideStarted[];
+    resolve: (v: ArrayLike<number>) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  async function run(): Promise<void> {
+    const group = waiting;
+    waiting = [];
+    try {
+      const values = await scorer.score(group.flatMap((g) => g.rides));
+      let at = 0;
+      for (const g of group) {
+        g.resolve(slice(values, at, at + g.rides.length));
+        at += g.rides.length;
+      }
+    } catch (err) {
+      for (const g of group) g.reject(err);
+    }
+  }
+  return {
+    name: scorer.name,
+    version: scorer.version,
+    unit: scorer.unit,
+    score: (rides) =>
+      new Promise((resolve, reject) => {
+        if (waiting.length === 0) setImmediate(() => void run());
+        waiting.push({ rides, resolve, reject });
+      }),
+  };
+}
+
+function slice(values: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  return values instanceof Float64Array ? values.subarray(from, to) : Array.from(values).slice(from, to);
+}

@@ -16,75 +16,79 @@ function withRetries(admin: AdminClient, retries: number): AdminClient {
   for (const key of Object.keys(admin) as (keyof AdminClient)[]) {
     if (key === 'disconnect') continue;
     const call = admin[key] as (...args: unknown[]) => Promise<unknown>;
-    (wrapped as Record<string, unknown>)[key] = (...args: unknown[]) => retry(() => call(...args), { ...ADMIN_RETRY, retries });
+    (wrapped as Record<string, unknown>)[key] = (...args: unknown[]) =>
+      retry(() => call(...args), { ...ADMIN_RETRY, retries });
   }
   return wrapped;
 }
 
 /** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried `retries` times. */
 export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
-  return withRetries({
-    async createTopics(specs) {
-      const existing = new Set(await admin.listTopics());
-      const topics = specs
-        .filter((s) => !existing.has(s.topic))
-        .map((s) => ({
-          topic: s.topic,
-          numPartitions: s.partitions,
-          replicationFactor: s.replicationFactor ?? 1,
-          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+  return withRetries(
+    {
+      async createTopics(specs) {
+        const existing = new Set(await admin.listTopics());
+        const topics = specs
+          .filter((s) => !existing.has(s.topic))
+          .map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions,
+            replicationFactor: s.replicationFactor ?? 1,
+            configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+          }));
+        if (topics.length === 0) return;
+        try {
+          await admin.createTopics({ topics, waitForLeaders: true });
+        } catch (err) {
+          // Another process may have created it between listTopics and createTopics.
+          if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+        }
+      },
+      listTopics: () => admin.listTopics(),
+      deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
+      async fetchCommittedOffsets(groupId, topic) {
+        const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return (result?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+      },
+      async fetchEndOffsets(topic) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.map((p) => ({ partition: p.partition, offset: p.high }));
+      },
+      async fetchOffsetsByTime(topic, timestampMs) {
+        const [byTime, ends] = await Promise.all([
+          admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
+          admin.fetchTopicOffsets(topic),
+        ]);
+        const end = new Map(ends.map((p) => [p.partition, p.high]));
+        return byTime.map((p): PartitionOffset => ({
+          partition: p.partition,
+          offset: p.offset === '-1' ? (end.get(p.partition) ?? '0') : p.offset,
         }));
-      if (topics.length === 0) return;
-      try {
-        await admin.createTopics({ topics, waitForLeaders: true });
-      } catch (err) {
-        // Another process may have created it between listTopics and createTopics.
-        if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
-      }
+      },
+      async setGroupOffsets(groupId, topic, offsets) {
+        await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) });
+      },
+      async describeGroup(groupId) {
+        const { groups } = await admin.describeGroups([groupId]);
+        const group = groups[0];
+        return {
+          state: group?.state ?? 'Dead',
+          members: (group?.members ?? []).map((m) => ({
+            memberId: m.memberId,
+            clientId: m.clientId,
+            host: m.clientHost,
+            assignment: decodeAssignment(m.memberAssignment),
+          })),
+        };
+      },
+      async describeCluster() {
+        const cluster = await admin.describeCluster();
+        return { brokers: cluster.brokers.length, controller: cluster.controller };
+      },
+      disconnect: () => admin.disconnect(),
     },
-    listTopics: () => admin.listTopics(),
-    deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
-    async fetchCommittedOffsets(groupId, topic) {
-      const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return (result?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
-    },
-    async fetchEndOffsets(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.map((p) => ({ partition: p.partition, offset: p.high }));
-    },
-    async fetchOffsetsByTime(topic, timestampMs) {
-      const [byTime, ends] = await Promise.all([
-        admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
-        admin.fetchTopicOffsets(topic),
-      ]);
-      const end = new Map(ends.map((p) => [p.partition, p.high]));
-      return byTime.map((p): PartitionOffset => ({
-        partition: p.partition,
-        offset: p.offset === '-1' ? (end.get(p.partition) ?? '0') : p.offset,
-      }));
-    },
-    async setGroupOffsets(groupId, topic, offsets) {
-      await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) });
-    },
-    async describeGroup(groupId) {
-      const { groups } = await admin.describeGroups([groupId]);
-      const group = groups[0];
-      return {
-        state: group?.state ?? 'Dead',
-        members: (group?.members ?? []).map((m) => ({
-          memberId: m.memberId,
-          clientId: m.clientId,
-          host: m.clientHost,
-          assignment: decodeAssignment(m.memberAssignment),
-        })),
-      };
-    },
-    async describeCluster() {
-      const cluster = await admin.describeCluster();
-      return { brokers: cluster.brokers.length, controller: cluster.controller };
-    },
-    disconnect: () => admin.disconnect(),
-  }, retries);
+    retries,
+  );
 }
 
 /** Decodes a group member's assignment bytes (the consumer protocol's MemberAssignment). */

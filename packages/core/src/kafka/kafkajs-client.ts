@@ -68,18 +68,28 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   });
   observe(consumer, options);
   await consumer.connect();
-  // Commits are chained, in order, and not waited for while running: the next batch does not
-  // pay a round trip for them. A failed commit only means records are read again.
-  let commits: Promise<void> = Promise.resolve();
+  // Commits are not waited for while running: the next batch does not pay a round trip for
+  // them. One OffsetCommit is in flight at a time; the offsets handed in meanwhile (one per
+  // partition, the latest wins, as a partition's batches come in order) go together in the
+  // next one, so partitions handled at once share a round trip. A failed commit only means
+  // records are read again.
+  const pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  let flushing: Promise<void> | undefined;
+  async function flush(): Promise<void> {
+    while (pending.size > 0) {
+      const offsets = [...pending.values()];
+      pending.clear();
+      await consumer
+        .commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() })))
+        .catch((err: unknown) => log.warn({ err, offsets }, 'commit failed; records will be read again'));
+    }
+    flushing = undefined;
+  }
   const commit = (topic: string, partition: number, offset: string, running: boolean): Promise<void> => {
-    const next = commits.then(() =>
-      consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]),
-    );
-    commits = next.catch((err: unknown) =>
-      log.warn({ err, topic, partition, offset }, 'commit failed; records will be read again'),
-    );
+    pending.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+    flushing ??= flush();
     // While stopping, the last batch's commit must land before the group is left.
-    return running ? Promise.resolve() : commits;
+    return running ? Promise.resolve() : flushing;
   };
   return {
     async run(topics, handler) {
@@ -113,7 +123,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
     },
     async stop() {
       await consumer.stop();
-      await commits;
+      await flushing;
     },
     disconnect: () => consumer.disconnect(),
   };

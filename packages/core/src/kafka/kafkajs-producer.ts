@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { ProducerClient } from './types.js';
@@ -33,18 +33,31 @@ async function newProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
+/** The messages of one send, by topic. */
+type TopicMessages = Array<{ topic: string; messages: Message[] }>;
+
+/** One caller's send waiting for the next request. */
+interface Pending {
+  topicMessages: TopicMessages;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * The seam's producer on kafkajs. Sends are serialized (concurrent batch handlers must not
- * interleave sequence numbers of one partition), and when the broker has lost the
- * producer's state (after an unclean restart kafkajs cannot recover from "out of order
- * sequence number"), a fresh producer takes over and the send fails with a retriable
- * FLEET_KAFKA_UNAVAILABLE, so the batch is fetched and sent again.
+ * The seam's producer on kafkajs. One request is in flight at a time (concurrent batch
+ * handlers must not interleave sequence numbers of one partition); the sends that arrive
+ * meanwhile are coalesced into the next request, in arrival order, so batches of several
+ * partitions handled at once cost one produce round trip, not one each. When the broker
+ * has lost the producer's state (after an unclean restart kafkajs cannot recover from "out
+ * of order sequence number"), a fresh producer takes over and the send fails with a
+ * retriable FLEET_KAFKA_UNAVAILABLE, so the batches are fetched and sent again.
  */
 export async function connectProducer(kafka: Kafka, log: Logger): Promise<ProducerClient> {
   let producer = await newProducer(kafka);
-  let queue: Promise<unknown> = Promise.resolve();
+  let waiting: Pending[] = [];
+  let inFlight: Promise<void> | undefined;
 
-  async function sendNow(topicMessages: Parameters<Producer['sendBatch']>[0]['topicMessages']): Promise<void> {
+  async function sendNow(topicMessages: TopicMessages): Promise<void> {
     try {
       await producer.sendBatch({ topicMessages, acks: -1 });
     } catch (err) {
@@ -52,13 +65,29 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
       log.warn({ err }, 'the broker lost the producer state; replacing the producer');
       const old = producer;
       producer = await newProducer(kafka);
-      await old.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the replaced producer failed'));
+      await old.disconnect().catch((e: unknown) => log.debug({ err: e }, 'closing the replaced producer failed'));
       // No `cause`: kafkajs decides whether to restart a consumer from the deepest cause.
       throw new FleetError(
         'FLEET_KAFKA_UNAVAILABLE',
         `producer state lost (${(err as Error).message}); the batch will be sent again`,
       );
     }
+  }
+
+  /** Sends everything waiting in one request, then whatever arrived meanwhile. */
+  async function drain(): Promise<void> {
+    while (waiting.length > 0) {
+      const group = waiting;
+      waiting = [];
+      try {
+        await sendNow(merge(group.map((p) => p.topicMessages)));
+        for (const p of group) p.resolve();
+      } catch (err) {
+        // Each caller's batch is fetched and sent again; the callers decide.
+        for (const p of group) p.reject(err);
+      }
+    }
+    inFlight = undefined;
   }
 
   return {
@@ -70,14 +99,26 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
           messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
         }));
       if (topicMessages.length === 0) return Promise.resolve();
-      const sent = queue.then(() => sendNow(topicMessages));
-      // The caller gets the failure through `sent`; the queue only keeps the order.
-      queue = sent.catch(() => undefined);
+      const sent = new Promise<void>((resolve, reject) => waiting.push({ topicMessages, resolve, reject }));
+      inFlight ??= drain();
       return sent;
     },
     async disconnect() {
-      await queue;
+      await inFlight;
       await producer.disconnect();
     },
   };
+}
+
+/** One request's topic messages from several sends, each topic once, messages in order. */
+function merge(sends: readonly TopicMessages[]): TopicMessages {
+  const byTopic = new Map<string, Message[]>();
+  for (const send of sends) {
+    for (const { topic, messages } of send) {
+      const list = byTopic.get(topic);
+      if (list) list.push(...messages);
+      else byTopic.set(topic, [...messages]);
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
