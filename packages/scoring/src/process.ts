@@ -1,3 +1,4 @@
+import type { RideStarted } from '@fleet/contract';
 import { fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
 import { modelServiceEnv, type ModelServiceConfig } from './env.js';
 import { createModelService } from './model-service.js';
@@ -34,6 +35,7 @@ export async function createModelProcess(
   const { config, logger } = parts;
   const model = await loadRideModel(config.modelDir, { intraOpNumThreads: config.onnxThreads });
   logger.info({ model: model.name, version: model.version, sha256: model.card.sha256 }, 'model loaded and verified');
+  await warmUp(model);
   try {
     const service = await createModelService(
       config,
@@ -64,4 +66,27 @@ export async function createModelProcess(
     await model.close();
     throw err;
   }
+}
+
+/**
+ * onnxruntime allocates and plans on the first calls of each batch shape; a service is
+ * ready only once a ride costs what it will cost later, so the first real rides do not pay
+ * for it. A few synthetic rides, one and several at a time.
+ */
+async function warmUp(model: RideModel): Promise<void> {
+  const now = Date.now();
+  const ride: RideStarted = {
+    ride_id: 'warm-up',
+    event_time: now,
+    pickup_time: now,
+    pickup_zone: null,
+    dropoff_zone: null,
+    pickup_borough: null,
+    dropoff_borough: null,
+    estimated_distance_miles: 2,
+    passengers: 1,
+    service_color: 'YELLOW',
+    payment_method: 'CREDIT_CARD',
+  };
+  for (const size of [1, 2, 8, 64, 1]) await model.predictUnchecked(Array.from({ length: size }, () => ride));
 }
