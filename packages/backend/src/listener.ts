@@ -48,6 +48,9 @@ export async function createDecisionListener(options: {
         // A fresh group starting at "latest" could miss decisions made between the join and
         // its first fetch; it starts at the beginning and skips what was there at start().
         fromBeginning: true,
+        // All partitions' batches at once: a listener that reads them one after another
+        // adds its own wait to every decision it reports.
+        partitionsConcurrently: 64,
         onGroupJoin: () => joined(),
       });
       await consumer.run([options.topic], async (batch, control) => {
