@@ -1,11 +1,19 @@
 /**
- * The fleet's Kafka client seam. Services and tools only see these interfaces; the one
- * implementation on kafkajs lives in `kafkajs-client.ts`, so the client library can be
- * swapped (kafkajs is no longer maintained) without touching a service.
+ * The fleet's Kafka client seam. Services and tools only see these interfaces. Two
+ * implementations: kafkajs (`kafkajs-client.ts`, the default the design names) and
+ * @platformatic/kafka (`platformatic-client.ts`); `client.ts` picks one per
+ * {@link KafkaConnection.client}, so the library is swapped without touching a service.
  */
+
+/** The Kafka client libraries behind the seam. */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+/** One of {@link KAFKA_CLIENTS}. */
+export type KafkaClientKind = (typeof KAFKA_CLIENTS)[number];
 
 /** Connection settings shared by producers, consumers and admins. */
 export interface KafkaConnection {
+  /** Which client library implements the seam. @default 'kafkajs' */
+  client?: KafkaClientKind;
   /** `host:port` of one or more brokers. */
   brokers: string[];
   /** Client id sent to the broker (shows in its logs and quotas). */
