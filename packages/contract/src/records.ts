@@ -4,7 +4,7 @@ export type ServiceColor = 'YELLOW' | 'GREEN';
 /** Payment method chosen at pickup, as in the `ride_started` schema. */
 export type PaymentMethod = 'CREDIT_CARD' | 'CASH' | 'UNKNOWN';
 
-// The wire records of the three topics, as decoded from Avro (`schemas/*.avsc`).
+// The wire records of the fleet's topics, as decoded from Avro (`schemas/*.avsc`).
 
 /**
  * A `ride_started` event as decoded from Avro (`schemas/ride_started.avsc`): only what the
@@ -65,4 +65,48 @@ export interface RideOutcome {
   cost_usd: number;
   /** USD. */
   tip_usd: number;
+  /** When the ride ended, epoch ms on the clock of its pickup time (the rides CSV has it). */
+  dropoff_time?: number;
+  /** USD charged, tip included (the rides CSV has it). */
+  total_usd?: number;
+}
+
+/**
+ * A `ride_completed` record (`schemas/ride_completed.avsc`): what actually happened on a
+ * ride, published by the backend when the meter stops. Timestamps are epoch ms (UTC).
+ */
+export interface RideCompleted {
+  ride_id: string;
+  /** When the backend emitted it (the meter stopped). */
+  event_time: number;
+  /** When the ride ended, on the clock of the ride's `pickup_time`. */
+  dropoff_time: number;
+  duration_min: number;
+  cost_usd: number;
+  tip_usd: number;
+  total_usd: number;
+}
+
+/** Drift status of a model over a window, as in the `model_health` schema. */
+export type DriftStatus = 'OK' | 'WARNING' | 'ALERT' | 'INSUFFICIENT_DATA' | 'NO_REFERENCE';
+
+/**
+ * A `model_health` record (`schemas/model_health.avsc`): live accuracy and drift of one
+ * model version over one sliding window, as the monitor computed them.
+ */
+export interface ModelHealthRecord {
+  model: string;
+  model_version: string;
+  window_sec: number;
+  window_end: number;
+  rides: number;
+  predictions: number;
+  outcomes: number;
+  outcome_share: number | null;
+  mae: number | null;
+  bias: number | null;
+  drift_status: DriftStatus;
+  drifted_features: string[];
+  psi: Record<string, number>;
+  missing_share: Record<string, number>;
 }

@@ -81,6 +81,8 @@ function outcomeOf(fields: readonly string[], col: Columns, pickup: number): Rid
     duration_min: (dropoff - pickup) / 60_000,
     cost_usd: Math.round((total - tip) * 100) / 100,
     tip_usd: tip,
+    dropoff_time: dropoff,
+    total_usd: total,
   };
 }
 
@@ -120,7 +122,8 @@ function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRo
  * A parser of the data rows of a rides CSV with the given header: it turns a record's
  * fields into a `RideStarted` (ride_id `row-<n>`, timestamps read as New York time,
  * empty zones → null, 'credit card' → CREDIT_CARD, 'cash' → CASH, empty → UNKNOWN)
- * plus the actual outcome when the file has `dropoff`, `tip` and `total`.
+ * plus the actual outcome (dropoff time and total included) when the file has `dropoff`,
+ * `tip` and `total`.
  * @throws FleetError FLEET_INPUT_INVALID when the header lacks a required column.
  */
 export function rideCsvParser(header: readonly string[]): (fields: readonly string[], row: number) => RideCsvRow {

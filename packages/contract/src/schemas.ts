@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SCHEMAS_DIR } from './paths.js';
 
 /** The Avro schemas of the wire contract, by file name in `schemas/`. */
-export type SchemaName = 'ride_started' | 'prediction' | 'ride_decision';
+export type SchemaName = 'ride_started' | 'prediction' | 'ride_decision' | 'ride_completed' | 'model_health';
 
 const cache = new Map<SchemaName, object>();
 

@@ -32,7 +32,7 @@ describe('rides CSV', () => {
         dropoff_zone: null,
         payment_method: 'CREDIT_CARD',
       },
-      outcome: { cost_usd: 10.8, tip_usd: 2.15 },
+      outcome: { cost_usd: 10.8, tip_usd: 2.15, total_usd: 12.95, dropoff_time: Date.UTC(2019, 2, 24, 0, 27, 24) },
     });
     const bad = (fields: string) => parse(splitCsvRecord(fields), 1);
     expect(bad(row.replace('1.6', '-1'))).toMatchObject({ ok: false, reason: expect.stringContaining('distance') });
