@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   FLEET_VALIDATION_FAILED: { retriable: false },
   FLEET_UNKNOWN_MODEL: { retriable: false },
   FLEET_KAFKA_UNAVAILABLE: { retriable: true },
+  FLEET_KAFKA_AUTH_FAILED: { retriable: false },
+  FLEET_KAFKA_NOT_AUTHORIZED: { retriable: false },
   FLEET_MODEL_LOAD_FAILED: { retriable: false },
   FLEET_MODEL_CHECKSUM_MISMATCH: { retriable: false },
   FLEET_MODEL_INFERENCE_FAILED: { retriable: false },
@@ -22,6 +24,11 @@ export const ERROR_CODES = {
   FLEET_INPUT_INVALID: { retriable: false },
   FLEET_INFRA_FAILED: { retriable: false },
   FLEET_RETRIES_EXHAUSTED: { retriable: false },
+  FLEET_REQUEST_TOO_LARGE: { retriable: false },
+  FLEET_OVERLOADED: { retriable: true },
+  FLEET_ONLINE_UNAVAILABLE: { retriable: true },
+  FLEET_DECISION_TIMEOUT: { retriable: true },
+  FLEET_CLIENT_CLOSED: { retriable: false },
 } as const;
 
 /** One of the fleet's documented error codes. */

@@ -19,40 +19,62 @@ const PAYMENT_METHODS = new Set<string>(['CREDIT_CARD', 'CASH', 'UNKNOWN']);
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** Why `ride` breaks the contract, or null when it is valid. `now` is epoch ms. */
-export function rideProblem(ride: RideStarted, now = Date.now()): string | null {
+/** A broken rule of the contract: the field that breaks it and why. */
+export interface RideFieldProblem {
+  /** The `ride_started` field, e.g. `passengers`. */
+  field: keyof RideStarted;
+  /** Why, starting with the field's name. */
+  message: string;
+}
+
+const broken = (field: keyof RideStarted, message: string): RideFieldProblem => ({ field, message });
+
+/**
+ * The first rule of the contract that `ride` breaks, naming its field, or null when it is
+ * valid. `now` is epoch ms. The stream (DLQ reasons) and the online service (HTTP 400s)
+ * both judge rides by these rules.
+ */
+export function rideFieldProblem(ride: RideStarted, now = Date.now()): RideFieldProblem | null {
   const id = ride.ride_id;
-  if (typeof id !== 'string' || id.length === 0) return 'ride_id is missing or empty';
+  if (typeof id !== 'string' || id.length === 0) return broken('ride_id', 'ride_id is missing or empty');
   if (id.length > RIDE_LIMITS.maxRideIdLength)
-    return `ride_id is ${id.length} characters, more than ${RIDE_LIMITS.maxRideIdLength}`;
-  if (CONTROL.test(id)) return 'ride_id contains control characters';
+    return broken('ride_id', `ride_id is ${id.length} characters, more than ${RIDE_LIMITS.maxRideIdLength}`);
+  if (CONTROL.test(id)) return broken('ride_id', 'ride_id contains control characters');
   const d = ride.estimated_distance_miles;
-  if (!Number.isFinite(d)) return `estimated_distance_miles is ${d}, not a finite number`;
-  if (d < 0) return `estimated_distance_miles is negative (${d})`;
-  if (d > RIDE_LIMITS.maxDistanceMiles) return `estimated_distance_miles ${d} exceeds ${RIDE_LIMITS.maxDistanceMiles}`;
+  const distance = (why: string) => broken('estimated_distance_miles', `estimated_distance_miles ${why}`);
+  if (!Number.isFinite(d)) return distance(`is ${d}, not a finite number`);
+  if (d < 0) return distance(`is negative (${d})`);
+  if (d > RIDE_LIMITS.maxDistanceMiles) return distance(`${d} exceeds ${RIDE_LIMITS.maxDistanceMiles}`);
   if (!Number.isInteger(ride.passengers) || ride.passengers < 0 || ride.passengers > RIDE_LIMITS.maxPassengers) {
-    return `passengers ${ride.passengers} is outside 0-${RIDE_LIMITS.maxPassengers}`;
+    return broken('passengers', `passengers ${ride.passengers} is outside 0-${RIDE_LIMITS.maxPassengers}`);
   }
   if (ride.service_color !== 'YELLOW' && ride.service_color !== 'GREEN')
-    return `service_color ${String(ride.service_color)} is unknown`;
-  if (!PAYMENT_METHODS.has(ride.payment_method)) return `payment_method ${String(ride.payment_method)} is unknown`;
+    return broken('service_color', `service_color ${String(ride.service_color)} is unknown`);
+  if (!PAYMENT_METHODS.has(ride.payment_method))
+    return broken('payment_method', `payment_method ${String(ride.payment_method)} is unknown`);
   const latest = now + RIDE_LIMITS.maxFutureSkewMs;
   for (const field of ['event_time', 'pickup_time'] as const) {
     const t = ride[field];
-    if (!Number.isFinite(t) || t < RIDE_LIMITS.minPickupTimeMs) return `${field} ${t} is before 2009-01-01`;
-    if (t > latest) return `${field} ${new Date(t).toISOString()} is more than a day in the future`;
+    if (!Number.isFinite(t) || t < RIDE_LIMITS.minPickupTimeMs)
+      return broken(field, `${field} ${t} is before 2009-01-01`);
+    if (t > latest) return broken(field, `${field} ${new Date(t).toISOString()} is more than a day in the future`);
   }
   for (const field of ['pickup_zone', 'dropoff_zone', 'pickup_borough', 'dropoff_borough'] as const) {
     const v = ride[field];
     if (v !== null && (v.length > RIDE_LIMITS.maxZoneLength || CONTROL.test(v)))
-      return `${field} is too long or has control characters`;
+      return broken(field, `${field} is too long or has control characters`);
   }
   return null;
 }
 
-/** Throws FleetError `FLEET_VALIDATION_FAILED` when `ride` breaks the contract. */
+/** Why `ride` breaks the contract, or null when it is valid. `now` is epoch ms. */
+export function rideProblem(ride: RideStarted, now = Date.now()): string | null {
+  return rideFieldProblem(ride, now)?.message ?? null;
+}
+
+/** Throws FleetError `FLEET_VALIDATION_FAILED` (context `field`) when `ride` breaks the contract. */
 export function validateRide(ride: RideStarted, now = Date.now()): RideStarted {
-  const problem = rideProblem(ride, now);
-  if (problem) throw new FleetError('FLEET_VALIDATION_FAILED', problem);
+  const problem = rideFieldProblem(ride, now);
+  if (problem) throw new FleetError('FLEET_VALIDATION_FAILED', problem.message, { context: { field: problem.field } });
   return ride;
 }

@@ -1,0 +1,151 @@
+/** One model call over `rows` row-major feature rows; one value per row. */
+export type BatchRun = (features: Float32Array, rows: number) => Promise<Float64Array>;
+
+/** Options of {@link createMicroBatcher}. */
+export interface MicroBatcherOptions {
+  /** Columns of a feature row. */
+  width: number;
+  /** Merge the requests that arrive together into shared calls; false calls once per request. */
+  enabled: boolean;
+  /** Most rows in one call (a larger single request still goes alone). */
+  maxRows: number;
+  /** Longest a request is held for others to join its call while the model is idle. */
+  maxWaitMs: number;
+  run: BatchRun;
+  /** Observes each call: rows, requests merged, seconds it took. */
+  onBatch?: (rows: number, requests: number, seconds: number) => void;
+  /** Monotonic milliseconds, for the arrival-gap estimate. @default performance.now */
+  now?: () => number;
+}
+
+/** Requests for one model, merged into calls (Triton's and BentoML's dynamic batching). */
+export interface MicroBatcher {
+  /** Scores `rows` rows, in a call shared with whatever arrives together; one value per row. */
+  submit(features: Float32Array, rows: number): Promise<Float64Array>;
+  /** Resolves once nothing is queued or running (a drain). */
+  idle(): Promise<void>;
+}
+
+interface Waiting {
+  features: Float32Array;
+  rows: number;
+  resolve: (values: Float64Array) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Weight of the newest gap in the moving average of gaps between requests. */
+const GAP_WEIGHT = 0.2;
+
+/**
+ * A micro-batcher with one call at a time. While a call runs, requests queue; when it ends,
+ * the next call takes everything queued (up to `maxRows`), so batches grow with the load by
+ * themselves. When the model is idle, a request is held up to `maxWaitMs` for others to
+ * join it, but only while requests have been arriving closer together than that (a moving
+ * average of the gaps): at a low rate a request is scored at once and pays no wait.
+ */
+export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
+  const { width, maxRows, maxWaitMs, run } = options;
+  const now = options.now ?? (() => performance.now());
+  const queue: Waiting[] = [];
+  const idleWaiters: Array<() => void> = [];
+  let queuedRows = 0;
+  let active = 0;
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let lastArrival = Number.NaN;
+  let gapMs = Number.POSITIVE_INFINITY;
+
+  const settle = (): void => {
+    if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
+
+  async function call(features: Float32Array, rows: number, requests: number): Promise<Float64Array> {
+    const started = now();
+    const values = await run(features, rows);
+    options.onBatch?.(rows, requests, (now() - started) / 1000);
+    return values;
+  }
+
+  function take(): { batch: Waiting[]; rows: number } {
+    const batch = [queue.shift()!];
+    let rows = batch[0].rows;
+    while (queue.length > 0 && rows + queue[0].rows <= maxRows) {
+      rows += queue[0].rows;
+      batch.push(queue.shift()!);
+    }
+    queuedRows -= rows;
+    return { batch, rows };
+  }
+
+  function concat(batch: Waiting[], rows: number): Float32Array {
+    if (batch.length === 1) return batch[0].features;
+    const all = new Float32Array(rows * width);
+    let at = 0;
+    for (const w of batch) {
+      all.set(w.features, at);
+      at += w.rows * width;
+    }
+    return all;
+  }
+
+  async function flush(): Promise<void> {
+    clearTimeout(timer);
+    clearImmediate(immediate);
+    timer = immediate = undefined;
+    if (running || queue.length === 0) return;
+    running = true;
+    const { batch, rows } = take();
+    try {
+      const values = await call(concat(batch, rows), rows, batch.length);
+      let at = 0;
+      for (const w of batch) {
+        w.resolve(values.subarray(at, at + w.rows));
+        at += w.rows;
+      }
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      running = false;
+    }
+    // What queued during the call has waited a call's time already: it goes next, at once.
+    if (queue.length > 0) void flush();
+  }
+
+  function schedule(): void {
+    if (running) return;
+    if (queuedRows >= maxRows || maxWaitMs === 0 || gapMs > maxWaitMs) {
+      clearTimeout(timer);
+      timer = undefined;
+      immediate ??= setImmediate(() => void flush());
+    } else {
+      timer ??= setTimeout(() => void flush(), maxWaitMs);
+    }
+  }
+
+  function noteArrival(): void {
+    const t = now();
+    const gap = t - lastArrival;
+    lastArrival = t;
+    if (Number.isFinite(gap)) gapMs = Number.isFinite(gapMs) ? gapMs + GAP_WEIGHT * (gap - gapMs) : gap;
+  }
+
+  return {
+    async submit(features, rows) {
+      active++;
+      try {
+        if (!options.enabled) return await call(features, rows, 1);
+        noteArrival();
+        return await new Promise<Float64Array>((resolve, reject) => {
+          queue.push({ features, rows, resolve, reject });
+          queuedRows += rows;
+          schedule();
+        });
+      } finally {
+        active--;
+        settle();
+      }
+    },
+    idle: () => (active === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+  };
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { QuoteRide } from '@fleet/contract';
+import { quoteBodySchema } from '../schemas.js';
+import type { Scoring } from '../scoring.js';
+
+/** What `POST /v1/quote` needs. */
+export interface QuoteOptions {
+  scoring: Scoring;
+  /** Most rides in one `{"rides": [...]}` request. */
+  maxRides: number;
+}
+
+/**
+ * `POST /v1/quote`: one ride in the `ride_started` shape → its quote; `{"rides": [...]}` →
+ * `{"quotes": [...]}` in the same order. The same answer the stream decides for the ride.
+ */
+export async function quoteRoutes(app: FastifyInstance, options: QuoteOptions): Promise<void> {
+  app.post<{ Body: QuoteRide | { rides: QuoteRide[] } }>(
+    '/v1/quote',
+    { schema: { body: quoteBodySchema(options.maxRides) } },
+    async (request) => {
+      const body = request.body;
+      if ('rides' in body) return { quotes: await options.scoring.quote(body.rides, true) };
+      const [quote] = await options.scoring.quote([body], false);
+      return quote;
+    },
+  );
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_NAMES, type RideQuote, type RideStarted } from '@fleet/contract';
+import { decide } from '@fleet/decision';
+import type { OnlineModels } from '@fleet/online';
+import { eventually } from '../helpers.js';
+import { holdCalls, metric, post, startOnline, testRides, type StartedOnline } from './helpers.js';
+
+/** The quote of `rides` computed here from the models and the rules, without the service. */
+async function expectedQuotes(models: OnlineModels, rides: RideStarted[]): Promise<Omit<RideQuote, 'quoted_at'>[]> {
+  const [duration, cost, tip] = await Promise.all(MODEL_NAMES.map((m) => models.byName[m].predict(rides)));
+  return rides.map((ride, i) => {
+    const estimates = { duration_min: duration[i], cost_usd: cost[i], tip_usd: tip[i] };
+    const { fare_quote_usd, eta_minutes, priority } = decide(estimates);
+    const model_versions = Object.fromEntries(MODEL_NAMES.map((m) => [m, models.byName[m].version]));
+    return { ride_id: ride.ride_id, ...estimates, fare_quote_usd, eta_minutes, priority, model_versions } as Omit<
+      RideQuote,
+      'quoted_at'
+    >;
+  });
+}
+
+const withoutTime = ({ quoted_at: _, ...rest }: RideQuote) => rest;
+
+describe('POST /v1/quote (real HTTP, real models)', () => {
+  const NOW = Date.UTC(2026, 10, 25, 14, 30);
+  let server: StartedOnline;
+  let rides: RideStarted[];
+
+  beforeAll(async () => {
+    server = await startOnline({}, { clock: () => NOW });
+    rides = await testRides(60);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("answers one ride with the models' estimates and the decision rules' outcome", async () => {
+    const answer = await post(`${server.url}/v1/quote`, rides[0]);
+    expect(answer.status).toBe(200);
+    const [expected] = await expectedQuotes(server.online.models, [rides[0]]);
+    expect(answer.body).toEqual({ ...expected, quoted_at: NOW });
+  });
+
+  it('answers {"rides": [...]} with one quote per ride, in order', async () => {
+    const answer = await post(`${server.url}/v1/quote`, { rides });
+    expect(answer.status).toBe(200);
+    expect(answer.body.quotes.map(withoutTime)).toEqual(await expectedQuotes(server.online.models, rides));
+  });
+
+  it('generates ride_id and takes now as event and pickup time when they are absent', async () => {
+    const { ride_id: _, event_time: __, pickup_time: ___, ...bare } = rides[1];
+    const answer = await post(`${server.url}/v1/quote`, { rides: [bare, bare] });
+    expect(answer.status).toBe(200);
+    const [a, b] = answer.body.quotes as RideQuote[];
+    expect(a.ride_id).toMatch(/^quote-[0-9a-f-]{36}$/);
+    expect(b.ride_id).not.toBe(a.ride_id);
+    const [expected] = await expectedQuotes(server.online.models, [{ ...rides[1], pickup_time: NOW }]);
+    expect(withoutTime(a)).toEqual({ ...expected, ride_id: a.ride_id });
+  });
+
+  it('takes zones, boroughs and payment as optional (null, null, UNKNOWN)', async () => {
+    const ride = {
+      estimated_distance_miles: 2.5,
+      passengers: 1,
+      service_color: 'GREEN',
+      pickup_time: rides[2].pickup_time,
+    };
+    const answer = await post(`${server.url}/v1/quote`, { ...ride, ride_id: 'bare-1' });
+    expect(answer.status).toBe(200);
+    const full: RideStarted = {
+      ...ride,
+      service_color: 'GREEN',
+      ride_id: 'bare-1',
+      event_time: NOW,
+      pickup_zone: null,
+      dropoff_zone: null,
+      pickup_borough: null,
+      dropoff_borough: null,
+      payment_method: 'UNKNOWN',
+    };
+    expect(withoutTime(answer.body)).toEqual((await expectedQuotes(server.online.models, [full]))[0]);
+  });
+});
+
+describe('micro-batching', () => {
+  it('scores the requests that arrive while the models are busy in one call per model', async () => {
+    const held = holdCalls();
+    const server = await startOnline({}, { run: held.run });
+    try {
+      const rides = await testRides(21, 'batched');
+      const first = post(`${server.url}/v1/quote`, rides[0]);
+      await held.made(3);
+      const rest = rides.slice(1).map((ride) => post(`${server.url}/v1/quote`, ride));
+      await eventually(async () => (await metric(server.url, 'fleet_online_queued_rows')) === 21, '21 rides queued');
+      held.release();
+      const answers = await Promise.all([first, ...rest]);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      expect(answers.map((a) => withoutTime(a.body))).toEqual(await expectedQuotes(server.online.models, rides));
+      // The first ride alone (the models were idle), then the 20 that queued behind it together.
+      expect(held.calls.slice(3).sort((a, b) => a.model.localeCompare(b.model))).toEqual([
+        { model: 'cost', rows: 20 },
+        { model: 'duration', rows: 20 },
+        { model: 'tip', rows: 20 },
+      ]);
+      expect(await metric(server.url, 'fleet_online_batch_requests_sum', { model: 'duration' })).toBe(21);
+      expect(await metric(server.url, 'fleet_online_batch_requests_count', { model: 'duration' })).toBe(2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('when off (ONLINE_BATCHING=false), calls each model once per request', async () => {
+    const held = holdCalls();
+    const server = await startOnline({ ONLINE_BATCHING: 'false' }, { run: held.run });
+    try {
+      const rides = await testRides(5, 'unbatched');
+      const pending = rides.map((ride) => post(`${server.url}/v1/quote`, ride));
+      await held.made(15);
+      held.release();
+      const answers = await Promise.all(pending);
+      expect(answers.map((a) => withoutTime(a.body))).toEqual(await expectedQuotes(server.online.models, rides));
+      expect(held.calls).toHaveLength(15);
+      expect(held.calls.every((c) => c.rows === 1)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});
