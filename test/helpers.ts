@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import {
   createKafkaClient,
   createLogger,
+  kafkaClientKind,
   createRegistry,
   type AdminClient,
   type KafkaClient,
@@ -26,9 +27,9 @@ export function stack(): { brokers: string[]; registryUrl: string } {
   return { brokers: brokers.split(','), registryUrl };
 }
 
-/** A Kafka client on this run's broker. */
+/** A Kafka client on this run's broker, of the library `KAFKA_CLIENT` names (kafkajs by default). */
 export function testKafka(clientId = 'test'): KafkaClient {
-  return createKafkaClient({ brokers: stack().brokers, clientId }, testLogger());
+  return createKafkaClient({ client: kafkaClientKind(), brokers: stack().brokers, clientId }, testLogger());
 }
 
 /** A registry client on this run's registry. */

@@ -10,6 +10,7 @@ import { loadRideCsv, type RideStarted } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
+  kafkaClientKind,
   createRegistry,
   type AdminClient,
   type KafkaClient,
@@ -59,7 +60,10 @@ export async function createContext(quick: boolean): Promise<BenchContext> {
   }
   const runId = randomBytes(3).toString('hex');
   const logger = createLogger({ service: 'bench', level: process.env.LOG_LEVEL ?? 'error' });
-  const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: `bench-${runId}` }, logger);
+  const kafka = createKafkaClient(
+    { client: kafkaClientKind(), brokers: brokers.split(','), clientId: `bench-${runId}` },
+    logger,
+  );
   const admin = await kafka.admin();
   const registry = createRegistry({ url: registryUrl });
   const { rows } = await loadRideCsv(join(REPO_ROOT, 'models', 'data', 'test_rides.csv'));

@@ -7,7 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchema, valueSubject } from '@fleet/contract';
-import { createKafkaClient, createLogger, createSerde, type ProducerClient, type Serde } from '@fleet/core';
+import {
+  createKafkaClient,
+  createLogger,
+  createSerde,
+  kafkaClientKind,
+  type ProducerClient,
+  type Serde,
+} from '@fleet/core';
 import type { Prediction } from '@fleet/decision';
 import { stack, testRegistry } from '../helpers.js';
 import {
@@ -40,7 +47,7 @@ beforeAll(
     await fleet.start('decision');
     tracker = await createRideTracker(fleet.topics);
     const kafka = createKafkaClient(
-      { brokers: stack().brokers, clientId: 'faults-predictions' },
+      { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'faults-predictions' },
       createLogger({ service: 'test', level: 'fatal' }),
     );
     producer = await kafka.producer();

@@ -4,7 +4,7 @@ export * from './logger.js';
 export * from './retry.js';
 export * from './clock.js';
 export * from './kafka/types.js';
-export { createKafkaClient } from './kafka/kafkajs-client.js';
+export { createKafkaClient } from './kafka/client.js';
 export * from './kafka/topics.js';
 export * from './serde/registry.js';
 export * from './serde/avro-serde.js';

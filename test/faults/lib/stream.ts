@@ -9,7 +9,7 @@ import {
   type RidePublisher,
 } from '@fleet/backend';
 import { loadRideCsv, type RideStarted } from '@fleet/contract';
-import { createKafkaClient, createLogger } from '@fleet/core';
+import { createKafkaClient, createLogger, kafkaClientKind } from '@fleet/core';
 import { eventually, stack, testRegistry } from '../../helpers.js';
 
 const CSV = new URL('../../../models/data/test_rides.csv', import.meta.url).pathname;
@@ -92,7 +92,10 @@ function withDuplicates(publisher: RidePublisher, share: number, onDuplicate: ()
 export async function createRideTracker(topics: { rides: string; decisions: string }): Promise<RideTracker> {
   // Quiet: broker faults make kafkajs log every refused connection.
   const logger = createLogger({ service: 'faults-tracker', level: process.env.LOG_LEVEL ?? 'fatal' });
-  const kafka = createKafkaClient({ brokers: stack().brokers, clientId: 'faults-tracker' }, logger);
+  const kafka = createKafkaClient(
+    { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'faults-tracker' },
+    logger,
+  );
   const registry = testRegistry();
   const seen = new Map<string, Seen>();
   let retries = 0;

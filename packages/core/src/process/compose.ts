@@ -1,7 +1,7 @@
 import { loadConfig, type ConfigOf, type EnvSchema } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import { kafkaConnection, registryConnection, type CommonConfig, type ServiceConfig } from '../env.js';
-import { createKafkaClient } from '../kafka/kafkajs-client.js';
+import { createKafkaClient } from '../kafka/client.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type FleetMetrics } from '../ops/metrics.js';
@@ -20,7 +20,7 @@ export interface ProcessOverrides {
   logger?: Logger;
   /**
    * The Kafka client, or a wrapper of the one built from the configuration (to observe
-   * or break sends, say). @default kafkajs, from `KAFKA_*`
+   * or break sends, say). @default the one `KAFKA_CLIENT` names (kafkajs), from `KAFKA_*`
    */
   kafka?: KafkaClient | ((built: KafkaClient) => KafkaClient);
   /** The schema registry client. @default from `SCHEMA_REGISTRY_*` */

@@ -1,0 +1,65 @@
+import { Admin, type BaseOptions, type SASLOptions } from '@platformatic/kafka';
+import type { Logger } from '../logger.js';
+import { backoffDelay } from '../retry.js';
+import { createPlatformaticAdmin } from './platformatic-admin.js';
+import { connectPlatformaticConsumer } from './platformatic-consumer.js';
+import { connectPlatformaticProducer } from './platformatic-producer.js';
+import { createPlatformaticReader } from './platformatic-reader.js';
+import type { AdminClient, KafkaClient, KafkaConnection } from './types.js';
+
+const SASL_MECHANISMS = {
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+  plain: 'PLAIN',
+} as const;
+
+/**
+ * The library's options for a connection: the same timeouts and retries as the kafkajs
+ * seam (retries with exponential backoff and jitter from 300 ms to 30 s), TLS with an
+ * explicit CA when given, SASL.
+ */
+export function platformaticOptions(connection: KafkaConnection): BaseOptions {
+  const requestTimeoutMs = connection.requestTimeoutMs ?? 30000;
+  const sasl: SASLOptions | undefined = connection.sasl && {
+    mechanism: SASL_MECHANISMS[connection.sasl.mechanism],
+    username: connection.sasl.username,
+    password: connection.sasl.password,
+  };
+  const ssl = connection.ssl;
+  return {
+    clientId: connection.clientId,
+    bootstrapBrokers: connection.brokers,
+    connectTimeout: connection.connectionTimeoutMs ?? 3000,
+    // `timeout` is what the broker may take (a produce waiting for all in-sync replicas);
+    // `requestTimeout` is how long the client waits for any answer, a little longer.
+    timeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs + 5000,
+    retries: connection.retries ?? 8,
+    retryDelay: (_client, _operation, attempt) =>
+      backoffDelay(attempt - 1, { initialDelayMs: 300, maxDelayMs: 30_000 }),
+    ...(ssl ? { tls: ssl === true ? {} : { ca: ssl.ca } } : {}),
+    ...(sasl ? { sasl } : {}),
+  };
+}
+
+/** Creates the @platformatic/kafka implementation of the {@link KafkaClient} seam. */
+export function createPlatformaticClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  const base = platformaticOptions(connection);
+  const retries = connection.retries ?? 8;
+  const reader = createPlatformaticReader(base, logger.child({ component: 'reader' }));
+  return {
+    // Idempotence holds only while the producer keeps retrying the same sequence numbers.
+    producer: () =>
+      connectPlatformaticProducer(
+        { ...base, retries: Number.MAX_SAFE_INTEGER },
+        logger.child({ component: 'producer' }),
+      ),
+    consumer: (options) => connectPlatformaticConsumer(base, options, logger.child({ component: 'consumer' }), retries),
+    admin: async (): Promise<AdminClient> => {
+      // One retry layer: the seam's retry helper (see platformatic-admin.ts).
+      const admin = new Admin({ ...base, retries: 0 });
+      return createPlatformaticAdmin(admin, retries);
+    },
+    readPartition: reader,
+  };
+}

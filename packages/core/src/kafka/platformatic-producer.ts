@@ -1,0 +1,119 @@
+import { compatibilityPartitioner, Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
+import { FleetError } from '@fleet/contract';
+import type { Logger } from '../logger.js';
+import { hasApiError, toFleetError, translated } from './platformatic-errors.js';
+import type { OutgoingRecord, ProducerClient } from './types.js';
+
+/** Broker answers meaning the idempotent producer's sequence state is gone for good. */
+const LOST_STATE = [
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+];
+
+function lostProducerState(err: unknown): boolean {
+  return LOST_STATE.some((id) => hasApiError(err, id));
+}
+
+type Options = ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0];
+
+function newProducer(options: Options): Producer<Buffer, Buffer, Buffer, Buffer> {
+  // The library forces one request in flight per connection and acks=all when idempotent,
+  // and numbers each partition's records from a counter it advances only on success: a
+  // failed send is retried with the same sequence numbers, which the broker de-duplicates.
+  // The library's default partitioner takes murmur2 unsigned; Java's and kafkajs' take its
+  // low 31 bits: the compatibility one sends a key to the same partition as they do, so
+  // every ride's records meet on one partition whichever client each service runs.
+  return new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...options,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics: false,
+    partitioner: compatibilityPartitioner,
+  });
+}
+
+/** One caller's send waiting for the next request. */
+interface Pending {
+  messages: MessageToProduce[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The seam's producer on @platformatic/kafka. One request is in flight at a time: the
+ * library reads a partition's next sequence number when it builds a request and advances
+ * it only when the answer comes, so two sends in flight to one partition would carry the
+ * same numbers and the second would be dropped as a duplicate. As on kafkajs, the sends
+ * that arrive meanwhile are coalesced into the next request, in arrival order, so batches
+ * of several partitions handled at once cost one produce round trip. When the broker has
+ * lost the producer's state (an unclean restart: OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * UNKNOWN_PRODUCER_ID), a fresh producer (new id) takes over and the send fails with a
+ * retriable FLEET_KAFKA_UNAVAILABLE, so the batches are handled and sent again.
+ */
+export async function connectPlatformaticProducer(options: Options, log: Logger): Promise<ProducerClient> {
+  let producer = newProducer(options);
+  // Connects and gets the producer id now, as kafkajs' connect does: a broker that cannot be
+  // reached fails here, and the first send pays no extra round trip.
+  await translated('connecting the producer', () => producer.initIdempotentProducer({}));
+  let waiting: Pending[] = [];
+  let inFlight: Promise<void> | undefined;
+
+  async function sendNow(messages: MessageToProduce[]): Promise<void> {
+    try {
+      await producer.send({ messages, acks: ProduceAcks.ALL });
+    } catch (err) {
+      if (!lostProducerState(err)) throw toFleetError(err, 'produce failed');
+      log.warn({ err }, 'the broker lost the producer state; replacing the producer');
+      const old = producer;
+      producer = newProducer(options);
+      await old.close().catch((e: unknown) => log.debug({ err: e }, 'closing the replaced producer failed'));
+      throw new FleetError(
+        'FLEET_KAFKA_UNAVAILABLE',
+        `producer state lost (${(err as Error).message}); the batch will be sent again`,
+      );
+    }
+  }
+
+  /** Sends everything waiting in one request, then whatever arrived meanwhile. */
+  async function drain(): Promise<void> {
+    while (waiting.length > 0) {
+      const group = waiting;
+      waiting = [];
+      try {
+        await sendNow(group.flatMap((p) => p.messages));
+        for (const p of group) p.resolve();
+      } catch (err) {
+        // Each caller's batch is handled and sent again; the callers decide.
+        for (const p of group) p.reject(err);
+      }
+    }
+    inFlight = undefined;
+  }
+
+  return {
+    send(batches) {
+      const messages = batches.flatMap((b) => b.records.map((r) => toMessage(b.topic, r)));
+      if (messages.length === 0) return Promise.resolve();
+      const sent = new Promise<void>((resolve, reject) => waiting.push({ messages, resolve, reject }));
+      inFlight ??= drain();
+      return sent;
+    },
+    async disconnect() {
+      await inFlight;
+      await producer.close();
+    },
+  };
+}
+
+function toMessage(topic: string, r: OutgoingRecord): MessageToProduce {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(r.headers ?? {})) headers.set(Buffer.from(name), Buffer.from(value));
+  return {
+    topic,
+    key: r.key === null ? undefined : typeof r.key === 'string' ? Buffer.from(r.key) : r.key,
+    value: r.value ?? undefined,
+    headers,
+  };
+}
