@@ -1,4 +1,10 @@
-import { compatibilityPartitioner, Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
+import {
+  compatibilityPartitioner,
+  Producer,
+  ProduceAcks,
+  type MessageToProduce,
+  type Partitioner,
+} from '@platformatic/kafka';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { hasApiError, toFleetError, translated } from './platformatic-errors.js';
@@ -16,21 +22,30 @@ function lostProducerState(err: unknown): boolean {
   return LOST_STATE.some((id) => hasApiError(err, id));
 }
 
+let roundRobin = 0;
+
+/**
+ * The partition of a record before the library takes it modulo the partition count. The
+ * library's default takes murmur2 of the key unsigned; Java's client and kafkajs take its
+ * low 31 bits: this one sends a key to the same partition as they do, so every ride's
+ * records meet on one partition whichever client each service runs. Records without a key
+ * go round robin.
+ */
+export const keyPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = (message, key) =>
+  Buffer.isBuffer(key) ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff;
+
 type Options = ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0];
 
 function newProducer(options: Options): Producer<Buffer, Buffer, Buffer, Buffer> {
   // The library forces one request in flight per connection and acks=all when idempotent,
   // and numbers each partition's records from a counter it advances only on success: a
   // failed send is retried with the same sequence numbers, which the broker de-duplicates.
-  // The library's default partitioner takes murmur2 unsigned; Java's and kafkajs' take its
-  // low 31 bits: the compatibility one sends a key to the same partition as they do, so
-  // every ride's records meet on one partition whichever client each service runs.
   return new Producer<Buffer, Buffer, Buffer, Buffer>({
     ...options,
     idempotent: true,
     acks: ProduceAcks.ALL,
     autocreateTopics: false,
-    partitioner: compatibilityPartitioner,
+    partitioner: keyPartitioner,
   });
 }
 

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { Partitioners } from 'kafkajs';
+import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
+import { isFleetError, isRetriable } from '@fleet/contract';
+import { kafkaClientKind } from '../../src/index.js';
+import { groupState } from '../../src/kafka/platformatic-admin.js';
+import { platformaticOptions } from '../../src/kafka/platformatic-client.js';
+import { toFleetError } from '../../src/kafka/platformatic-errors.js';
+import { keyPartitioner } from '../../src/kafka/platformatic-producer.js';
+import { recordsInRange } from '../../src/kafka/platformatic-reader.js';
+
+describe('KAFKA_CLIENT', () => {
+  it('names kafkajs by default and platformatic when asked; anything else stops the process', () => {
+    expect(kafkaClientKind({})).toBe('kafkajs');
+    expect(kafkaClientKind({ KAFKA_CLIENT: 'platformatic' })).toBe('platformatic');
+    let err: unknown;
+    try {
+      kafkaClientKind({ KAFKA_CLIENT: 'rdkafka' });
+    } catch (e) {
+      err = e;
+    }
+    expect(isFleetError(err, 'FLEET_CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/KAFKA_CLIENT/);
+  });
+});
+
+describe('the platformatic producer partitioner', () => {
+  const partitionOf = (key: string, partitions: number): number =>
+    keyPartitioner({ topic: 't' }, Buffer.from(key), { metadata: undefined }) % partitions;
+
+  it("sends a key where Kafka's Java client does (murmur2, low 31 bits)", () => {
+    // Java: Utils.toPositive(Utils.murmur2(key.getBytes())) % partitions, from Kafka's UtilsTest.
+    const java: Array<[string, number]> = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, murmur] of java) expect(partitionOf(key, 1000)).toBe((murmur & 0x7fffffff) % 1000);
+  });
+
+  it('agrees with the kafkajs seam on every ride id, so a ride meets on one partition', () => {
+    const kafkajs = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: 6 }, (_, i) => ({
+      partitionId: i,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    for (let i = 0; i < 500; i++) {
+      const key = `ride-${i.toString(16).padStart(8, '0')}`;
+      const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
+      expect(partitionOf(key, 6)).toBe(expected);
+    }
+  });
+});
+
+describe('library errors at the seam', () => {
+  it('keeps outages retriable, the library retries exhausted included', () => {
+    const down = new MultipleErrors('fetch failed 4 times.', [new NetworkError('ECONNREFUSED')]);
+    expect(isRetriable(toFleetError(down, 'fetch'))).toBe(true);
+    expect(isRetriable(toFleetError(new TimeoutError('timed out'), 'produce'))).toBe(true);
+    expect(isRetriable(toFleetError(new ProtocolError('REBALANCE_IN_PROGRESS'), 'commit'))).toBe(true);
+    expect(isRetriable(toFleetError(new UserError('Unknown topic t.'), 'metadata'))).toBe(true);
+  });
+
+  it('makes refusals final and names the broker error', () => {
+    const denied = new MultipleErrors('produce failed.', [new ProtocolError('TOPIC_AUTHORIZATION_FAILED')]);
+    const err = toFleetError(denied, 'produce');
+    expect(isFleetError(err, 'FLEET_KAFKA_UNAVAILABLE')).toBe(true);
+    expect(isRetriable(err)).toBe(false);
+    expect(err.message).toContain('TOPIC_AUTHORIZATION_FAILED');
+    expect(err.cause).toBe(denied);
+    expect(isRetriable(toFleetError(new UserError('/options/acks must be integer'), 'send'))).toBe(false);
+  });
+});
+
+describe('platformaticOptions', () => {
+  it('maps TLS with a CA, SCRAM and the timeouts of the connection', () => {
+    const options = platformaticOptions({
+      brokers: ['127.0.0.1:9094'],
+      clientId: 'fleet-test',
+      ssl: { ca: 'PEM' },
+      sasl: { mechanism: 'scram-sha-512', username: 'duration', password: 'secret' },
+      requestTimeoutMs: 1000,
+      retries: 0,
+    });
+    expect(options).toMatchObject({
+      bootstrapBrokers: ['127.0.0.1:9094'],
+      tls: { ca: 'PEM' },
+      sasl: { mechanism: 'SCRAM-SHA-512', username: 'duration', password: 'secret' },
+      timeout: 1000,
+      retries: 0,
+    });
+    expect(platformaticOptions({ brokers: ['b:1'], clientId: 'c' })).not.toHaveProperty('tls');
+    expect(platformaticOptions({ brokers: ['b:1'], clientId: 'c', ssl: true })).toHaveProperty('tls', {});
+  });
+});
+
+describe('groupState', () => {
+  it('spells the states as kafkajs and the Java client do', () => {
+    expect(groupState('STABLE')).toBe('Stable');
+    expect(groupState('EMPTY')).toBe('Empty');
+    expect(groupState('PREPARING_REBALANCE')).toBe('PreparingRebalance');
+    expect(groupState(undefined)).toBe('Dead');
+  });
+});
+
+describe('recordsInRange (readPartition)', () => {
+  const record = (offsetDelta: number, value: string) => ({
+    offsetDelta,
+    timestampDelta: BigInt(offsetDelta),
+    key: Buffer.from(`k${offsetDelta}`),
+    value: Buffer.from(value),
+    headers: [[Buffer.from('h'), Buffer.from('v')]] as [Buffer | null, Buffer | null][],
+  });
+
+  it('keeps the records from `from` to before `end`, without transaction markers', () => {
+    const batches = [
+      { firstOffset: 10n, firstTimestamp: 1000n, attributes: 0, records: [0, 1, 2, 3].map((d) => record(d, `v${d}`)) },
+      { firstOffset: 14n, firstTimestamp: 2000n, attributes: 0x20, records: [record(0, 'marker')] },
+      { firstOffset: 15n, firstTimestamp: 3000n, attributes: 0, records: [record(0, 'v15'), record(1, 'v16')] },
+    ];
+    const { records, next } = recordsInRange('t', 2, batches, 12n, 16n);
+    expect(records.map((r) => [r.offset, r.value?.toString()])).toEqual([
+      ['12', 'v2'],
+      ['13', 'v3'],
+      ['15', 'v15'],
+    ]);
+    expect(records[0]).toMatchObject({ topic: 't', partition: 2, timestamp: 1002, headers: { h: 'v' } });
+    expect(next).toBe(17n);
+  });
+});
