@@ -23,6 +23,7 @@ from features import build_features, learn_spec
 from golden import entry, pick_test_rows, synthetic_rides, time_of_day_table
 from modeling import (SEED, baselines, choose_family, families, family_params,
                       fit_distance_baseline, metrics)
+from reference import reference_distributions
 from report import update_readme
 
 MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +85,8 @@ def train_target(name: str, ctx: dict) -> dict:
         lambda X: dist_model.predict(X[:, :1].astype(np.float64)),
         y_te, ctx["X_test_noisy"], test, base["distance_linear"],
     )
+    reference = reference_distributions(
+        [ctx["rides"][i] for i in ctx["train"]], onnx_predict(onnx_path, X_tr))
     families_report = {
         fam: {"cv_mae": cv[fam], "test": metrics(y_te, fitted[fam].predict(X_te)),
               "params": family_params(fam)}
@@ -107,6 +110,7 @@ def train_target(name: str, ctx: dict) -> dict:
         },
         "family": {"chosen": chosen, "selection": "lowest 5-fold CV MAE on the training split",
                    "candidates": families_report},
+        "reference": reference,
         "onnx": {"file": "model.onnx", **{k: v for k, v in io.items() if k != "sha256"}},
         "sha256": io["sha256"],
     }
