@@ -4,17 +4,12 @@
 // changed since the last install, then runs the pipeline. Set FLEET_PYTHON to choose the
 // interpreter (default: python3.11, else python3). Prints each model's test MAE.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureVenv } from './python-venv.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const trainDir = join(root, 'models', 'train');
-const venv = join(trainDir, '.venv');
-const venvPython = join(venv, 'bin', 'python');
-const requirements = join(trainDir, 'requirements.txt');
-const stamp = join(venv, '.requirements.sha256');
 
 function run(cmd, args, opts = {}) {
   const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
@@ -25,22 +20,14 @@ function run(cmd, args, opts = {}) {
   }
 }
 
-function pickPython() {
-  if (process.env.FLEET_PYTHON) return process.env.FLEET_PYTHON;
-  const probe = spawnSync('python3.11', ['--version'], { stdio: 'ignore' });
-  return probe.status === 0 ? 'python3.11' : 'python3';
-}
-
-if (!existsSync(venvPython)) {
-  console.error(`train: creating ${venv}`);
-  run(pickPython(), ['-m', 'venv', venv]);
-}
-const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-const installed = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
-if (installed !== wanted) {
-  console.error('train: installing the pinned requirements');
-  run(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', requirements]);
-  writeFileSync(stamp, `${wanted}\n`);
+let venvPython;
+try {
+  venvPython = ensureVenv(join(trainDir, 'requirements.txt'), '.requirements.sha256', (line) =>
+    console.error(`train: ${line}`),
+  );
+} catch (err) {
+  console.error(`train: ${err.message}`);
+  process.exit(1);
 }
 run(venvPython, [join(trainDir, 'train.py')], {
   env: { ...process.env, PYTHONHASHSEED: '0', OMP_NUM_THREADS: '1' },

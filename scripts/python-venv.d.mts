@@ -1,0 +1,10 @@
+/** The venv's directory, models/train/.venv. */
+export declare const VENV: string;
+/** The venv's interpreter. */
+export declare const VENV_PYTHON: string;
+/**
+ * Creates the venv when missing and installs `requirements` (a path) when it changed since
+ * the install recorded in the venv's `stampName`; a no-op otherwise. Returns the interpreter.
+ * @throws Error when an install step fails.
+ */
+export declare function ensureVenv(requirements: string, stampName: string, say?: (line: string) => void): string;
