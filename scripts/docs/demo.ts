@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSummary, type RunSummary } from '@fleet/backend';
+import { formatBreakdown, type HopFigure } from '@fleet/cli/launcher';
 import { provenanceLine, type Provenance } from './provenance.js';
 import { markdown, REPO_ROOT } from './sections.js';
 
@@ -16,8 +17,8 @@ export interface DemoRun extends Provenance {
   /** The command as a person would type it. */
   command: string;
   exitCode: number;
-  /** What the demo printed with `--json`. */
-  summary: RunSummary;
+  /** What the demo printed with `--json`: the summary and the per-hop breakdown. */
+  summary: RunSummary & { breakdown?: HopFigure[] };
 }
 
 /** The recorded run, or undefined before the first one. */
@@ -40,6 +41,7 @@ export async function demoSection(run = readDemoRun()): Promise<string> {
     '',
     '```text',
     formatSummary(run.summary),
+    ...(run.summary.breakdown?.length ? [formatBreakdown(run.summary.breakdown)] : []),
     '```',
   ]);
 }
