@@ -18,6 +18,7 @@ import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
 import { measureFleet } from './sections/fleet.js';
 import { measureInference, measureSerde } from './sections/inference.js';
 import { measureModelService, measureModelServices } from './sections/model-services.js';
+import { measurePeer } from './sections/peer.js';
 import { kafkajsPipe } from './sections/tuning.js';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--only STAGES] [--out FILE]
@@ -35,9 +36,14 @@ SCHEMA_REGISTRY_URL), and prints a table:
   fleet      the four services as processes: ride→decision latency p50/p95/p99 at offered
              rates, the highest sustained rate, CPU s per 1,000 rides and peak RSS per process
   tuning     the pipe ceiling with kafkajs settings the seam does not expose yet
+  peer       our fleet against a Python peer (confluent-kafka/librdkafka model services
+             beside our decision service), both warm and fed by a librdkafka producer:
+             ride→decision p50/p99 and CPU per 1,000 rides at the same rates
+             (installs bench/peer/requirements.txt into models/train/.venv when needed)
 
 Options:
-  --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s
+  --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s,
+                 peer steps of 4 s
   --only LIST    comma-separated stages (default: all) — ${STAGES.join(',')}
   --out FILE     where to write the JSON (default bench/results/latest.json)
   -h, --help     this help
@@ -218,6 +224,11 @@ async function main(argv: string[]): Promise<number> {
     if (on('tuning')) {
       await stage(results, 'tuning', ctx, () => tuning(ctx, plan, results, source, brokerPid));
       await stage(results, 'tuning.fleet', ctx, () => tuneFleet(ctx, plan, results, brokerPid));
+    }
+    if (on('peer')) {
+      await stage(results, 'peer', ctx, async () => {
+        results.peer = await measurePeer(ctx, { ...plan.peer, brokerPid });
+      });
     }
   } finally {
     results.durationSec = Math.round((Date.now() - started) / 1000);

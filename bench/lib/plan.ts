@@ -1,7 +1,7 @@
 /** What a bench run measures and how much: the full run, or `--quick` (under 3 minutes). */
 
 /** Stages that `--only` can pick. */
-export const STAGES = ['ceilings', 'alt', 'services', 'inference', 'fleet', 'tuning'] as const;
+export const STAGES = ['ceilings', 'alt', 'services', 'inference', 'fleet', 'tuning', 'peer'] as const;
 /** One stage. */
 export type Stage = (typeof STAGES)[number];
 
@@ -27,6 +27,8 @@ export interface Plan {
   tunePcc: number[];
   /** Offered rates of the fleet run on 1-partition topics (tuning). */
   tuneFleetRates: number[];
+  /** Ours against the Python peer: offered rates, seconds per rate, the warm-up before them. */
+  peer: { rates: number[]; stepSec: number; warmupPerSec: number; warmupSec: number };
 }
 
 /** The plan of a full or quick run. */
@@ -46,6 +48,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         fleetSearchSteps: 0,
         tunePcc: [6],
         tuneFleetRates: [1000],
+        peer: { rates: [200, 1000], stepSec: 4, warmupPerSec: 500, warmupSec: 3 },
       }
     : {
         quick,
@@ -61,5 +64,6 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         fleetSearchSteps: 4,
         tunePcc: [3, 6],
         tuneFleetRates: [1000, 2000, 5000],
+        peer: { rates: [200, 1000], stepSec: 20, warmupPerSec: 500, warmupSec: 30 },
       };
 }

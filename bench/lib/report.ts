@@ -5,6 +5,7 @@ import type { ClientRate } from '../sections/ceilings.js';
 import type { FleetResult } from '../sections/fleet.js';
 import type { InferencePoint, SerdeCosts } from '../sections/inference.js';
 import type { ServiceRate } from '../sections/model-services.js';
+import { PEER_SIDES, type PeerResult } from '../sections/peer.js';
 import type { PipeSettings } from '../sections/tuning.js';
 import { gitCommit } from '../../scripts/docs/provenance.js';
 import type { ConsumerPerf, ProducerPerf } from './kafka-perf.js';
@@ -37,6 +38,8 @@ export interface BenchResults {
     fleetOnePartition?: FleetResult;
     serviceOnnxThreads2?: ServiceRate & { ratioToPipe: number };
   };
+  /** Ours against the Python peer, both warm, fed by the same librdkafka producer. */
+  peer?: PeerResult;
   errors: Record<string, string>;
 }
 
@@ -92,6 +95,13 @@ export function namedFigures(r: BenchResults): Record<string, number | null> {
   const at = r.fleet?.steps.find((s) => s.offeredPerSec === 1000) ?? r.fleet?.steps[0];
   for (const [name, v] of Object.entries(at?.cpuSecPer1000 ?? {})) put(`fleet_cpu_sec_per_1000_${name}`, v);
   for (const [name, v] of Object.entries(r.fleet?.peakRssMb ?? {})) put(`fleet_peak_rss_mb_${name}`, v);
+  for (const side of r.peer ? PEER_SIDES : []) {
+    for (const s of r.peer![side].steps) {
+      put(`peer_${side}_p50_ms_at_${s.offeredPerSec}`, s.latencyMs.p50);
+      put(`peer_${side}_p99_ms_at_${s.offeredPerSec}`, s.latencyMs.p99);
+      put(`peer_${side}_fleet_cpu_sec_per_1000_at_${s.offeredPerSec}`, s.fleetCpuSecPer1000);
+    }
+  }
   return f;
 }
 
@@ -194,6 +204,23 @@ export function formatTable(r: BenchResults): string {
     if (r.tuning.fleetOnePartition) {
       head(`whole fleet, 1 partition per topic          ${fleetHead}`);
       fleetRows(r.tuning.fleetOnePartition);
+    }
+  }
+  if (r.peer) {
+    head(
+      '7. ours vs the Python peer (warm, librdkafka rides)  sent/s  decided      p50 ms      p99 ms  fleet cpu s/1k',
+    );
+    for (const side of PEER_SIDES) {
+      for (const s of r.peer[side].steps) {
+        row(
+          `${side} at ${s.offeredPerSec} rides/s`,
+          r0(s.sentPerSec),
+          `${s.decided}/${s.sent}`,
+          r1(s.latencyMs.p50),
+          r1(s.latencyMs.p99),
+          r3(s.fleetCpuSecPer1000),
+        );
+      }
     }
   }
   for (const [stage, message] of Object.entries(r.errors)) lines.push(`\n!! ${stage} failed: ${message}`);
