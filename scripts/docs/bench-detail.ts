@@ -3,6 +3,7 @@ import type { BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, num, readBenchResults, runLine } from './bench.js';
+import { peerDetail } from './bench-peer.js';
 import { markdown, table } from './sections.js';
 
 const FILE = 'bench/README.md';
@@ -170,6 +171,7 @@ export async function benchDetail(r = readBenchResults()): Promise<string> {
       ...inference(r),
       ...fleet(r),
       ...tuning(r),
+      ...peerDetail(r),
       ...(errors.length > 0 ? ['Stages that failed in this run:', '', ...errors] : []),
     ],
     FILE,

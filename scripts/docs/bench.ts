@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { RateStep } from '../../bench/sections/fleet.js';
+import { peerRows } from './bench-peer.js';
 import { provenanceLine } from './provenance.js';
 import { markdown, REPO_ROOT, table } from './sections.js';
 
@@ -46,8 +47,8 @@ function range(values: number[], digits: number): string {
 
 const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
-/** The fleet's steps in order of offered rate (the search for the highest rate tries them out of order). */
-export function byRate(steps: ReadonlyArray<RateStep>): RateStep[] {
+/** Steps in order of offered rate (the fleet's search for the highest rate tries them out of order). */
+export function byRate<T extends { offeredPerSec: number }>(steps: ReadonlyArray<T>): T[] {
   return [...steps].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
 }
 
@@ -179,7 +180,7 @@ export async function benchSummary(r = readBenchResults()): Promise<string> {
   return markdown([
     `Run of ${runLine(r)}.`,
     '',
-    ...table(['what', 'measured', 'target'], [...ceilingRows(r), ...serviceRows(r), ...fleetRows(r)]),
+    ...table(['what', 'measured', 'target'], [...ceilingRows(r), ...serviceRows(r), ...fleetRows(r), ...peerRows(r)]),
     ...(errors.length > 0 ? ['', 'Stages that failed in this run:', '', ...errors] : []),
   ]);
 }
