@@ -14,6 +14,7 @@ import {
   createRegistry,
   type AdminClient,
   type KafkaClient,
+  type KafkaClientKind,
   type Logger,
   type Registry,
 } from '@fleet/core';
@@ -27,7 +28,10 @@ export interface BenchContext {
   readonly quick: boolean;
   readonly brokers: string;
   readonly registryUrl: string;
+  /** The seam's client of the library `KAFKA_CLIENT` names (kafkajs by default). */
   readonly kafka: KafkaClient;
+  /** A seam client of the library `kind`, on the same broker (one per kind, reused). */
+  clientOf(kind: KafkaClientKind): KafkaClient;
   readonly admin: AdminClient;
   readonly registry: Registry;
   readonly logger: Logger;
@@ -60,10 +64,16 @@ export async function createContext(quick: boolean): Promise<BenchContext> {
   }
   const runId = randomBytes(3).toString('hex');
   const logger = createLogger({ service: 'bench', level: process.env.LOG_LEVEL ?? 'error' });
-  const kafka = createKafkaClient(
-    { client: kafkaClientKind(), brokers: brokers.split(','), clientId: `bench-${runId}` },
-    logger,
-  );
+  const clients = new Map<KafkaClientKind, KafkaClient>();
+  const clientOf = (kind: KafkaClientKind): KafkaClient => {
+    let client = clients.get(kind);
+    if (!client) {
+      client = createKafkaClient({ client: kind, brokers: brokers.split(','), clientId: `bench-${runId}` }, logger);
+      clients.set(kind, client);
+    }
+    return client;
+  };
+  const kafka = clientOf(kafkaClientKind());
   const admin = await kafka.admin();
   const registry = createRegistry({ url: registryUrl });
   const { rows } = await loadRideCsv(join(REPO_ROOT, 'models', 'data', 'test_rides.csv'));
@@ -75,6 +85,7 @@ export async function createContext(quick: boolean): Promise<BenchContext> {
     brokers,
     registryUrl,
     kafka,
+    clientOf,
     admin,
     registry,
     logger,

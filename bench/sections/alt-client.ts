@@ -1,161 +1,133 @@
 /**
- * The same do-nothing consumer and pipe as the ceilings, on @platformatic/kafka instead of
- * kafkajs (bench only; not behind the seam yet). Loaded dynamically: from the project's
- * node_modules when installed, else from the directory named by BENCH_ALT_CLIENT_DIR
- * (a `node_modules/@platformatic/kafka` installed elsewhere); skipped when absent.
- * Same semantics as the kafkajs pipe: idempotent producer, acks=all, commit after each send.
+ * The two Kafka clients behind the fleet's seam side by side, in one stage on one broker:
+ * kafkajs (the default) and @platformatic/kafka (`KAFKA_CLIENT=platformatic`). Each is
+ * measured through the seam exactly as the ceilings measure it (the do-nothing consumer and
+ * pipe of ceilings.ts, on the same pre-filled topic), then the whole fleet runs as processes
+ * on each client at everyday rates (ride→decision latency, CPU per 1,000 rides). The clients
+ * take turns, so a drift of the machine's load does not favour one.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { KAFKA_CLIENTS, type KafkaClientKind } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
-import { watchFill } from '../lib/kafka-io.js';
-import { consumerRate, withTimeout, type ClientRate } from './ceilings.js';
+import { seamConsumer, seamPipe, type ClientRate } from './ceilings.js';
+import { measureFleet, type FleetResult } from './fleet.js';
 
-interface AltMessage {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  leaderEpoch: number;
-  key: Buffer;
-  value: Buffer;
-}
-interface AltStream {
-  on(event: 'data', fn: (m: AltMessage) => void): void;
-  on(event: 'error', fn: (err: unknown) => void): void;
-  close(): Promise<void>;
-}
-interface AltConsumer {
-  consume(options: Record<string, unknown>): Promise<AltStream>;
-  commit(options: {
-    offsets: Array<{ topic: string; partition: number; offset: bigint; leaderEpoch: number }>;
-  }): Promise<void>;
-  close(force?: boolean): Promise<void>;
-}
-interface AltProducer {
-  send(options: { messages: Array<{ topic: string; key: Buffer; value: Buffer }>; acks?: number }): Promise<unknown>;
-  close(): Promise<void>;
-}
-interface AltModule {
-  Consumer: new (options: Record<string, unknown>) => AltConsumer;
-  Producer: new (options: Record<string, unknown>) => AltProducer;
+/** Offered rates of the fleet on each client: the everyday rates of the latency targets. */
+export const CLIENT_FLEET_RATES = [200, 1000];
+
+/** One client's figures. */
+export interface ClientFigures {
+  /** npm package and version. */
+  library: string;
+  consumer?: ClientRate;
+  pipe?: ClientRate;
+  /** The whole fleet on this client (`KAFKA_CLIENT` of every service). */
+  fleet?: FleetResult;
 }
 
-/** The library and its version, or undefined when it is not installed. */
-export async function loadAltClient(): Promise<{ lib: AltModule; version: string; from: string } | undefined> {
-  const name = '@platformatic/kafka';
-  const candidates: string[] = [name];
-  const dir = process.env.BENCH_ALT_CLIENT_DIR;
-  if (dir) candidates.push(pathToFileURL(join(dir, 'dist', 'index.js')).href);
-  for (const spec of candidates) {
-    try {
-      const lib = (await import(spec)) as AltModule;
-      const pkgDir = spec === name ? undefined : dir;
-      let version = 'unknown';
-      if (pkgDir) {
-        const { readFile } = await import('node:fs/promises');
-        version = (JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
-      }
-      return { lib, version, from: spec === name ? 'node_modules' : dir! };
-    } catch {
-      // try the next one
-    }
+/** The clients side by side. */
+export interface ClientComparison {
+  /** Offered rates of the fleet runs. */
+  fleetRates: number[];
+  clients: Partial<Record<KafkaClientKind, ClientFigures>>;
+}
+
+const PACKAGES: Record<KafkaClientKind, string> = { kafkajs: 'kafkajs', platformatic: '@platformatic/kafka' };
+
+/** `name version` of the client library as installed (resolved from @fleet/core, which depends on both). */
+export function clientLibrary(kind: KafkaClientKind): string {
+  const name = PACKAGES[kind];
+  try {
+    // The entry point, then its package.json: @platformatic/kafka's `exports` hide the latter.
+    let dir = dirname(createRequire(import.meta.resolve('@fleet/core')).resolve(name));
+    while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+    const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+    return `${name} ${version}`;
+  } catch {
+    return name;
   }
-  return undefined;
 }
 
-/** Records per micro-batch (≈ 1 MiB of ~100-byte rides). */
-const MAX_BATCH = 10_000;
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-/**
- * Consumes `source` with @platformatic/kafka in micro-batches (what arrived since the last
- * turn); with `pipe`, re-produces each micro-batch and then commits it.
- */
-export async function altClientRun(
+/** The do-nothing consumer and pipe of each client on `source`, then the fleet on each client. */
+export async function compareClients(
   ctx: BenchContext,
-  lib: AltModule,
   source: string,
   records: number,
-  pipe: boolean,
-): Promise<ClientRate> {
-  const base = { clientId: `bench-alt-${ctx.runId}`, bootstrapBrokers: ctx.brokers.split(',') };
-  const consumer = new lib.Consumer({ ...base, groupId: ctx.group(pipe ? 'alt-pipe' : 'alt-consumer') });
-  const producer = pipe ? new lib.Producer({ ...base, idempotent: true, acks: -1 }) : undefined;
-  const out = ctx.topic(pipe ? 'alt-pipe-out' : 'alt-unused');
-  if (pipe) await ctx.createTopics([out]);
-  const stream = await consumer.consume({
-    topics: [source],
-    mode: 'committed',
-    fallbackMode: 'earliest',
-    autocommit: false,
-    maxWaitTime: 100,
-    maxBytesPerPartition: 1048576,
-  });
-  const pending: AltMessage[] = [];
-  let count = 0;
-  let batches = 0;
-  let t0 = 0;
-  let cpu0 = 0;
-  let busy = false;
-  let failure: unknown;
-  let done!: (t: number) => void;
-  const finished = new Promise<number>((resolve) => (done = resolve));
-  const flush = async (): Promise<void> => {
-    if (busy || pending.length === 0) return;
-    busy = true;
-    // At most ~1 MB of rides per send, like kafkajs' maxBytesPerPartition fetches.
-    const batch = pending.splice(0, MAX_BATCH);
-    try {
-      if (producer) await producer.send({ messages: batch.map((m) => ({ topic: out, key: m.key, value: m.value })) });
-      const last = new Map<string, AltMessage>();
-      for (const m of batch) last.set(`${m.topic}:${m.partition}`, m);
-      await consumer.commit({
-        offsets: [...last.values()].map((m) => ({
-          topic: m.topic,
-          partition: m.partition,
-          offset: m.offset + 1n,
-          leaderEpoch: m.leaderEpoch,
-        })),
-      });
-      count += batch.length;
-      batches++;
-      if (count >= records) done(performance.now());
-    } catch (err) {
-      failure = err;
-      done(performance.now());
-    } finally {
-      busy = false;
-    }
-    if (pending.length > 0) setImmediate(() => void flush());
-  };
-  // consume() resolves once the group is joined: the clock starts there, as for kafkajs.
-  t0 = performance.now();
-  cpu0 = cpuNow();
-  stream.on('data', (m) => {
-    pending.push(m);
-    if (pending.length === 1) setImmediate(() => void flush());
-  });
-  stream.on('error', (err) => {
-    failure = err;
-    done(performance.now());
-  });
-  try {
-    if (pipe) {
-      let pipeCpu0 = 0;
-      const fill = await watchFill(ctx.admin, out, records, 300_000, () => (pipeCpu0 = cpuNow()));
-      const cpu = cpuNow() - pipeCpu0;
-      return { ...fill, meanBatch: count / batches, cpuSecPer1000: (cpu / fill.counted) * 1000 };
-    }
-    const t1 = await withTimeout(finished, 300_000, '@platformatic/kafka consumer');
-    if (failure) throw failure;
-    return consumerRate(count, batches, t0, t1, cpuNow() - cpu0);
-  } finally {
-    await stream.close().catch(() => undefined);
-    await consumer.close(true).catch(() => undefined);
-    await producer?.close().catch(() => undefined);
+  fleet: { stepSec: number; brokerPid: number | undefined; rates?: number[] },
+): Promise<ClientComparison> {
+  const rates = fleet.rates ?? CLIENT_FLEET_RATES;
+  const result: ClientComparison = { fleetRates: rates, clients: {} };
+  const figures = (kind: KafkaClientKind): ClientFigures => (result.clients[kind] ??= { library: clientLibrary(kind) });
+  for (const kind of KAFKA_CLIENTS) {
+    ctx.say(`${kind}: do-nothing consumer through the seam on ${records} rides`);
+    figures(kind).consumer = await seamConsumer(ctx, source, records, ctx.clientOf(kind), `${kind}-`);
   }
+  for (const kind of [...KAFKA_CLIENTS].reverse()) {
+    ctx.say(`${kind}: do-nothing pipe through the seam on ${records} rides`);
+    figures(kind).pipe = await seamPipe(ctx, source, records, ctx.clientOf(kind), `${kind}-`);
+  }
+  for (const kind of KAFKA_CLIENTS) {
+    ctx.say(`${kind}: the fleet at ${rates.join(', ')} rides/s`);
+    figures(kind).fleet = await measureFleet(ctx, {
+      rates,
+      stepSec: fleet.stepSec,
+      searchSteps: 0,
+      brokerPid: fleet.brokerPid,
+      env: { KAFKA_CLIENT: kind },
+      tag: `-${kind}`,
+    });
+  }
+  return result;
+}
+
+/** Sum of the fleet's processes' CPU per 1,000 rides at a step (the bench's replay and listener left out). */
+function fleetCpu(cpu: Record<string, number>): number {
+  return Object.entries(cpu)
+    .filter(([name]) => name !== 'bench')
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+/** The comparison's flat named figures (for the JSON's `figures`). */
+export function clientNamedFigures(c: ClientComparison | undefined): Record<string, number | undefined> {
+  const f: Record<string, number | undefined> = {};
+  for (const [kind, figures] of Object.entries(c?.clients ?? {})) {
+    f[`client_${kind}_consumer_rps`] = figures.consumer?.ratePerSec;
+    f[`client_${kind}_pipe_rps`] = figures.pipe?.ratePerSec;
+    for (const s of figures.fleet?.steps ?? []) {
+      f[`client_${kind}_fleet_p50_ms_at_${s.offeredPerSec}`] = s.latencyMs.p50;
+      f[`client_${kind}_fleet_p99_ms_at_${s.offeredPerSec}`] = s.latencyMs.p99;
+      f[`client_${kind}_fleet_cpu_sec_per_1000_at_${s.offeredPerSec}`] = fleetCpu(s.cpuSecPer1000);
+    }
+  }
+  return f;
+}
+
+/** The comparison as the lines of the table the bench prints. */
+export function clientTableLines(c: ClientComparison): string[] {
+  const n = (x: number | undefined, digits = 0): string =>
+    x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+  const row = (label: string, ...cells: string[]): string =>
+    `${label.padEnd(44)} ${cells.map((cell) => cell.padStart(12)).join(' ')}`;
+  const lines = [
+    '',
+    'Kafka clients through the seam       consumer/s      pipe/s     p50 ms      p99 ms  fleet cpu s/1k',
+  ];
+  for (const [kind, figures] of Object.entries(c.clients)) {
+    lines.push(row(`${figures.library} (${kind})`, n(figures.consumer?.ratePerSec), n(figures.pipe?.ratePerSec)));
+    for (const s of figures.fleet?.steps ?? []) {
+      lines.push(
+        row(
+          `  fleet at ${s.offeredPerSec} rides/s`,
+          '',
+          '',
+          n(s.latencyMs.p50, 1),
+          n(s.latencyMs.p99, 1),
+          n(fleetCpu(s.cpuSecPer1000), 3),
+        ),
+      );
+    }
+  }
+  return lines;
 }

@@ -4,6 +4,7 @@
  * fleet's seam (kafkajs eachBatch, no decode, commit per batch); (c) a do-nothing pipe
  * (consume and re-produce the same bytes with the fleet's idempotent acks=all producer).
  */
+import type { KafkaClient } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { consumerPerf, producerPerf, type ConsumerPerf, type ProducerPerf } from '../lib/kafka-perf.js';
 import { watchFill } from '../lib/kafka-io.js';
@@ -53,14 +54,21 @@ function cpuNow(): number {
 
 /**
  * A do-nothing consumer through the seam on `source` (`records` records): counts and commits
- * each batch. Timed from the group join to the last record committed.
+ * each batch. Timed from the group join to the last record committed. `kafka`: the seam's
+ * client to measure (the run's own by default); `tag` keeps its group apart.
  */
-export async function seamConsumer(ctx: BenchContext, source: string, records: number): Promise<ClientRate> {
+export async function seamConsumer(
+  ctx: BenchContext,
+  source: string,
+  records: number,
+  kafka: KafkaClient = ctx.kafka,
+  tag = '',
+): Promise<ClientRate> {
   let t0 = 0;
   let cpu0 = 0;
   // The clock starts when the group is joined: the first fetch is part of the work.
-  const consumer = await ctx.kafka.consumer({
-    groupId: ctx.group('noop-consumer'),
+  const consumer = await kafka.consumer({
+    groupId: ctx.group(`${tag}noop-consumer`),
     onGroupJoin: () => {
       t0 = performance.now();
       cpu0 = cpuNow();
@@ -87,13 +95,20 @@ export async function seamConsumer(ctx: BenchContext, source: string, records: n
  * A do-nothing pipe through the seam: consumes `source` and re-produces the same key and
  * value bytes to a fresh topic (one acknowledged send per batch, then the commit), the
  * same loop as a model service without decode, scoring and encode. Measured like the
- * services: from the first output record seen to the last.
+ * services: from the first output record seen to the last. `kafka` and `tag` as for
+ * {@link seamConsumer}.
  */
-export async function seamPipe(ctx: BenchContext, source: string, records: number): Promise<ClientRate> {
-  const out = ctx.topic('pipe-out');
+export async function seamPipe(
+  ctx: BenchContext,
+  source: string,
+  records: number,
+  kafka: KafkaClient = ctx.kafka,
+  tag = '',
+): Promise<ClientRate> {
+  const out = ctx.topic(`${tag}pipe-out`);
   await ctx.createTopics([out]);
-  const producer = await ctx.kafka.producer();
-  const consumer = await ctx.kafka.consumer({ groupId: ctx.group('noop-pipe') });
+  const producer = await kafka.producer();
+  const consumer = await kafka.consumer({ groupId: ctx.group(`${tag}noop-pipe`) });
   let count = 0;
   let batches = 0;
   await consumer.run([source], async (batch, control) => {
