@@ -1,0 +1,106 @@
+/**
+ * Who may do what on the fleet's cluster: the one source of the fleet's Kafka principals
+ * and their minimal ACLs. `npx fleet init --acls` applies these rules, the local secure
+ * broker (`npx fleet infra up --secure`) creates one SCRAM user per principal, and the
+ * README's ACL table is generated from them (`npm run docs`).
+ */
+
+/** The principal of each service: one SASL user each, named like the service. */
+export const SERVICE_PRINCIPALS = ['duration', 'cost', 'tip', 'decision', 'backend', 'monitor', 'online'] as const;
+
+/** One of {@link SERVICE_PRINCIPALS}. */
+export type ServicePrincipal = (typeof SERVICE_PRINCIPALS)[number];
+
+/** The administrator: a super user of the cluster (creates topics, applies the ACLs); no service runs as it. */
+export const ADMIN_PRINCIPAL = 'admin';
+
+/**
+ * Operations granted on a resource. READ and WRITE imply DESCRIBE in Kafka; WRITE on any
+ * topic also lets an idempotent producer get its producer id (KIP-679), so no rule grants
+ * IDEMPOTENT_WRITE on the cluster.
+ */
+export type AclOperation = 'READ' | 'WRITE' | 'DELETE';
+
+/** One rule: `principal` may do `operations` on the topic or group `name` (or every name starting with it). */
+export interface AclRule {
+  readonly principal: ServicePrincipal;
+  readonly resource: 'topic' | 'group';
+  readonly name: string;
+  /** `prefixed`: every name that starts with `name`. */
+  readonly pattern: 'literal' | 'prefixed';
+  readonly operations: readonly AclOperation[];
+  /** Why the principal needs it, for the README. */
+  readonly why: string;
+}
+
+/** The topics the rules name (from `TOPIC_*`), with their dead-letter topics. */
+export interface AclTopics {
+  readonly rides: string;
+  readonly predictions: string;
+  readonly decisions: string;
+  readonly ridesDlq: string;
+  readonly predictionsDlq: string;
+}
+
+/** Group prefix of the decision service's read-back readers (`readPartition` in core's Kafka seam). */
+export const READER_GROUP_PREFIX = 'fleet.reader.';
+
+/** Group prefix of the backend's decision listeners (one fresh group per listener). */
+export const BACKEND_GROUP_PREFIX = 'fleet.backend.';
+
+/**
+ * Principals with no ACL at all, and why: the broker's authorizer denies them everything
+ * (deny by default). Their users exist so that a service can be given rules when it needs them.
+ */
+export const PRINCIPALS_WITHOUT_ACLS: Readonly<Partial<Record<ServicePrincipal, string>>> = {
+  monitor: 'not a service yet (it will read outcomes and predictions)',
+  online: 'reads and writes no topic: it answers over HTTP',
+};
+
+function modelRules(model: 'duration' | 'cost' | 'tip', t: AclTopics): AclRule[] {
+  return [
+    rule(model, 'group', `fleet.${model}`, ['READ'], 'its consumer group'),
+    rule(model, 'topic', t.rides, ['READ'], 'the rides it scores'),
+    rule(model, 'topic', t.predictions, ['WRITE'], 'its predictions'),
+    rule(model, 'topic', t.ridesDlq, ['WRITE'], 'rides it cannot decode or score'),
+  ];
+}
+
+/**
+ * The minimal ACLs of the fleet on `topics`: every principal gets exactly what its service
+ * reads and writes, nothing on the cluster, and no DELETE but the decision service's on its
+ * own throw-away reader groups. Groups are the services' default `GROUP_ID`s.
+ */
+export function fleetAcls(topics: AclTopics): AclRule[] {
+  return [
+    ...modelRules('duration', topics),
+    ...modelRules('cost', topics),
+    ...modelRules('tip', topics),
+    rule('decision', 'group', 'fleet.decision', ['READ'], 'its consumer group'),
+    rule('decision', 'topic', topics.predictions, ['READ'], 'the predictions it joins'),
+    rule('decision', 'topic', topics.decisions, ['READ', 'WRITE'], 'its decisions, read back after a restart'),
+    rule('decision', 'topic', topics.predictionsDlq, ['WRITE'], 'predictions it cannot decode'),
+    rule(
+      'decision',
+      'group',
+      READER_GROUP_PREFIX,
+      ['READ', 'DELETE'],
+      'the read-back readers, deleted after use',
+      'prefixed',
+    ),
+    rule('backend', 'topic', topics.rides, ['WRITE'], 'the rides it publishes'),
+    rule('backend', 'topic', topics.decisions, ['READ'], 'the decisions it acts on'),
+    rule('backend', 'group', BACKEND_GROUP_PREFIX, ['READ'], 'its decision listeners', 'prefixed'),
+  ];
+}
+
+function rule(
+  principal: ServicePrincipal,
+  resource: AclRule['resource'],
+  name: string,
+  operations: AclOperation[],
+  why: string,
+  pattern: AclRule['pattern'] = 'literal',
+): AclRule {
+  return { principal, resource, name, pattern, operations, why };
+}
