@@ -3,25 +3,23 @@
  * one run on the local broker (or KAFKA_BROKERS + SCHEMA_REGISTRY_URL). Prints a table and
  * writes bench/results/latest.json. See bench/README.md for what each figure means.
  */
-import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { join } from "node:path";
-import { dlqTopic } from "@fleet/core";
-import { createContext, REPO_ROOT, type BenchContext } from "./lib/context.js";
-import { fillRides } from "./lib/kafka-io.js";
-import { machineInfo } from "./lib/machine.js";
-import { makePlan, STAGES, type Plan, type Stage } from "./lib/plan.js";
-import { findBrokerPid } from "./lib/procstat.js";
-import { formatTable, writeResults, type BenchResults } from "./lib/report.js";
-import { compareClients } from "./sections/alt-client.js";
-import { brokerCeiling, seamConsumer, seamPipe } from "./sections/ceilings.js";
-import { measureFleet } from "./sections/fleet.js";
-import { measureInference, measureSerde } from "./sections/inference.js";
-import {
-  measureModelService,
-  measureModelServices,
-} from "./sections/model-services.js";
-import { kafkajsPipe } from "./sections/tuning.js";
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { dlqTopic } from '@fleet/core';
+import { createContext, REPO_ROOT, type BenchContext } from './lib/context.js';
+import { fillRides } from './lib/kafka-io.js';
+import { machineInfo } from './lib/machine.js';
+import { makePlan, STAGES, type Plan, type Stage } from './lib/plan.js';
+import { findBrokerPid } from './lib/procstat.js';
+import { formatTable, writeResults, type BenchResults } from './lib/report.js';
+import { compareClients } from './sections/alt-client.js';
+import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
+import { measureFleet } from './sections/fleet.js';
+import { measureInference, measureSerde } from './sections/inference.js';
+import { measureModelService, measureModelServices } from './sections/model-services.js';
+import { measurePeer } from './sections/peer.js';
+import { kafkajsPipe } from './sections/tuning.js';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--only STAGES] [--out FILE]
 
@@ -39,10 +37,15 @@ SCHEMA_REGISTRY_URL), and prints a table:
   fleet      the four services as processes: ride→decision latency p50/p95/p99 at offered
              rates, the highest sustained rate, CPU s per 1,000 rides and peak RSS per process
   tuning     the pipe ceiling with kafkajs settings the seam does not expose yet
+  peer       our fleet against a Python peer (confluent-kafka/librdkafka model services
+             beside our decision service), both warm and fed by a librdkafka producer:
+             ride→decision p50/p99 and CPU per 1,000 rides at the same rates
+             (installs bench/peer/requirements.txt into models/train/.venv when needed)
 
 Options:
-  --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s
-  --only LIST    comma-separated stages (default: all) — ${STAGES.join(",")}
+  --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s,
+                 peer steps of 4 s
+  --only LIST    comma-separated stages (default: all) — ${STAGES.join(',')}
   --out FILE     where to write the JSON (default bench/results/latest.json)
   -h, --help     this help
 
@@ -50,12 +53,7 @@ Topics and groups are named bench.<run id>.* and deleted at the end.`;
 
 type Results = BenchResults;
 
-async function stage(
-  results: Results,
-  name: string,
-  ctx: BenchContext,
-  fn: () => Promise<void>,
-): Promise<void> {
+async function stage(results: Results, name: string, ctx: BenchContext, fn: () => Promise<void>): Promise<void> {
   const t0 = Date.now();
   try {
     await fn();
@@ -66,38 +64,16 @@ async function stage(
   ctx.say(`${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function ceilings(
-  ctx: BenchContext,
-  plan: Plan,
-  results: Results,
-  source: string,
-): Promise<void> {
+async function ceilings(ctx: BenchContext, plan: Plan, results: Results, source: string): Promise<void> {
   results.ceilings = {};
-  await stage(results, "ceilings.kafkaPerfTools", ctx, async () => {
-    const perf = await brokerCeiling(
-      ctx,
-      plan.perfToolRecords,
-      plan.perfToolRecordSize,
-    );
-    results.ceilings!.kafkaPerfTools = {
-      recordSize: plan.perfToolRecordSize,
-      ...perf,
-    };
+  await stage(results, 'ceilings.kafkaPerfTools', ctx, async () => {
+    const perf = await brokerCeiling(ctx, plan.perfToolRecords, plan.perfToolRecordSize);
+    results.ceilings!.kafkaPerfTools = { recordSize: plan.perfToolRecordSize, ...perf };
   });
   ctx.say(`kafkajs do-nothing consumer on ${plan.rides} rides`);
-  results.ceilings.kafkajsConsumer = await seamConsumer(
-    ctx,
-    source,
-    plan.rides,
-    ctx.clientOf("kafkajs"),
-  );
+  results.ceilings.kafkajsConsumer = await seamConsumer(ctx, source, plan.rides, ctx.clientOf('kafkajs'));
   ctx.say(`kafkajs do-nothing pipe on ${plan.rides} rides`);
-  results.ceilings.kafkajsPipe = await seamPipe(
-    ctx,
-    source,
-    plan.rides,
-    ctx.clientOf("kafkajs"),
-  );
+  results.ceilings.kafkajsPipe = await seamPipe(ctx, source, plan.rides, ctx.clientOf('kafkajs'));
 }
 
 async function alt(
@@ -107,10 +83,7 @@ async function alt(
   source: string,
   brokerPid: number | undefined,
 ): Promise<void> {
-  results.clients = await compareClients(ctx, source, plan.rides, {
-    stepSec: plan.fleetStepSec,
-    brokerPid,
-  });
+  results.clients = await compareClients(ctx, source, plan.rides, { stepSec: plan.fleetStepSec, brokerPid });
 }
 
 async function tuning(
@@ -120,7 +93,7 @@ async function tuning(
   source: string,
   brokerPid: number | undefined,
 ): Promise<void> {
-  const runs: NonNullable<NonNullable<Results["tuning"]>["kafkajsPipe"]> = {};
+  const runs: NonNullable<NonNullable<Results['tuning']>['kafkajsPipe']> = {};
   results.tuning = { ...results.tuning, kafkajsPipe: runs };
   for (const pcc of plan.tunePcc) {
     ctx.say(`kafkajs pipe, partitionsConsumedConcurrently=${pcc}`);
@@ -128,41 +101,32 @@ async function tuning(
       ctx,
       source,
       plan.rides,
-      {
-        partitionsConsumedConcurrently: pcc,
-        idempotent: true,
-        maxWaitTimeMs: 100,
-      },
+      { partitionsConsumedConcurrently: pcc, idempotent: true, maxWaitTimeMs: 100 },
       `pcc${pcc}`,
     );
   }
-  ctx.say("duration service alone with ONNX_INTRA_OP_THREADS=2");
+  ctx.say('duration service alone with ONNX_INTRA_OP_THREADS=2');
   const t2 = await measureModelService(
     ctx,
-    "duration",
+    'duration',
     source,
     plan.rides,
     brokerPid,
-    { ONNX_INTRA_OP_THREADS: "2" },
-    "-t2",
+    { ONNX_INTRA_OP_THREADS: '2' },
+    '-t2',
   );
   results.tuning!.serviceOnnxThreads2 = {
     ...t2,
-    ratioToPipe:
-      t2.ratePerSec / (results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN),
+    ratioToPipe: t2.ratePerSec / (results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN),
   };
   if (!plan.quick) {
-    ctx.say("kafkajs pipe, non-idempotent producer (5 requests in flight)");
+    ctx.say('kafkajs pipe, non-idempotent producer (5 requests in flight)');
     runs.pcc1NotIdempotent = await kafkajsPipe(
       ctx,
       source,
       plan.rides,
-      {
-        partitionsConsumedConcurrently: 1,
-        idempotent: false,
-        maxWaitTimeMs: 100,
-      },
-      "nonidem",
+      { partitionsConsumedConcurrently: 1, idempotent: false, maxWaitTimeMs: 100 },
+      'nonidem',
     );
   }
 }
@@ -173,14 +137,14 @@ async function tuneFleet(
   results: Results,
   brokerPid: number | undefined,
 ): Promise<void> {
-  ctx.say("fleet on 1-partition topics");
+  ctx.say('fleet on 1-partition topics');
   const fleet = await measureFleet(ctx, {
     rates: plan.tuneFleetRates,
     stepSec: plan.fleetStepSec,
     searchSteps: 0,
     brokerPid,
     partitions: 1,
-    tag: "-p1",
+    tag: '-p1',
   });
   results.tuning = { ...results.tuning, fleetOnePartition: fleet };
 }
@@ -189,10 +153,10 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      quick: { type: "boolean", default: false },
-      only: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
@@ -200,16 +164,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const stages = (values.only?.split(",").map((s) => s.trim()) ?? [
-    ...STAGES,
-  ]) as Stage[];
+  const stages = (values.only?.split(',').map((s) => s.trim()) ?? [...STAGES]) as Stage[];
   const unknown = stages.filter((s) => !STAGES.includes(s));
   if (unknown.length > 0) {
-    console.error(`unknown stage(s): ${unknown.join(", ")}\n\n${USAGE}`);
+    console.error(`unknown stage(s): ${unknown.join(', ')}\n\n${USAGE}`);
     return 2;
   }
   const plan = makePlan(values.quick, stages);
-  const out = values.out ?? join(REPO_ROOT, "bench", "results", "latest.json");
+  const out = values.out ?? join(REPO_ROOT, 'bench', 'results', 'latest.json');
   const started = Date.now();
   const ctx = await createContext(plan.quick);
   const results: Results = {
@@ -221,62 +183,35 @@ async function main(argv: string[]): Promise<number> {
     rides: plan.rides,
     errors: {},
   };
-  const brokerPid = findBrokerPid(
-    Number(ctx.brokers.split(",")[0].split(":").pop()),
-  );
-  if (brokerPid === undefined)
-    ctx.say("broker process not found on this machine: its CPU is not metered");
+  const brokerPid = findBrokerPid(Number(ctx.brokers.split(',')[0].split(':').pop()));
+  if (brokerPid === undefined) ctx.say('broker process not found on this machine: its CPU is not metered');
   const on = (s: Stage): boolean => stages.includes(s);
   try {
-    const source = ctx.topic("rides");
-    if (on("ceilings") || on("alt") || on("services") || on("tuning")) {
+    const source = ctx.topic('rides');
+    if (on('ceilings') || on('alt') || on('services') || on('tuning')) {
       await ctx.createTopics([source]);
       await ctx.createTopics([dlqTopic(source)], 1);
       ctx.say(`filling ${source} with ${plan.rides} real rides`);
-      results.rideValueBytes = (
-        await fillRides(ctx, source, plan.rides)
-      ).valueBytes;
+      results.rideValueBytes = (await fillRides(ctx, source, plan.rides)).valueBytes;
     }
-    if (on("ceilings"))
-      await stage(results, "ceilings", ctx, () =>
-        ceilings(ctx, plan, results, source),
-      );
-    if (on("alt"))
-      await stage(results, "alt", ctx, () =>
-        alt(ctx, plan, results, source, brokerPid),
-      );
-    if (on("services")) {
-      await stage(results, "services", ctx, async () => {
-        const rates = await measureModelServices(
-          ctx,
-          source,
-          plan.rides,
-          brokerPid,
-        );
+    if (on('ceilings')) await stage(results, 'ceilings', ctx, () => ceilings(ctx, plan, results, source));
+    if (on('alt')) await stage(results, 'alt', ctx, () => alt(ctx, plan, results, source, brokerPid));
+    if (on('services')) {
+      await stage(results, 'services', ctx, async () => {
+        const rates = await measureModelServices(ctx, source, plan.rides, brokerPid);
         const pipe = results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN;
-        results.modelServices = rates.map((r) => ({
-          ...r,
-          ratioToPipe: r.ratePerSec / pipe,
-        }));
+        results.modelServices = rates.map((r) => ({ ...r, ratioToPipe: r.ratePerSec / pipe }));
       });
     }
-    if (on("inference")) {
-      await stage(results, "inference", ctx, async () => {
-        ctx.say("inference and serde in this process");
-        const points = await measureInference(
-          ctx,
-          plan.inferenceBatches,
-          plan.onnxThreads,
-          plan.msPerPoint,
-        );
-        results.inference = {
-          points,
-          serde: await measureSerde(ctx, plan.msPerPoint),
-        };
+    if (on('inference')) {
+      await stage(results, 'inference', ctx, async () => {
+        ctx.say('inference and serde in this process');
+        const points = await measureInference(ctx, plan.inferenceBatches, plan.onnxThreads, plan.msPerPoint);
+        results.inference = { points, serde: await measureSerde(ctx, plan.msPerPoint) };
       });
     }
-    if (on("fleet")) {
-      await stage(results, "fleet", ctx, async () => {
+    if (on('fleet')) {
+      await stage(results, 'fleet', ctx, async () => {
         results.fleet = await measureFleet(ctx, {
           rates: plan.fleetRates,
           stepSec: plan.fleetStepSec,
@@ -285,17 +220,18 @@ async function main(argv: string[]): Promise<number> {
         });
       });
     }
-    if (on("tuning")) {
-      await stage(results, "tuning", ctx, () =>
-        tuning(ctx, plan, results, source, brokerPid),
-      );
-      await stage(results, "tuning.fleet", ctx, () =>
-        tuneFleet(ctx, plan, results, brokerPid),
-      );
+    if (on('tuning')) {
+      await stage(results, 'tuning', ctx, () => tuning(ctx, plan, results, source, brokerPid));
+      await stage(results, 'tuning.fleet', ctx, () => tuneFleet(ctx, plan, results, brokerPid));
+    }
+    if (on('peer')) {
+      await stage(results, 'peer', ctx, async () => {
+        results.peer = await measurePeer(ctx, { ...plan.peer, brokerPid });
+      });
     }
   } finally {
     results.durationSec = Math.round((Date.now() - started) / 1000);
-    results.loadavgAtEnd = await readFile("/proc/loadavg", "utf8").then(
+    results.loadavgAtEnd = await readFile('/proc/loadavg', 'utf8').then(
       (t) => t.trim(),
       () => undefined,
     );
@@ -310,9 +246,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(
-      `[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exit(1);
   },
 );

@@ -3,36 +3,30 @@
  * as the README's performance table ({@link benchSummary}) and as bench/README.md's tables
  * ({@link benchDetail}, in bench-detail.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { BenchResults } from "../../bench/lib/report.js";
-import type { RateStep } from "../../bench/sections/fleet.js";
-import { clientRows } from "./bench-clients.js";
-import { provenanceLine } from "./provenance.js";
-import { markdown, REPO_ROOT, table } from "./sections.js";
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResults } from '../../bench/lib/report.js';
+import type { RateStep } from '../../bench/sections/fleet.js';
+import { clientRows } from './bench-clients.js';
+import { peerRows } from './bench-peer.js';
+import { provenanceLine } from './provenance.js';
+import { markdown, REPO_ROOT, table } from './sections.js';
 
 /** Where `npm run bench` writes its results. */
-export const BENCH_JSON = "bench/results/latest.json";
+export const BENCH_JSON = 'bench/results/latest.json';
 
 /** The issue's targets, which the table says are met or not. */
-const TARGETS = {
-  ratioToPipe: 0.8,
-  p99Ms: 25,
-  p99AtPerSec: 1000,
-  sustainedPerSec: 5000,
-};
+const TARGETS = { ratioToPipe: 0.8, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
 
 /** The last run, or undefined before the first one. */
 export function readBenchResults(): BenchResults | undefined {
   const path = join(REPO_ROOT, BENCH_JSON);
-  return existsSync(path)
-    ? (JSON.parse(readFileSync(path, "utf8")) as BenchResults)
-    : undefined;
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BenchResults) : undefined;
 }
 
 /** 78.9k, 503k, 1.12M. */
 export function si(x: number | undefined | null): string {
-  if (x === undefined || x === null || !Number.isFinite(x)) return "–";
+  if (x === undefined || x === null || !Number.isFinite(x)) return '–';
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
   if (x >= 1e5) return `${Math.round(x / 1e3)}k`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
@@ -41,40 +35,33 @@ export function si(x: number | undefined | null): string {
 
 /** `x` with `digits` decimals and thousands separators; a dash when absent. */
 export function num(x: number | undefined | null, digits = 0): string {
-  if (x === undefined || x === null || !Number.isFinite(x)) return "–";
-  return x.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
+  if (x === undefined || x === null || !Number.isFinite(x)) return '–';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** "0.19" or "0.19–0.21": the spread of a few values. */
 function range(values: number[], digits: number): string {
-  if (values.length === 0) return "–";
+  if (values.length === 0) return '–';
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  return num(lo, digits) === num(hi, digits)
-    ? num(lo, digits)
-    : `${num(lo, digits)}–${num(hi, digits)}`;
+  return num(lo, digits) === num(hi, digits) ? num(lo, digits) : `${num(lo, digits)}–${num(hi, digits)}`;
 }
 
-const met = (ok: boolean): string => (ok ? "met" : "**not met**");
+const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
-/** The fleet's steps in order of offered rate (the search for the highest rate tries them out of order). */
-export function byRate(steps: ReadonlyArray<RateStep>): RateStep[] {
+/** Steps in order of offered rate (the fleet's search for the highest rate tries them out of order). */
+export function byRate<T extends { offeredPerSec: number }>(steps: ReadonlyArray<T>): T[] {
   return [...steps].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
 }
 
 /** "2026-11-25 15:57 UTC · commit … · machine · full run (259 s) · load average 3.85 → 4.06". */
 export function runLine(r: BenchResults): string {
-  const load = (l: string | undefined): string => l?.split(" ")[0] ?? "–";
-  const kind = r.quick
-    ? "`--quick` run (a smoke test: quote a full run)"
-    : "full run";
+  const load = (l: string | undefined): string => l?.split(' ')[0] ?? '–';
+  const kind = r.quick ? '`--quick` run (a smoke test: quote a full run)' : 'full run';
   return `${provenanceLine({ date: r.timestamp, commit: r.commit, info: r.info })} · ${kind}, ${num(r.durationSec)} s · load average ${load(r.info.machine.loadavgAtStart)} at start, ${load(r.loadavgAtEnd)} at end`;
 }
 
 const NOT_YET = [
-  "_Not recorded yet: `npm run bench` writes `bench/results/latest.json`, from which this is generated._",
+  '_Not recorded yet: `npm run bench` writes `bench/results/latest.json`, from which this is generated._',
 ];
 
 function ceilingRows(r: BenchResults): string[][] {
@@ -84,39 +71,25 @@ function ceilingRows(r: BenchResults): string[][] {
     rows.push([
       `Kafka's own perf tools, ${k.recordSize} B records, acks=all`,
       `producer ${si(k.producer.recordsPerSec)}/s, consumer ${si(k.consumer.recordsPerSec)}/s`,
-      "ceiling (a)",
+      'ceiling (a)',
     ]);
   }
   const c = r.ceilings?.kafkajsConsumer;
-  if (c)
-    rows.push([
-      "kafkajs do-nothing consumer (through the seam)",
-      `${si(c.ratePerSec)} records/s`,
-      "ceiling (b)",
-    ]);
+  if (c) rows.push(['kafkajs do-nothing consumer (through the seam)', `${si(c.ratePerSec)} records/s`, 'ceiling (b)']);
   const p = r.ceilings?.kafkajsPipe;
   if (p) {
     const batch = `${num(p.meanBatch)} records per batch`;
     rows.push([
-      "kafkajs do-nothing pipe (consume + re-produce)",
+      'kafkajs do-nothing pipe (consume + re-produce)',
       `${si(p.ratePerSec)} records/s, ${batch}`,
-      "ceiling (c)",
+      'ceiling (c)',
     ]);
   }
   const alt = r.altClient;
-  if (alt?.skipped)
-    rows.push([
-      `${alt.name} do-nothing consumer / pipe`,
-      `not measured: ${alt.skipped}`,
-      "",
-    ]);
+  if (alt?.skipped) rows.push([`${alt.name} do-nothing consumer / pipe`, `not measured: ${alt.skipped}`, '']);
   else if (alt) {
     const rates = `${si(alt.consumer?.ratePerSec)} / ${si(alt.pipe?.ratePerSec)} records/s`;
-    rows.push([
-      `${alt.name} ${alt.version} do-nothing consumer / pipe`,
-      rates,
-      "",
-    ]);
+    rows.push([`${alt.name} ${alt.version} do-nothing consumer / pipe`, rates, '']);
   }
   return rows;
 }
@@ -125,9 +98,9 @@ function serviceRows(r: BenchResults): string[][] {
   const rows: string[][] = [];
   const services = r.modelServices ?? [];
   if (services.length > 0) {
-    const names = services.map((s) => s.model).join(" / ");
-    const rates = services.map((s) => si(s.ratePerSec)).join(" / ");
-    const ratios = services.map((s) => num(s.ratioToPipe, 2)).join(" / ");
+    const names = services.map((s) => s.model).join(' / ');
+    const rates = services.map((s) => si(s.ratePerSec)).join(' / ');
+    const ratios = services.map((s) => num(s.ratioToPipe, 2)).join(' / ');
     const ok = services.every((s) => s.ratioToPipe >= TARGETS.ratioToPipe);
     rows.push([
       `model service alone, saturated: ${names}`,
@@ -138,123 +111,80 @@ function serviceRows(r: BenchResults): string[][] {
   const t2 = r.tuning?.serviceOnnxThreads2;
   if (t2) {
     const rate = `${si(t2.ratePerSec)} rides/s = ${num(t2.ratioToPipe, 2)} of (c)`;
-    rows.push([
-      `${t2.model} service alone, \`ONNX_INTRA_OP_THREADS=2\``,
-      rate,
-      "",
-    ]);
+    rows.push([`${t2.model} service alone, \`ONNX_INTRA_OP_THREADS=2\``, rate, '']);
   }
-  const points = (r.inference?.points ?? []).filter(
-    (p) => p.model === "duration" && p.threads === 1,
-  );
+  const points = (r.inference?.points ?? []).filter((p) => p.model === 'duration' && p.threads === 1);
   if (points.length > 0) {
     const largest = points[points.length - 1];
     rows.push([
-      `ONNX inference, 1 thread, batch ${points.map((p) => num(p.batch)).join(" / ")} (duration)`,
-      `${points.map((p) => num(p.usPerCall)).join(" / ")} µs per call (${num(largest.usPerRow, 1)} µs per row at ${num(largest.batch)})`,
-      "",
+      `ONNX inference, 1 thread, batch ${points.map((p) => num(p.batch)).join(' / ')} (duration)`,
+      `${points.map((p) => num(p.usPerCall)).join(' / ')} µs per call (${num(largest.usPerRow, 1)} µs per row at ${num(largest.batch)})`,
+      '',
     ]);
   }
   const s = r.inference?.serde;
   if (s) {
-    const avro = [s.rideDecodeUs, s.rideDecodeValidateUs, s.rideEncodeUs]
-      .map((x) => num(x, 2))
-      .join(" / ");
+    const avro = [s.rideDecodeUs, s.rideDecodeValidateUs, s.rideEncodeUs].map((x) => num(x, 2)).join(' / ');
     rows.push([
-      "Avro decode / decode + validate / encode; features",
+      'Avro decode / decode + validate / encode; features',
       `${avro} µs per record; ${num(s.featuresUsPerRow, 2)} µs per row`,
-      "",
+      '',
     ]);
   }
   return rows;
 }
 
 /** p50 / p95 / p99 of the steps at `rates` and whether p99 meets the target at the target rate. */
-function latencyRow(
-  label: string,
-  steps: RateStep[],
-  rates: number[],
-): string[] {
+function latencyRow(label: string, steps: RateStep[], rates: number[]): string[] {
   const chosen = byRate(steps).filter((s) => rates.includes(s.offeredPerSec));
-  const at = chosen.map((s) => num(s.offeredPerSec)).join(" · ");
-  const ms = chosen.map((s) =>
-    [s.latencyMs.p50, s.latencyMs.p95, s.latencyMs.p99]
-      .map((x) => num(x))
-      .join(" / "),
-  );
+  const at = chosen.map((s) => num(s.offeredPerSec)).join(' · ');
+  const ms = chosen.map((s) => [s.latencyMs.p50, s.latencyMs.p95, s.latencyMs.p99].map((x) => num(x)).join(' / '));
   const target = chosen.find((s) => s.offeredPerSec === TARGETS.p99AtPerSec);
-  const verdict = target
-    ? `p99 ≤ ${TARGETS.p99Ms} ms: ${met(target.latencyMs.p99 <= TARGETS.p99Ms)}`
-    : "";
-  return [
-    `${label}, p50 / p95 / p99 at ${at} rides/s`,
-    `${ms.join(" · ")} ms`,
-    verdict,
-  ];
+  const verdict = target ? `p99 ≤ ${TARGETS.p99Ms} ms: ${met(target.latencyMs.p99 <= TARGETS.p99Ms)}` : '';
+  return [`${label}, p50 / p95 / p99 at ${at} rides/s`, `${ms.join(' · ')} ms`, verdict];
 }
 
 function fleetRows(r: BenchResults): string[][] {
   const rows: string[][] = [];
   const fleet = r.fleet;
-  if (fleet)
-    rows.push(
-      latencyRow(`whole fleet, ${fleet.partitions} partitions`, fleet.steps, [
-        TARGETS.p99AtPerSec,
-      ]),
-    );
+  if (fleet) rows.push(latencyRow(`whole fleet, ${fleet.partitions} partitions`, fleet.steps, [TARGETS.p99AtPerSec]));
   const one = r.tuning?.fleetOnePartition;
   if (one) {
-    const rates = [
-      TARGETS.p99AtPerSec,
-      Math.max(...one.steps.map((s) => s.offeredPerSec)),
-    ];
-    rows.push(
-      latencyRow("whole fleet, **1 partition per topic**", one.steps, rates),
-    );
+    const rates = [TARGETS.p99AtPerSec, Math.max(...one.steps.map((s) => s.offeredPerSec))];
+    rows.push(latencyRow('whole fleet, **1 partition per topic**', one.steps, rates));
   }
   if (!fleet) return rows;
   const failed = fleet.lowestUnsustainedPerSec;
   rows.push([
-    "highest sustained rate (decisions keep pace, lag bounded)",
-    `${num(fleet.highestSustainedPerSec)} rides/s${failed === null ? " (every rate tried held)" : ` (${num(failed)} did not hold)`}`,
+    'highest sustained rate (decisions keep pace, lag bounded)',
+    `${num(fleet.highestSustainedPerSec)} rides/s${failed === null ? ' (every rate tried held)' : ` (${num(failed)} did not hold)`}`,
     `≥ ${num(TARGETS.sustainedPerSec)}: ${met(fleet.highestSustainedPerSec >= TARGETS.sustainedPerSec)}`,
   ]);
-  const step =
-    fleet.steps.find((s) => s.offeredPerSec === 1000) ?? byRate(fleet.steps)[0];
+  const step = fleet.steps.find((s) => s.offeredPerSec === 1000) ?? byRate(fleet.steps)[0];
   const cpu = step?.cpuSecPer1000 ?? {};
-  const models = ["duration", "cost", "tip"];
+  const models = ['duration', 'cost', 'tip'];
   const modelCpu = models.map((m) => cpu[m]).filter((x) => x !== undefined);
   rows.push([
     `CPU per 1,000 rides at ${num(step?.offeredPerSec)} rides/s: each model service / decision / broker`,
     `${range(modelCpu, 2)} / ${num(cpu.decision, 2)} / ${num(cpu.broker, 2)} CPU s`,
-    "",
+    '',
   ]);
-  const rss = models
-    .map((m) => fleet.peakRssMb[m])
-    .filter((x) => x !== undefined);
-  rows.push([
-    "peak RSS: model service / decision",
-    `${range(rss, 0)} MB / ${num(fleet.peakRssMb.decision)} MB`,
-    "",
-  ]);
+  const rss = models.map((m) => fleet.peakRssMb[m]).filter((x) => x !== undefined);
+  rows.push(['peak RSS: model service / decision', `${range(rss, 0)} MB / ${num(fleet.peakRssMb.decision)} MB`, '']);
   return rows;
 }
 
 /** The README's performance table: the headline figures of the last run against the targets. */
 export async function benchSummary(r = readBenchResults()): Promise<string> {
   if (!r) return markdown(NOT_YET);
-  const errors = Object.entries(r.errors).map(
-    ([stage, message]) => `- \`${stage}\` failed: ${message}`,
-  );
+  const errors = Object.entries(r.errors).map(([stage, message]) => `- \`${stage}\` failed: ${message}`);
   return markdown([
     `Run of ${runLine(r)}.`,
-    "",
+    '',
     ...table(
-      ["what", "measured", "target"],
-      [...ceilingRows(r), ...clientRows(r), ...serviceRows(r), ...fleetRows(r)],
+      ['what', 'measured', 'target'],
+      [...ceilingRows(r), ...clientRows(r), ...serviceRows(r), ...fleetRows(r), ...peerRows(r)],
     ),
-    ...(errors.length > 0
-      ? ["", "Stages that failed in this run:", "", ...errors]
-      : []),
+    ...(errors.length > 0 ? ['', 'Stages that failed in this run:', '', ...errors] : []),
   ]);
 }
