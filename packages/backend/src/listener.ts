@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
+import { BACKEND_GROUP_PREFIX, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
 import { createSerde, type ConsumerClient, type KafkaClient, type Logger, type Registry } from '@fleet/core';
 
 /** A `ride_decision` as the backend receives it, with the ride→decision latency. */
@@ -44,7 +44,7 @@ export async function createDecisionListener(options: {
       const start = new Map((await admin.fetchEndOffsets(options.topic)).map((p) => [p.partition, BigInt(p.offset)]));
       await admin.disconnect();
       consumer = await options.kafka.consumer({
-        groupId: options.groupId ?? `fleet.backend.${randomBytes(4).toString('hex')}`,
+        groupId: options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`,
         // A fresh group starting at "latest" could miss decisions made between the join and
         // its first fetch; it starts at the beginning and skips what was there at start().
         fromBeginning: true,

@@ -6,6 +6,7 @@ export * from './clock.js';
 export * from './kafka/types.js';
 export { createKafkaClient } from './kafka/client.js';
 export * from './kafka/topics.js';
+export * from './kafka/access.js';
 export * from './serde/registry.js';
 export * from './serde/avro-serde.js';
 export * from './serde/topic-serde.js';

@@ -1,5 +1,6 @@
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { retry } from '../retry.js';
+import { kafkajsAcls } from './kafkajs-acls.js';
 import type { AdminClient, PartitionOffset } from './types.js';
 
 /**
@@ -85,6 +86,7 @@ export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
         const cluster = await admin.describeCluster();
         return { brokers: cluster.brokers.length, controller: cluster.controller };
       },
+      ...kafkajsAcls(admin),
       disconnect: () => admin.disconnect(),
     },
     retries,

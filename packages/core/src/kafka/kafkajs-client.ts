@@ -9,13 +9,23 @@ import type {
   KafkaConnection,
   RecordBatch,
 } from './types.js';
+import { createAccessLog, withAccessErrors, type AccessLog } from './kafkajs-access.js';
 import { createKafkajsAdmin } from './kafkajs-admin.js';
 import { connectProducer } from './kafkajs-producer.js';
 import { readPartition } from './kafkajs-reader.js';
 
-/** Creates the kafkajs implementation of the {@link KafkaClient} seam. */
+/**
+ * Creates the kafkajs implementation of the {@link KafkaClient} seam. A broker that
+ * refuses the credentials or an ACL that refuses a request surfaces as FLEET_KAFKA_AUTH_FAILED
+ * or FLEET_KAFKA_NOT_AUTHORIZED, from every call and from a consumer's crash.
+ */
 export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
-  const kafka = new Kafka(kafkajsConfig(connection, logger));
+  const access = createAccessLog();
+  const kafka = new Kafka(kafkajsConfig(connection, logger, access));
+  return withAccessErrors(client(kafka, connection, logger), connection, access);
+}
+
+function client(kafka: Kafka, connection: KafkaConnection, logger: Logger): KafkaClient {
   return {
     producer: () => connectProducer(kafka, logger.child({ component: 'producer' })),
     consumer: (options) => connectConsumer(kafka, options, logger.child({ component: 'consumer' })),
@@ -29,7 +39,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
   };
 }
 
-function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig {
+function kafkajsConfig(connection: KafkaConnection, logger: Logger, access: AccessLog): KafkaConfig {
   const log = logger.child({ component: 'kafkajs' });
   return {
     clientId: connection.clientId,
@@ -47,7 +57,8 @@ function kafkajsConfig(connection: KafkaConnection, logger: Logger): KafkaConfig
         // kafkajs logs every error response of a request ("Response ListOffsets ...: This
         // server is not the leader ...") at ERROR before its retrier, or the seam's, tries
         // again; the caller logs if it gives up, so the response itself is only a debug line.
-        if (message.startsWith('Response ')) log.debug(rest, message);
+        // A refusal (credentials, ACL) is thrown as the fleet's error, which the caller reports.
+        if (access.observe(entry) || message.startsWith('Response ')) log.debug(rest, message);
         else if (level <= logLevel.ERROR) log.error(rest, message);
         else if (level === logLevel.WARN) log.warn(rest, message);
         else log.debug(rest, message);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { READER_GROUP_PREFIX } from '@fleet/contract';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
@@ -27,7 +28,7 @@ export async function readPartition(
   const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
   const from = fromRaw === '-1' ? end : BigInt(fromRaw);
   if (from >= end) return 0;
-  const groupId = `fleet.reader.${randomBytes(6).toString('hex')}`;
+  const groupId = `${READER_GROUP_PREFIX}${randomBytes(6).toString('hex')}`;
   try {
     return await consume(kafka, groupId, topic, partition, from, end, onRecord);
   } finally {

@@ -144,6 +144,22 @@ export interface GroupMember {
   assignment: Record<string, number[]>;
 }
 
+/**
+ * One ACL: `principal` is allowed (or denied) `operation` on a resource, from any host.
+ * The names are Kafka's own (`kafka-acls --list` prints them the same way).
+ */
+export interface AclBinding {
+  /** `User:<name>`, e.g. `User:duration`. */
+  principal: string;
+  resourceType: 'TOPIC' | 'GROUP' | 'CLUSTER' | 'TRANSACTIONAL_ID';
+  /** The topic, group or transactional id; `kafka-cluster` for the cluster. */
+  resourceName: string;
+  /** `PREFIXED`: every resource whose name starts with `resourceName`. */
+  patternType: 'LITERAL' | 'PREFIXED';
+  operation: 'ALL' | 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'ALTER' | 'DESCRIBE' | 'IDEMPOTENT_WRITE';
+  permission: 'ALLOW' | 'DENY';
+}
+
 /** Administrative operations. */
 export interface AdminClient {
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
@@ -162,6 +178,16 @@ export interface AdminClient {
   describeGroup(groupId: string): Promise<{ state: string; members: GroupMember[] }>;
   /** How many brokers the cluster has and which one is the controller (null: none yet). */
   describeCluster(): Promise<{ brokers: number; controller: number | null }>;
+  /**
+   * Every ACL of the cluster (needs DESCRIBE on the cluster: an administrator). Optional,
+   * like the two below: a client without ACL support leaves all three out, and `fleet init
+   * --acls` says so.
+   */
+  describeAcls?(): Promise<AclBinding[]>;
+  /** Creates ACLs; creating one that exists changes nothing. */
+  createAcls?(bindings: readonly AclBinding[]): Promise<void>;
+  /** Deletes exactly these ACLs (each matched on every field). */
+  deleteAcls?(bindings: readonly AclBinding[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { FleetError, isFleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { StreamService } from '../pipeline/stream-service.js';
 import { installShutdown } from '../shutdown.js';
@@ -16,7 +17,9 @@ export interface ServeOptions {
 
 /**
  * Runs a service as a process: the operations endpoint, signal handling with a bounded
- * graceful shutdown, then the service itself. Used by every service's `main.ts`.
+ * graceful shutdown, then the service itself. Used by every service's `main.ts`. Rejects
+ * when the service cannot start, or later stops for good ({@link StreamService.failed}),
+ * so that `runMain` ends the process with its one fatal line; a signal ends it otherwise.
  */
 export async function serve(service: StreamService, options: ServeOptions): Promise<void> {
   const server = await startOpsServer(options.metricsPort, service, options.metrics.registry);
@@ -35,5 +38,15 @@ export async function serve(service: StreamService, options: ServeOptions): Prom
     options.logger,
     { graceMs: options.shutdownGraceMs },
   );
-  await service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  await service.failed.catch((err: unknown) => {
+    server.close();
+    if (!isFleetError(err)) throw err;
+    throw new FleetError(err.code, err.message, { context: { ...err.context, phase: 'running' } });
+  });
 }

@@ -1,3 +1,5 @@
+import type { FleetError } from '@fleet/contract';
+import { isAccessError } from '../kafka/access.js';
 import type { Logger } from '../logger.js';
 import type { FleetMetrics } from '../ops/metrics.js';
 import type {
@@ -21,13 +23,21 @@ export interface StreamService {
   readonly ready: boolean;
   /** Partitions assigned at the last rebalance, by topic. */
   readonly assignment: Record<string, number[]>;
+  /**
+   * Rejects when the service stops for good on an error no retry can fix: the broker refuses
+   * its credentials, or an ACL refuses it its group, a topic or a write
+   * (FLEET_KAFKA_AUTH_FAILED, FLEET_KAFKA_NOT_AUTHORIZED). Never settles otherwise. A refusal
+   * met while starting rejects `start()` too.
+   */
+  readonly failed: Promise<never>;
 }
 
 /** Options of {@link createStreamService}. */
 export interface StreamServiceOptions {
   kafka: KafkaClient;
   logger: Logger;
-  inputTopic: string;
+  /** The topic consumed, or several consumed by the one group (the monitor's). */
+  inputTopic: string | readonly string[];
   consumer: Omit<ConsumerOptions, 'onGroupJoin' | 'onCrash' | 'onStop'>;
   /** Builds the batch handler once the producer is connected. */
   handler: (producer: ProducerClient) => (batch: RecordBatch, control: BatchControl) => Promise<void>;
@@ -48,16 +58,35 @@ const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
  * Wires a consumer group, a producer and a batch handler into a {@link StreamService}.
  * kafkajs restarts a consumer after retriable errors only; when it gives up on one, the
  * service re-creates producer and consumer after a backoff, so it never needs a manual restart.
+ * A refusal of the broker (credentials, ACLs) is the exception: re-creating the clients would
+ * only be refused again, so the service stops and {@link StreamService.failed} says why.
  */
 export function createStreamService(options: StreamServiceOptions): StreamService {
   const log = options.logger;
   let consumer: ConsumerClient | undefined;
   let producer: ProducerClient | undefined;
-  let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' = 'new';
+  let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed' = 'new';
   let joined = false;
   let assignment: Record<string, number[]> = {};
   let stopping: Promise<void> | undefined;
   let recoveries = 0;
+  let failure: FleetError | undefined;
+  let rejectFailed!: (err: FleetError) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  // Observed by whoever awaits it (serve); never an unhandled rejection in a test that does not.
+  failed.catch(() => undefined);
+
+  function fail(err: FleetError): void {
+    if (state === 'failed' || state === 'stopping' || state === 'stopped') return;
+    state = 'failed';
+    joined = false;
+    failure = err;
+    log.error({ code: err.code, reason: err.message }, 'stopped for good: the broker refuses what the service needs');
+    rejectFailed(err);
+    // The clients are already refused or crashed; closing them says nothing new.
+    void consumer?.disconnect().catch(() => undefined);
+    void producer?.disconnect().catch(() => undefined);
+  }
 
   async function connectAndRun(): Promise<void> {
     producer = await options.kafka.producer();
@@ -72,13 +101,16 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
         options.onAssignment?.(a);
       },
       onCrash: (err, restarting) => {
-        log.error({ err, restarting }, 'consumer crashed');
         options.metrics?.errors.inc({ code: errorCode(err) });
+        if (isAccessError(err)) return fail(err);
+        log.error({ err, restarting }, 'consumer crashed');
         if (!restarting && state === 'running') void recover();
       },
     });
     options.onStart?.(producer);
-    await consumer.run([options.inputTopic], options.handler(producer));
+    await consumer.run([options.inputTopic].flat(), options.handler(producer));
+    // kafkajs reports a failed first join as a crash, not from run().
+    if (failure) throw failure;
     log.info({ topic: options.inputTopic, groupId: options.consumer.groupId }, 'consuming');
   }
 
@@ -96,6 +128,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
       state = 'running';
       await connectAndRun();
     } catch (err) {
+      if (isAccessError(err)) return fail(err);
       log.error({ err }, 'recovery failed; trying again');
       if (state === 'running') void recover();
     }
@@ -114,7 +147,12 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   return {
     async start() {
       state = 'running';
-      await connectAndRun();
+      try {
+        await connectAndRun();
+      } catch (err) {
+        if (isAccessError(err)) fail(err);
+        throw err;
+      }
     },
     stop() {
       stopping ??= stopNow();
@@ -129,6 +167,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
     get assignment() {
       return assignment;
     },
+    failed,
   };
 }
 

@@ -1,0 +1,175 @@
+import { FleetError, isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
+import { isAccessError } from './access.js';
+import type { LogEntry } from 'kafkajs';
+import type { AdminClient, ConsumerClient, KafkaClient, KafkaConnection, ProducerClient } from './types.js';
+
+const NOT_AUTHORIZED = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+const SASL_FAILED = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
+/** Node's codes for a broker certificate the client does not trust. */
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+interface KafkajsError {
+  name?: string;
+  type?: string;
+  code?: unknown;
+  message?: string;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+function chain(err: unknown): KafkajsError[] {
+  const out: KafkajsError[] = [];
+  for (let e = err as KafkajsError | undefined; e && out.length < 8; e = (e.cause ?? e.originalError) as KafkajsError) {
+    out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Remembers what the broker refused this client, from kafkajs' own log entries: kafkajs
+ * turns a FindCoordinator answer GROUP_AUTHORIZATION_FAILED into "Failed to find group
+ * coordinator" (tulios/kafkajs#1654), but its connection logs the answer first.
+ */
+export interface AccessLog {
+  /** Looks at a kafkajs log entry; true when it reports a refusal the seam turns into an error of its own. */
+  observe(entry: LogEntry['log'] & { message?: string }): boolean;
+  /** Whether a FindCoordinator of this client was refused by an ACL. */
+  readonly groupDenied: boolean;
+}
+
+/** A fresh {@link AccessLog} for one client. */
+export function createAccessLog(): AccessLog {
+  let groupDenied = false;
+  return {
+    observe(entry) {
+      const { error, stack } = entry as { error?: unknown; stack?: unknown };
+      const text = `${entry.message ?? ''} ${typeof error === 'string' ? error : ''} ${typeof stack === 'string' ? stack : ''}`;
+      if (/Response (GroupCoordinator|FindCoordinator)/.test(text) && /Group authorization failed/.test(text))
+        groupDenied = true;
+      return (
+        /not authorized|authorization failed|authentication failed/i.test(text) ||
+        (groupDenied && /KafkaJSGroupCoordinatorNotFound/.test(text))
+      );
+    },
+    get groupDenied() {
+      return groupDenied;
+    },
+  };
+}
+
+/**
+ * The fleet's error for a refusal of the broker, or undefined when `err` is something else.
+ * Messages name the user and what it tried, or the variable to check, never a secret; no
+ * `cause`, because kafkajs decides whether to restart a consumer from the deepest cause.
+ */
+export function accessError(
+  err: unknown,
+  doing: string,
+  connection: KafkaConnection,
+  log: AccessLog,
+): FleetError | undefined {
+  if (isFleetError(err)) return isAccessError(err) ? err : undefined;
+  const user = connection.sasl?.username;
+  for (const e of chain(err)) {
+    // kafkajs wraps what a batch handler threw (a refused send, already the fleet's error).
+    if (isAccessError(e)) return e;
+    if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type && SASL_FAILED.has(e.type))) {
+      return new FleetError(
+        'FLEET_KAFKA_AUTH_FAILED',
+        `the broker refused the SASL credentials of user "${user ?? ''}" (${connection.sasl?.mechanism ?? 'no mechanism'}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+        { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
+      );
+    }
+    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) {
+      return new FleetError(
+        'FLEET_KAFKA_AUTH_FAILED',
+        `the broker's TLS certificate is not trusted (${e.code}): check KAFKA_SSL_CA_FILE, the CA that signed it`,
+        { context: { variable: 'KAFKA_SSL_CA_FILE' } },
+      );
+    }
+    const type = e.type && NOT_AUTHORIZED.has(e.type) ? e.type : undefined;
+    const group = e.name === 'KafkaJSGroupCoordinatorNotFound' && log.groupDenied;
+    if (type || group) {
+      const why = type ?? 'GROUP_AUTHORIZATION_FAILED';
+      return new FleetError(
+        'FLEET_KAFKA_NOT_AUTHORIZED',
+        `user "${user ?? 'ANONYMOUS'}" is not authorized to ${doing} (${why}): no ACL allows it (README, Security)`,
+        { context: { user, refused: why } },
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Wraps a kafkajs implementation of the seam so every refusal of the broker surfaces as the fleet's error. */
+export function withAccessErrors(client: KafkaClient, connection: KafkaConnection, log: AccessLog): KafkaClient {
+  const mapped = (err: unknown, doing: string): unknown => accessError(err, doing, connection, log) ?? err;
+  const guard = async <T>(doing: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw mapped(err, doing);
+    }
+  };
+  return {
+    producer: () =>
+      guard('connect an idempotent producer (it needs WRITE on a topic)', async () => {
+        const producer = await client.producer();
+        return {
+          ...producer,
+          send: (batches) => {
+            const topics = batches.filter((b) => b.records.length > 0).map((b) => b.topic);
+            return guard(`write to ${topics.join(', ')}`, () => producer.send(batches));
+          },
+        } satisfies ProducerClient;
+      }),
+    async consumer(options) {
+      const doing = `read in consumer group ${options.groupId}`;
+      const consumer = await guard(doing, () =>
+        client.consumer({
+          ...options,
+          onCrash: (err, restarting) => options.onCrash?.(mapped(err, doing), restarting),
+        }),
+      );
+      return {
+        ...consumer,
+        run: (topics, handler) =>
+          guard(`read ${topics.join(', ')} in group ${options.groupId}`, () => consumer.run(topics, handler)),
+      } satisfies ConsumerClient;
+    },
+    admin: () => guard('connect an admin client', async () => guardAdmin(await client.admin(), guard)),
+    readPartition: (topic, partition, from, onRecord) =>
+      guard(`read back ${topic} in a ${READER_GROUP_PREFIX}* group`, () =>
+        client.readPartition(topic, partition, from, onRecord),
+      ),
+  };
+}
+
+function guardAdmin(admin: AdminClient, guard: <T>(doing: string, call: () => Promise<T>) => Promise<T>): AdminClient {
+  const wrapped: Record<string, unknown> = { ...admin };
+  for (const [key, value] of Object.entries(admin)) {
+    if (key === 'disconnect' || typeof value !== 'function') continue;
+    const call = value as (...args: unknown[]) => Promise<unknown>;
+    wrapped[key] = (...args: unknown[]) =>
+      guard(
+        `call ${key}(${args.map((a) => (Array.isArray(a) ? a.join(', ') : typeof a === 'object' ? '…' : String(a))).join(', ')})`,
+        () => call(...args),
+      );
+  }
+  return wrapped as unknown as AdminClient;
+}
