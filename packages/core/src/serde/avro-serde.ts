@@ -23,12 +23,13 @@ export interface Serde<T> {
 }
 
 /**
- * Registers `schema` under `subject` (BACKWARD) and returns its serde. Writer schemas met
- * while decoding are looked up once, then decoded from cache.
+ * The serde of `schema` under `subject`: its id is looked up (read only, when `fleet init`
+ * registered the schemas), and the schema registered (BACKWARD) only when it is not there
+ * yet. Writer schemas met while decoding are looked up once, then decoded from cache.
  */
 export async function createSerde<T>(registry: Registry, subject: string, schema: object): Promise<Serde<T>> {
   const reader = avro.Type.forSchema(schema as avro.Schema);
-  const schemaId = await registry.register(subject, schema);
+  const schemaId = (await registry.lookup(subject, schema)) ?? (await registry.register(subject, schema));
   const header = Buffer.alloc(WIRE_HEADER_BYTES);
   header.writeInt32BE(schemaId, 1);
   const resolvers = new Map<number, Resolver | null>();

@@ -18,6 +18,12 @@ export interface RegistryConnection {
 export interface Registry {
   /** Sets BACKWARD compatibility on `subject` explicitly, then registers `schema`; returns its id. */
   register(subject: string, schema: object): Promise<number>;
+  /**
+   * The id of `schema` when it is registered under `subject`, else undefined. A read
+   * (`POST /subjects/{subject}`, which Confluent's registry authorizes as a subject read):
+   * services whose schemas `fleet init` registered need no write access.
+   */
+  lookup(subject: string, schema: object): Promise<number | undefined>;
   /** The Avro type of schema `id`, cached after the first call (warm lookups make no HTTP call). */
   typeById(id: number): Promise<avro.Type>;
 }
@@ -38,6 +44,15 @@ export function createRegistry(connection: RegistryConnection): Registry {
         return id;
       } catch (err) {
         throw registryError(err, `registering a schema under subject ${subject}`);
+      }
+    },
+    async lookup(subject, schema) {
+      try {
+        return await client.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(schema) });
+      } catch (err) {
+        // Subject or schema not there (40401, 40403): not registered yet.
+        if (notFound(err)) return undefined;
+        throw registryError(err, `looking up a schema under subject ${subject}`);
       }
     },
     typeById(id) {
@@ -98,6 +113,15 @@ async function setCompatibility(
       { context: { subject } },
     );
   }
+}
+
+/** Whether the registry answered that a subject or schema does not exist. */
+function notFound(err: unknown): boolean {
+  const status = (err as { status?: number }).status;
+  // Apicurio's ccompat API words a schema missing under an existing subject its own way.
+  return (
+    status === 404 || /not found|does not match any schema/i.test(err instanceof Error ? err.message : String(err))
+  );
 }
 
 /** Classifies an error of the registry client into the fleet's codes. */
