@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { loadSchema, valueSubject, type RideStarted } from '@fleet/contract';
-import { createSerde, retry, type KafkaClient, type ProducerClient, type Registry, type Serde } from '@fleet/core';
+import type { RidePublisher } from '@fleet/client';
+import type { RideStarted } from '@fleet/contract';
 
 /** One ride published by the replay. */
 export interface SentRide {
@@ -27,40 +27,8 @@ export interface ReplayOptions {
   shouldStop?: () => boolean;
 }
 
-/** Publishes `ride_started` events: the backend's producer. */
-export interface RidePublisher {
-  publish(rides: readonly RideStarted[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Options of {@link createRidePublisher}. */
-export interface RidePublisherOptions {
-  /** Called before each new attempt of a failed send (the broker away, a restart). */
-  onRetry?: (err: unknown, attempt: number) => void;
-}
-
-/** Connects a {@link RidePublisher} to `topic`, registering the schema if needed. */
-export async function createRidePublisher(
-  kafka: KafkaClient,
-  registry: Registry,
-  topic: string,
-  options: RidePublisherOptions = {},
-): Promise<RidePublisher> {
-  const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
-  const producer: ProducerClient = await kafka.producer();
-  return {
-    // A send fails when the broker restarts under it; the backend sends again, as a real
-    // backend would (a ride published twice is decided once).
-    publish: (rides) =>
-      retry(() => producer.send([{ topic, records: rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) })) }]), {
-        retries: 20,
-        maxDelayMs: 5000,
-        shouldRetry: (err) => !(err instanceof TypeError || err instanceof RangeError),
-        onRetry: options.onRetry,
-      }),
-    close: () => producer.disconnect(),
-  };
-}
+// The backend publishes through the client library a real backend would import.
+export { createRidePublisher, type RidePublisher, type RidePublisherOptions } from '@fleet/client';
 
 /** Tick of the pacing loop: rides are sent in small groups this often. */
 const TICK_MS = 10;

@@ -1,22 +1,17 @@
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
 import { componentLogger, systemClock, type Clock, type Logger } from '@fleet/core';
 import { createAdmission } from './admission.js';
 import { createMicroBatcher, type BatchRun, type MicroBatcher } from './batcher.js';
 import type { OnlineConfig } from './env.js';
 import { errorAnswer, schemaFailure, type ErrorAnswer } from './http-errors.js';
-import { createOnlineMetrics, type OnlineMetrics, type RejectReason } from './metrics.js';
+import { createOnlineMetrics, type OnlineMetrics } from './metrics.js';
 import type { OnlineModels } from './models.js';
 import { opsRoutes } from './routes/ops.js';
 import { quoteRoutes } from './routes/quote.js';
 import { v2Routes } from './routes/v2.js';
-import { createScoring } from './scoring.js';
+import { createScoring, type Scoring } from './scoring.js';
+import { installTraffic } from './traffic.js';
 
 /** What the online service is built from. */
 export interface OnlineServiceDeps {
@@ -42,7 +37,7 @@ export interface OnlineService {
 
 type State = 'starting' | 'ready' | 'draining' | 'stopped';
 
-function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: () => OnlineMetrics) {
+function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: OnlineMetrics) {
   const make = (name: ModelName): MicroBatcher => {
     const model = deps.models.byName[name];
     const real: BatchRun = (features, rows) => model.predictFeaturesUnchecked(features, rows);
@@ -52,7 +47,7 @@ function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: () =
       maxRows: config.batchMaxRows,
       maxWaitMs: config.batchMaxWaitMs,
       run: deps.run ? deps.run(name, real) : real,
-      onBatch: (rows, requests, seconds) => metrics().observeBatch(name, rows, requests, seconds),
+      onBatch: (rows, requests, seconds) => metrics.observeBatch(name, rows, requests, seconds),
     });
   };
   return Object.fromEntries(MODEL_NAMES.map((m) => [m, make(m)])) as Record<ModelName, MicroBatcher>;
@@ -61,6 +56,40 @@ function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: () =
 function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   if (answer.retryAfterSec !== undefined) reply.header('retry-after', String(answer.retryAfterSec));
   return reply.code(answer.status).send(answer.body);
+}
+
+interface RouteParts {
+  config: OnlineConfig;
+  deps: OnlineServiceDeps;
+  scoring: Scoring;
+  metrics: OnlineMetrics;
+  ready: () => boolean;
+  live: () => boolean;
+  log: Logger;
+}
+
+/** The routes, their metrics and the answers of errors and unknown routes. */
+function routes(app: FastifyInstance, parts: RouteParts): void {
+  const { config, metrics, ready } = parts;
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const validation = (err as { validation?: Parameters<typeof schemaFailure>[0] }).validation;
+    const answer = validation ? schemaFailure(validation) : errorAnswer(err);
+    if (answer.serverFault) parts.log.error({ err, url: request.url }, 'request failed');
+    if (answer.status === 503) metrics.rejected('queue_full');
+    return sendError(reply, answer);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: `no route ${request.method} ${request.url}: see /v1/quote, /v2, /metrics, /healthz, /readyz` }),
+  );
+  void app.register(opsRoutes, { registry: metrics.registry, live: parts.live, ready });
+  void app.register(quoteRoutes, { scoring: parts.scoring, maxRides: config.maxRides });
+  void app.register(v2Routes, { models: parts.deps.models, scoring: parts.scoring, maxRows: config.maxRides, ready });
 }
 
 /**
@@ -72,9 +101,17 @@ function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
 export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDeps): OnlineService {
   const log = componentLogger(deps.logger, 'online');
   let state: State = 'starting';
-  let inFlight = 0;
-  let peakInFlight = 0;
   const admission = createAdmission(config.maxQueuedRows, config.retryAfterSec);
+  const app = Fastify({
+    loggerInstance: componentLogger(deps.logger, 'http') as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    // The body is checked as sent: no type coercion ("3" is not a number), no stripped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // A drain (traffic.drain) answers what clients sent before the server closes.
+    forceCloseConnections: 'idle',
+  });
+  // The gauges read the traffic when scraped, after it is installed below.
   const metrics = createOnlineMetrics({
     get queuedRows() {
       return admission.queuedRows;
@@ -83,68 +120,22 @@ export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDep
       return admission.peakQueuedRows;
     },
     get inFlight() {
-      return inFlight;
+      return traffic.inFlight;
     },
     get peakInFlight() {
-      return peakInFlight;
+      return traffic.peakInFlight;
     },
   });
-  const batchers = batchersOf(config, deps, () => metrics);
+  const traffic = installTraffic(app, {
+    maxInFlight: config.maxInFlight,
+    retryAfterSec: config.retryAfterSec,
+    onReject: (reason) => metrics.rejected(reason),
+    send: sendError,
+  });
+  const batchers = batchersOf(config, deps, metrics);
   const scoring = createScoring({ models: deps.models, batchers, admission, clock: deps.clock ?? systemClock });
-  const ready = (): boolean => state === 'ready';
-  const app = Fastify({
-    loggerInstance: componentLogger(deps.logger, 'http') as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes,
-    // The body is checked as sent: no type coercion ("3" is not a number), no stripped fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    forceCloseConnections: 'idle',
-  });
-
-  const reject = (reply: FastifyReply, reason: RejectReason, error: string): FastifyReply => {
-    metrics.rejected(reason);
-    return sendError(reply, {
-      status: 503,
-      body: { error, code: 'FLEET_OVERLOADED' },
-      retryAfterSec: config.retryAfterSec,
-      serverFault: false,
-    });
-  };
-
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'POST') return;
-    if (state !== 'ready') return reject(reply, 'draining', 'the service is shutting down: retry on another replica');
-    inFlight++;
-    peakInFlight = Math.max(peakInFlight, inFlight);
-    // 'close' fires once whether the answer was sent or the client went away.
-    reply.raw.once('close', () => inFlight--);
-    if (inFlight > config.maxInFlight) {
-      return reject(reply, 'too_many_requests', `${config.maxInFlight} requests are in flight already: retry later`);
-    }
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(
-      request.routeOptions.url ?? 'unmatched',
-      request.method,
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-  });
-  app.setErrorHandler((err, request, reply) => {
-    const validation = (err as { validation?: Parameters<typeof schemaFailure>[0] }).validation;
-    const answer = validation ? schemaFailure(validation) : errorAnswer(err);
-    if (answer.serverFault) log.error({ err, url: request.url }, 'request failed');
-    if (answer.status === 503) metrics.rejected('queue_full');
-    return sendError(reply, answer);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({ error: `no route ${request.method} ${request.url}: see /v1/quote, /v2, /metrics, /healthz, /readyz` }),
-  );
-  void app.register(opsRoutes, { registry: metrics.registry, live: () => state !== 'stopped', ready });
-  void app.register(quoteRoutes, { scoring, maxRides: config.maxRides });
-  void app.register(v2Routes, { models: deps.models, scoring, maxRows: config.maxRides, ready });
+  const ready = (): boolean => state === 'ready' && !traffic.draining;
+  routes(app, { config, deps, scoring, metrics, ready, live: () => state !== 'stopped', log });
 
   return {
     metrics,
@@ -162,8 +153,11 @@ export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDep
     },
     async stop() {
       if (state === 'stopped') return;
-      state = 'draining';
-      log.info({ inFlight, queuedRows: admission.queuedRows }, 'draining: answering the requests in flight');
+      log.info(
+        { inFlight: traffic.inFlight, queuedRows: admission.queuedRows },
+        'draining: answering the requests in flight',
+      );
+      await traffic.drain();
       await app.close();
       await Promise.all(MODEL_NAMES.map((m) => batchers[m].idle()));
       state = 'stopped';

@@ -1,13 +1,6 @@
 import { join } from 'node:path';
-import {
-  createDecisionListener,
-  createRidePublisher,
-  formatSummary,
-  replayRides,
-  summarize,
-  type ReceivedDecision,
-  type SentOutcome,
-} from '@fleet/backend';
+import { formatSummary, replayRides, summarize, type ReceivedDecision, type SentOutcome } from '@fleet/backend';
+import { createFleetClient } from '@fleet/client';
 import {
   createKafkaClient,
   createLogger,
@@ -118,20 +111,14 @@ async function run(argv: readonly string[]): Promise<number> {
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
     const sent = new Map<string, SentOutcome>();
-    const listener = await createDecisionListener({
-      kafka,
-      registry,
-      topic: topics.decisions,
-      logger,
-      onDecision: (d) => decisions.push(d),
-    });
-    await listener.start();
-    const publisher = await createRidePublisher(kafka, registry, topics.rides);
+    // The backend's side goes through the client library a real backend would import.
+    const fleet = createFleetClient({ kafka, registry, logger });
+    await fleet.subscribe((d) => decisions.push(d));
     const started = performance.now();
     const mine = (): number => decisions.filter((d) => sent.has(d.ride_id)).length;
     const line = (n: number): string =>
       `sent ${n}/${count} · decided ${mine()} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    await replayRides(publisher, {
+    await replayRides(fleet, {
       templates,
       count,
       ratePerSec: rate,
@@ -140,7 +127,6 @@ async function run(argv: readonly string[]): Promise<number> {
         for (const r of group) sent.set(r.ride.ride_id, { outcome: actuals[r.template], source: r.template });
       },
     });
-    await publisher.close();
     const deadline = Date.now() + joinTimeoutMs + 60_000;
     while (mine() < sent.size && Date.now() < deadline) {
       progress.update(line(sent.size));
@@ -148,7 +134,7 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     progress.done(line(sent.size));
     const elapsed = (performance.now() - started) / 1000;
-    await listener.stop();
+    await fleet.close();
     const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
     const breakdown = await readBreakdown(services);
     console.log(

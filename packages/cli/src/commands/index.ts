@@ -7,6 +7,7 @@ import { lagCommand } from './lag.js';
 import { predictCommand } from './predict.js';
 import { replayCommand } from './replay.js';
 import { scaleCommand } from './scale.js';
+import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
@@ -21,5 +22,6 @@ export const commands: Command[] = [
   replayCommand,
   downCommand,
   predictCommand,
+  serveCommand,
   infraCommand,
 ];

@@ -3,7 +3,7 @@ import { type PartitionOffset } from '@fleet/core';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { serviceGroups, table, withAdmin } from '../ops-context.js';
-import { isServiceName, SERVICE_NAMES } from '../launcher/index.js';
+import { isStreamServiceName, SERVICE_NAMES } from '../launcher/index.js';
 
 const usage = `Usage: npx fleet replay <service> (--from <ISO time> | --to-earliest | --to-latest) [--dry-run]
 
@@ -48,7 +48,7 @@ async function run(argv: readonly string[]): Promise<number> {
     true,
   );
   const service = positionals[0];
-  if (positionals.length !== 1 || !isServiceName(service)) {
+  if (positionals.length !== 1 || !isStreamServiceName(service)) {
     throw new FleetError(
       'FLEET_INPUT_INVALID',
       `expected one service (${SERVICE_NAMES.join(', ')}), got ${JSON.stringify(positionals)}`,

@@ -13,7 +13,7 @@ group, so the group's partitions are spread over them; more instances than parti
 allowed, and the extra ones are idle. New instances are started and waited for until they
 joined the group; surplus ones are stopped gracefully (finish the batch, commit, leave).
 
-  <service>  ${SERVICE_NAMES.join(' | ')}
+  <service>  ${[...SERVICE_NAMES, 'online'].join(' | ')} (online instances are replicas, each on a port of its own)
   <n>        0 or more
   -h, --help this help`;
 

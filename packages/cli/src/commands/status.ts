@@ -39,7 +39,7 @@ async function run(argv: readonly string[]): Promise<number> {
     i.pid,
     i.port,
     i.answering ? (i.ready ? 'ready' : 'not ready') : 'not answering',
-    i.partitions.length > 0 ? i.partitions.join(' ') : i.ready ? 'idle' : '-',
+    i.service === 'online' ? 'none (HTTP)' : i.partitions.length > 0 ? i.partitions.join(' ') : i.ready ? 'idle' : '-',
   ]);
   console.log(table(['instance', 'pid', 'port', 'state', 'partitions'], rows));
   return 0;

@@ -8,20 +8,26 @@ import { listInstances, startInstance } from '../procs/instances.js';
 import { createProgress } from '../progress.js';
 import { acquireStack } from '../stack.js';
 
-const usage = `Usage: npx fleet up [--partitions P]
+const usage = `Usage: npx fleet up [--partitions P] [--online [--online-port P]]
 
 Starts the fleet in the background: the local broker and registry when KAFKA_BROKERS and
 SCHEMA_REGISTRY_URL are not set, the topics, and one instance of each service (duration,
 cost, tip, decision) unless it already runs. Logs go to .fleet/logs/<service>-<n>.log.
 Then: npx fleet status · npx fleet scale <service> <n> · npx fleet lag · npx fleet down
 
-  --partitions P  partitions of topics that do not exist yet (default TOPIC_PARTITIONS, 6)
+  --partitions P   partitions of topics that do not exist yet (default TOPIC_PARTITIONS, 6)
+  --online         also start the online service (HTTP quotes, Open Inference Protocol v2)
+  --online-port P  its port (default ONLINE_PORT, else 8080)
 
 Topic names, partitions and replication factor come from TOPIC_* like \`fleet init\`.
   -h, --help      this help`;
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { partitions: { type: 'string' } });
+  const { values } = parseCommandArgs(argv, {
+    partitions: { type: 'string' },
+    online: { type: 'boolean', default: false },
+    'online-port': { type: 'string' },
+  });
   const progress = createProgress();
   const stack = await acquireStack((line) => progress.update(line));
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
@@ -41,14 +47,19 @@ async function run(argv: readonly string[]): Promise<number> {
     const instance = await startInstance(service, serviceEnv(record, service));
     ports[`${service}-${instance.index}`] = instance.port;
   }
-  await waitReady(ports, 120_000, (pending) =>
-    progress.update(`waiting for ${pending.join(', ')} to join their groups`),
-  );
+  if (values.online && listInstances('online').length === 0) {
+    const port = positiveNumber(values['online-port'], 'online-port', Number(process.env.ONLINE_PORT || 8080));
+    const instance = await startInstance('online', serviceEnv(record, 'online'), port);
+    ports[`online-${instance.index}`] = instance.port;
+  }
+  await waitReady(ports, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to be ready`));
   progress.done(
     `fleet up: ${listInstances()
       .map((i) => `${i.service}-${i.index}`)
       .join(', ')}`,
   );
+  for (const online of listInstances('online'))
+    progress.done(`online-${online.index}: http://127.0.0.1:${online.port}/v1/quote`);
   return 0;
 }
 

@@ -3,14 +3,19 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { REPO_ROOT } from '@fleet/contract';
 import { freePort, isAlive, isReady, stopProcess } from './process.js';
-import { SERVICE_ENTRIES, type ServiceName } from './services.js';
+import { SERVICE_ENTRIES, SERVICE_PORT_ENV, type ServiceName } from './services.js';
 
 /** Options of {@link launchService}. */
 export interface LaunchOptions {
   /** Name of the instance in messages, e.g. `duration-2`. @default the service */
   name?: string;
-  /** Environment on top of this process's (topics, groups, …); `METRICS_PORT` is set here. */
+  /**
+   * Environment on top of this process's (topics, groups, …); the port variable of the
+   * service (`METRICS_PORT`, `ONLINE_PORT` for online) is set here.
+   */
   env?: Readonly<Record<string, string>>;
+  /** The port of the service's /readyz (and of online's whole API). @default a free port */
+  port?: number;
   /** File that receives the instance's stdout and stderr (JSON log lines). */
   logFile: string;
   /**
@@ -28,7 +33,7 @@ export interface LaunchedService {
   readonly service: ServiceName;
   /** The service's own pid: signals sent to it reach the service itself. */
   readonly pid: number;
-  /** Port of its /metrics, /healthz and /readyz. */
+  /** Port of its /metrics, /healthz and /readyz (online: of its whole HTTP API). */
   readonly port: number;
   readonly logFile: string;
   readonly child: ChildProcess;
@@ -54,13 +59,13 @@ export interface LaunchedService {
  * signals such as SIGKILL and SIGSTOP reach it.
  */
 export async function launchService(service: ServiceName, options: LaunchOptions): Promise<LaunchedService> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   mkdirSync(dirname(options.logFile), { recursive: true });
   const out = openSync(options.logFile, 'a');
   const entry = options.entry ?? SERVICE_ENTRIES[service];
   const child = spawn(process.execPath, ['--import', 'tsx', isAbsolute(entry) ? entry : join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, METRICS_PORT: String(port) },
+    env: { ...process.env, ...options.env, [SERVICE_PORT_ENV[service]]: String(port) },
     stdio: ['ignore', out, out],
     detached: options.detached ?? false,
   });

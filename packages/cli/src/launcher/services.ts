@@ -4,17 +4,38 @@ export const SERVICE_ENTRIES = {
   cost: 'packages/cost/src/main.ts',
   tip: 'packages/tip/src/main.ts',
   decision: 'packages/decision/src/main.ts',
+  online: 'packages/online/src/main.ts',
 } as const;
 
 /** A service that can be started, scaled and stopped. */
 export type ServiceName = keyof typeof SERVICE_ENTRIES;
 
-/** The four services, in start order. */
-export const SERVICE_NAMES = Object.keys(SERVICE_ENTRIES) as ServiceName[];
+/** A service of the stream (a consumer group): every service but `online`. */
+export type StreamServiceName = Exclude<ServiceName, 'online'>;
+
+/** The four stream services, in start order: what `fleet up` and the demo start. */
+export const SERVICE_NAMES: StreamServiceName[] = ['duration', 'cost', 'tip', 'decision'];
+
+/**
+ * The variable that sets the port a service answers `/readyz` on: the operations endpoint
+ * of a stream service, the HTTP server of the online service (which serves it too).
+ */
+export const SERVICE_PORT_ENV: Readonly<Record<ServiceName, string>> = {
+  duration: 'METRICS_PORT',
+  cost: 'METRICS_PORT',
+  tip: 'METRICS_PORT',
+  decision: 'METRICS_PORT',
+  online: 'ONLINE_PORT',
+};
 
 /** Whether `name` is a service. */
 export function isServiceName(name: string): name is ServiceName {
   return name in SERVICE_ENTRIES;
+}
+
+/** Whether `name` is a stream service (one with a consumer group). */
+export function isStreamServiceName(name: string): name is StreamServiceName {
+  return (SERVICE_NAMES as string[]).includes(name);
 }
 
 /**

@@ -36,15 +36,25 @@ export function listInstances(service?: ServiceName): Instance[] {
   return out.sort((a, b) => a.service.localeCompare(b.service) || a.index - b.index);
 }
 
-/** Starts one detached instance of `service` with the lowest free index. */
-export async function startInstance(service: ServiceName, env: Record<string, string>): Promise<Instance> {
+/** Starts one detached instance of `service` with the lowest free index (on `port`, or a free one). */
+export async function startInstance(
+  service: ServiceName,
+  env: Record<string, string>,
+  port?: number,
+): Promise<Instance> {
   const used = new Set(listInstances(service).map((i) => i.index));
   let index = 1;
   while (used.has(index)) index++;
   const logFile = join(cliConfig().stateDir, 'logs', `${service}-${index}.log`);
-  const launched = await launchService(service, { name: `${service}-${index}`, env, logFile, detached: true });
-  const { pid, port } = launched;
-  const instance: Instance = { service, index, pid, port, logFile, startedAt: new Date().toISOString() };
+  const launched = await launchService(service, { name: `${service}-${index}`, env, logFile, detached: true, port });
+  const instance: Instance = {
+    service,
+    index,
+    pid: launched.pid,
+    port: launched.port,
+    logFile,
+    startedAt: new Date().toISOString(),
+  };
   writeFileSync(fileOf(service, index), JSON.stringify(instance, null, 2));
   return instance;
 }

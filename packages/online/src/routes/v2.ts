@@ -102,7 +102,11 @@ export async function v2Routes(app: FastifyInstance, options: V2Options): Promis
     });
     app.post<{ Params: ModelParams; Body: InferRequest }>(
       `${base}/infer`,
-      { schema: { body: INFER_BODY_SCHEMA } },
+      {
+        schema: { body: INFER_BODY_SCHEMA },
+        // An unknown model is a 404 whatever the body: checked before the body's schema.
+        preValidation: async (request) => void modelOf(models, request.params),
+      },
       async (request, reply) => {
         const { name, model } = modelOf(models, request.params);
         const body = request.body;

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
+import { createSerde, type ConsumerClient, type KafkaClient, type Logger, type Registry } from '@fleet/core';
+
+/** A `ride_decision` as the backend receives it, with the ride→decision latency. */
+export interface ReceivedDecision extends RideDecisionRecord {
+  /** When the backend received it, epoch ms. */
+  received_at: number;
+  /** From `ride_started` (event_time) to receipt, in ms. */
+  latency_ms: number;
+}
+
+/** A decisions listener. */
+export interface DecisionListener {
+  /** Joins a fresh group and resolves once it is consuming. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link createDecisionListener}. */
+export interface DecisionListenerOptions {
+  kafka: KafkaClient;
+  registry: Registry;
+  /** The decisions topic (`TOPIC_DECISIONS`). */
+  topic: string;
+  logger: Logger;
+  onDecision: (decision: ReceivedDecision) => void;
+  /** @default `fleet.backend.<random>`, a group of its own */
+  groupId?: string;
+  /**
+   * Decisions written from this time on (epoch ms) are handed over, older ones skipped.
+   * @default the time of `start()` (what the topic held then is skipped)
+   */
+  fromTimestampMs?: number;
+}
+
+async function startOffsets(kafka: KafkaClient, topic: string, fromTimestampMs?: number) {
+  const admin = await kafka.admin();
+  try {
+    const offsets =
+      fromTimestampMs === undefined
+        ? await admin.fetchEndOffsets(topic)
+        : await admin.fetchOffsetsByTime(topic, fromTimestampMs);
+    return new Map(offsets.map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Consumes the decisions topic in a group of its own and hands every decision made after
+ * `start()` (or `fromTimestampMs`) to `onDecision`, with the ride→decision latency.
+ */
+export async function createDecisionListener(options: DecisionListenerOptions): Promise<DecisionListener> {
+  const serde = await createSerde<RideDecisionRecord>(
+    options.registry,
+    valueSubject(options.topic),
+    loadSchema('ride_decision'),
+  );
+  let consumer: ConsumerClient | undefined;
+  let joined!: () => void;
+  const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
+  return {
+    async start() {
+      const start = await startOffsets(options.kafka, options.topic, options.fromTimestampMs);
+      consumer = await options.kafka.consumer({
+        groupId: options.groupId ?? `fleet.backend.${randomBytes(4).toString('hex')}`,
+        // A fresh group starting at "latest" could miss decisions made between the join and
+        // its first fetch; it starts at the beginning and skips what lies before `start`.
+        fromBeginning: true,
+        // All partitions' batches at once: a listener that reads them one after another
+        // adds its own wait to every decision it reports.
+        partitionsConcurrently: 64,
+        onGroupJoin: () => joined(),
+      });
+      await consumer.run([options.topic], async (batch, control) => {
+        const receivedAt = Date.now();
+        const from = start.get(batch.partition) ?? 0n;
+        for (const record of batch.records) {
+          if (BigInt(record.offset) < from) continue;
+          try {
+            const d = await serde.decode(record.value);
+            options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
+          } catch (err) {
+            options.logger.warn({ err, offset: record.offset }, 'undecodable decision skipped');
+          }
+        }
+        await control.commit(batch.records[batch.records.length - 1].offset);
+      });
+      await joinedOnce;
+    },
+    async stop() {
+      await consumer?.stop();
+      await consumer?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { ERROR_CODES, FleetError, type ErrorCode, type QuoteRide, type RideQuote } from '@fleet/contract';
+
+/** Options of {@link requestQuotes}. */
+export interface QuoteRequestOptions {
+  /** Base URL of the online service, e.g. `http://127.0.0.1:8080`. */
+  onlineUrl: string;
+  /** How long to wait for the answer. */
+  timeoutMs: number;
+}
+
+interface ErrorBody {
+  error?: string;
+  code?: string;
+  field?: string;
+}
+
+const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_CODES;
+
+/** The FleetError of a non-2xx answer: the service's own code and field, or what the status says. */
+function answerError(status: number, body: ErrorBody, retryAfter: string | null): FleetError {
+  const message = `the online service answered ${status}: ${body.error ?? 'no reason given'}`;
+  const context = { status, ...(body.field ? { field: body.field } : {}) };
+  if (status === 503) {
+    const retryAfterSec = retryAfter === null ? undefined : Number(retryAfter);
+    return new FleetError('FLEET_OVERLOADED', `${message} (retry after ${retryAfter ?? '?'} s)`, {
+      context: { ...context, retryAfterSec },
+    });
+  }
+  if (status >= 500) return new FleetError('FLEET_ONLINE_UNAVAILABLE', message, { context });
+  return new FleetError(isErrorCode(body.code) ? body.code : 'FLEET_INPUT_INVALID', message, { context });
+}
+
+/**
+ * POSTs `body` to `/v1/quote` and returns the parsed answer.
+ * @throws FleetError: the service's code for a 4xx (FLEET_VALIDATION_FAILED naming the field,
+ *   FLEET_INPUT_INVALID, FLEET_REQUEST_TOO_LARGE), FLEET_OVERLOADED for a 503 (retriable,
+ *   `retryAfterSec`), FLEET_ONLINE_UNAVAILABLE when it cannot be reached, times out or fails.
+ */
+export async function requestQuotes(
+  body: QuoteRide | { rides: readonly QuoteRide[] },
+  options: QuoteRequestOptions,
+): Promise<RideQuote | { quotes: RideQuote[] }> {
+  const url = `${options.onlineUrl.replace(/\/+$/, '')}/v1/quote`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (cause) {
+    const why = (cause as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : String(cause);
+    throw new FleetError('FLEET_ONLINE_UNAVAILABLE', `cannot get a quote from ${url}: ${why}`, {
+      cause,
+      context: { url },
+    });
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { error: text.slice(0, 200) };
+  }
+  if (!response.ok) throw answerError(response.status, parsed as ErrorBody, response.headers.get('retry-after'));
+  return parsed as RideQuote | { quotes: RideQuote[] };
+}
