@@ -3,20 +3,24 @@
  * cannot drift from the code (section `config`, written by `npm run docs`).
  */
 import { cliEnv } from '@fleet/cli';
+import { clientEnv } from '@fleet/client';
 import { commonEnv, type EnvField } from '@fleet/core';
 import { decisionEnv } from '@fleet/decision';
 import { infraEnv } from '@fleet/infra';
+import { onlineEnv } from '@fleet/online';
 import { modelServiceEnv } from '@fleet/scoring';
 import { REPO_ROOT } from './sections.js';
 
 const SERVICES: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['duration, cost, tip', modelServiceEnv('<model>')],
   ['decision', decisionEnv],
+  ['online', onlineEnv],
 ];
 /** What the tools read beyond the common variables (listed after the services'). */
 const TOOLS: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['`fleet` CLI', { groupPrefix: cliEnv.groupPrefix, stateDir: cliEnv.stateDir }],
   ['local stack (`infra/`)', infraEnv],
+  ['`@fleet/client`', { onlineUrl: clientEnv.onlineUrl }],
 ];
 
 function shown(value: unknown): string {
