@@ -28,6 +28,10 @@ export interface InfraConfig {
   readonly registryPort: number;
   /** Registry health/metrics port (Quarkus management interface). `FLEET_REGISTRY_MANAGEMENT_PORT`, @default 9081 */
   readonly registryManagementPort: number;
+  /** The secure broker's SASL_SSL port (`fleet infra up --secure`). `FLEET_SECURE_KAFKA_PORT`, @default 9094 */
+  readonly secureKafkaPort: number;
+  /** The secure broker's own KRaft controller port (TLS with client certificates). `FLEET_SECURE_KAFKA_CONTROLLER_PORT`, @default 9095 */
+  readonly secureControllerPort: number;
 }
 
 const port = (env: string, doc: string, def: number) => int(env, doc, def, 1, 65535);
@@ -42,6 +46,12 @@ export const infraEnv = {
     'FLEET_REGISTRY_MANAGEMENT_PORT',
     'Port of the local registry health/metrics interface',
     9081,
+  ),
+  secureKafkaPort: port('FLEET_SECURE_KAFKA_PORT', 'Port of the local secure broker (SASL_SSL, `--secure`)', 9094),
+  secureControllerPort: port(
+    'FLEET_SECURE_KAFKA_CONTROLLER_PORT',
+    "Port of the local secure broker's KRaft controller (TLS with client certificates)",
+    9095,
   ),
 } as const;
 
@@ -60,6 +70,8 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     controllerPort: config.controllerPort,
     registryPort: config.registryPort,
     registryManagementPort: config.registryManagementPort,
+    secureKafkaPort: config.secureKafkaPort,
+    secureControllerPort: config.secureControllerPort,
   });
 }
 

@@ -7,3 +7,9 @@ export type { ComponentStatus, EnsureStackOptions, StackComponent, StackEndpoint
 export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
 export type { InfraConfig, Progress } from './config.js';
 export { runInfra, INFRA_USAGE } from './commands.js';
+export { ensureSecureBroker, secureBrokerStatus, secureClientEnv, stopSecureBroker } from './secure/stack.js';
+export type { SecureBrokerStatus, SecureEndpoints } from './secure/stack.js';
+export { readCredentials, SECURE_MECHANISM, SECURE_USERS } from './secure/credentials.js';
+export type { SecureCredentials } from './secure/credentials.js';
+export { secureBrokerAddress, securePaths } from './secure/paths.js';
+export type { SecurePaths } from './secure/paths.js';

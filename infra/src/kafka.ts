@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createKafkaClient, createLogger } from '@fleet/core';
+import { createKafkaClient, createLogger, kafkaClientKind } from '@fleet/core';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { cachedClasspath } from './maven.js';
 import { isPortOpen, waitFor } from './probe.js';
@@ -20,7 +20,7 @@ export function brokerAddress(config: InfraConfig): string {
 }
 
 /** The broker's runtime classpath (Maven once, then cached under the state directory). */
-function classpath(config: InfraConfig, onProgress?: Progress): Promise<string> {
+export function kafkaClasspath(config: InfraConfig, onProgress?: Progress): Promise<string> {
   return cachedClasspath({
     pom: join(config.infraDir, 'kafka', 'pom.xml'),
     cacheDir: join(config.stateDir, 'kafka'),
@@ -41,6 +41,14 @@ function serverProperties(config: InfraConfig, dataDir: string): string {
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...singleNodeProperties(dataDir),
+    '',
+  ].join('\n');
+}
+
+/** Storage and topic settings of a local single-node broker, plain or secure. */
+export function singleNodeProperties(dataDir: string): string[] {
+  return [
     `log.dirs=${dataDir}`,
     'num.partitions=6',
     'auto.create.topics.enable=false',
@@ -55,12 +63,11 @@ function serverProperties(config: InfraConfig, dataDir: string): string {
     // Tests join groups all the time; the 3 s default delay is pure waiting here.
     'group.initial.rebalance.delay.ms=0',
     'log.retention.hours=24',
-    '',
-  ].join('\n');
+  ];
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints). */
-function clusterId(): string {
+export function clusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
@@ -107,7 +114,8 @@ async function prepareStorage(config: InfraConfig, java: string, cp: string, onP
   return propsFile;
 }
 
-function log4j(config: InfraConfig): string[] {
+/** The JVM flag pointing log4j2 at infra's properties file (no YAML parser needed). */
+export function log4j(config: InfraConfig): string[] {
   return [`-Dlog4j2.configurationFile=${join(config.infraDir, 'kafka', 'log4j2.properties')}`];
 }
 
@@ -115,6 +123,7 @@ function log4j(config: InfraConfig): string[] {
 function probeClient(config: InfraConfig, clientId: string, timeoutMs: number) {
   return createKafkaClient(
     {
+      client: kafkaClientKind(),
       brokers: [brokerAddress(config)],
       clientId,
       connectionTimeoutMs: timeoutMs,
@@ -163,7 +172,7 @@ async function warmUpCoordinator(config: InfraConfig, onProgress?: Progress): Pr
 /** Fetches (cached), formats (first time), starts the broker detached, and waits until it answers. */
 export async function startKafka(config: InfraConfig, onProgress?: Progress): Promise<number> {
   const java = findKafkaJava();
-  const cp = await classpath(config, onProgress);
+  const cp = await kafkaClasspath(config, onProgress);
   const propsFile = await prepareStorage(config, java.bin, cp, onProgress);
   const paths = componentPaths(config, 'kafka');
   const tmp = join(config.stateDir, 'tmp');
