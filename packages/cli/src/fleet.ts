@@ -44,3 +44,5 @@ export async function runFleet(argv: readonly string[]): Promise<number> {
   }
 }
 export { cliEnv, type CliConfig } from './config.js';
+export { aclLine, aclTopics, applyAcls, fleetAclBindings, type AclChanges } from './acls.js';
+export { initCluster, type InitOptions } from './commands/init.js';

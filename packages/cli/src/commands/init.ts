@@ -1,65 +1,119 @@
-import { valueSubject } from '@fleet/contract';
+import { ADMIN_PRINCIPAL, loadSchema, valueSubject, type SchemaName } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
   createRegistry,
-  createTopicSerde,
   ensureFleetTopics,
+  isAccessError,
   kafkaConnection,
+  loadConfig,
   registryConnection,
   retry,
+  type FleetTopics,
+  type Logger,
 } from '@fleet/core';
-import { cliConfig } from '../config.js';
+import { aclLine, applyAcls, type AclChanges } from '../acls.js';
+import { cliConfig, cliEnv, type CliConfig } from '../config.js';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 
-const usage = `Usage: npx fleet init [--partitions P]
+const usage = `Usage: npx fleet init [--partitions P] [--acls] [--secure]
 
 Prepares a cluster for the fleet: creates the topics that do not exist yet (ride_started,
 predictions, ride_decisions and the dead-letter topics; names from TOPIC_*), and registers
-the Avro schemas under BACKWARD compatibility. Idempotent; waits for the broker and the
-registry to answer. Used by docker-compose and before a first deployment.
+the Avro schemas under BACKWARD compatibility, so that services only need to read the
+registry. Idempotent; waits for the broker and the registry to answer. Used by
+docker-compose and before a first deployment.
 
   --partitions P  partitions of new topics (default TOPIC_PARTITIONS, 6)
+  --acls          also make the ACLs of the fleet's principals exactly the README's minimal
+                  ACLs (README, Security): missing ones created, any other of theirs deleted;
+                  ACLs of other principals are left alone. Needs an administrator's
+                  credentials (KAFKA_SASL_*).
+  --secure        on the local secure broker (npx fleet infra up --secure), as its admin
+                  user: KAFKA_* come from its state folder, the password never printed
   -h, --help      this help`;
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { partitions: { type: 'string' } });
-  const config = cliConfig();
-  const partitions = positiveNumber(values.partitions, 'partitions', config.topicPartitions);
-  const logger = createLogger({ service: 'fleet-init', level: config.logLevel });
-  const topics = { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions };
+/** What `fleet init` does, for the command and for the tests that prepare a cluster. */
+export interface InitOptions {
+  readonly config: CliConfig;
+  readonly partitions: number;
+  readonly acls: boolean;
+  readonly logger: Logger;
+  /** Receives the lines the command prints. */
+  readonly print: (line: string) => void;
+}
+
+/** Creates the topics, registers the schemas and (with `acls`) applies the fleet's ACLs. */
+export async function initCluster(options: InitOptions): Promise<AclChanges | undefined> {
+  const { config, logger } = options;
+  const topics: FleetTopics = {
+    rides: config.topicRides,
+    predictions: config.topicPredictions,
+    decisions: config.topicDecisions,
+  };
   const onRetry = (err: unknown, attempt: number, delayMs: number) =>
     logger.warn({ err, attempt, delayMs }, 'not ready, retrying');
-  await retry(
+  const kafka = createKafkaClient(kafkaConnection(config, 'init'), logger);
+  const changes = await retry(
     async () => {
-      const admin = await createKafkaClient(kafkaConnection(config, 'init'), logger).admin();
+      const admin = await kafka.admin();
       try {
-        await ensureFleetTopics(admin, topics, partitions, config.topicReplicationFactor);
+        await ensureFleetTopics(admin, topics, options.partitions, config.topicReplicationFactor);
+        return options.acls ? await applyAcls(admin, topics) : undefined;
       } finally {
         await admin.disconnect();
       }
     },
-    { retries: 10, shouldRetry: () => true, onRetry },
+    // A refused credential or ACL will be refused again: only an unready broker is retried.
+    { retries: 10, shouldRetry: (err) => !isAccessError(err), onRetry },
   );
   const registry = createRegistry(registryConnection(config));
-  const subjects: Array<[string, 'ride_started' | 'prediction' | 'ride_decision']> = [
+  const subjects: Array<[string, SchemaName]> = [
     [topics.rides, 'ride_started'],
     [topics.predictions, 'prediction'],
     [topics.decisions, 'ride_decision'],
   ];
   for (const [topic, schema] of subjects) {
-    const serde = await createTopicSerde(registry, topic, schema, logger);
-    console.log(`${valueSubject(topic)}: schema id ${serde.schemaId} (BACKWARD)`);
+    const id = await retry(() => registry.register(valueSubject(topic), loadSchema(schema)), { retries: 10, onRetry });
+    options.print(`${valueSubject(topic)}: schema id ${id} (BACKWARD)`);
   }
-  console.log(`topics ready: ${Object.values(topics).join(', ')} (+ .dlq)`);
+  options.print(`topics ready: ${Object.values(topics).join(', ')} (+ .dlq)`);
+  if (changes) {
+    for (const b of changes.created) options.print(`ACL created: ${aclLine(b)}`);
+    for (const b of changes.deleted) options.print(`ACL deleted: ${aclLine(b)}`);
+    options.print(`ACLs of the fleet's principals: ${changes.total}, as in README's Security section`);
+  }
+  return changes;
+}
+
+/** The configuration of `--secure`: the local secure broker, as its admin. */
+async function secureConfig(): Promise<CliConfig> {
+  const infra = await import('@fleet/infra');
+  return loadConfig(cliEnv, { ...process.env, ...infra.secureClientEnv(ADMIN_PRINCIPAL) });
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    partitions: { type: 'string' },
+    acls: { type: 'boolean' },
+    secure: { type: 'boolean' },
+  });
+  const config = values.secure ? await secureConfig() : cliConfig();
+  await initCluster({
+    config,
+    partitions: positiveNumber(values.partitions, 'partitions', config.topicPartitions),
+    acls: values.acls === true,
+    logger: createLogger({ service: 'fleet-init', level: config.logLevel }),
+    print: (line) => console.log(line),
+  });
   return 0;
 }
 
 /** `fleet init`. */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'create the topics and register the schemas (idempotent)',
+  summary: 'create the topics, register the schemas (idempotent); --acls: the fleet ACLs',
   usage,
   run,
 };
