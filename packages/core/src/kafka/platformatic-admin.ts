@@ -30,9 +30,9 @@ export function groupState(state: string | undefined): string {
 const offsetString = (offset: bigint): string => (offset < 0n ? '-1' : offset.toString());
 
 /** Wraps a @platformatic/kafka admin as the seam's {@link AdminClient}, every call retried `retries` times. */
-export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient {
-  const call = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retry(() => translated(what, fn), { ...ADMIN_RETRY, retries });
+export function createPlatformaticAdmin(admin: Admin, retries = 8, user?: string): AdminClient {
+  const call = <T>(doing: string, fn: () => Promise<T>): Promise<T> =>
+    retry(() => translated(doing, fn, user), { ...ADMIN_RETRY, retries });
 
   async function partitionsOf(topic: string): Promise<number[]> {
     const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
@@ -51,9 +51,10 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient 
   return {
     createTopics: (specs) => call('create topics', () => createTopics(admin, specs)),
     listTopics: () => call('list topics', () => admin.listTopics()),
-    deleteTopics: (topics) => call('delete topics', () => admin.deleteTopics({ topics: [...topics] })),
+    deleteTopics: (topics) =>
+      call(`delete topics ${topics.join(', ')}`, () => admin.deleteTopics({ topics: [...topics] })),
     fetchCommittedOffsets: (groupId, topic) =>
-      call('fetch committed offsets', async () => {
+      call(`read the offsets of group ${groupId}`, async () => {
         const partitionIndexes = await partitionsOf(topic);
         const [group] = await admin.listConsumerGroupOffsets({
           groups: [{ groupId, topics: [{ name: topic, partitionIndexes }] }],
@@ -70,12 +71,12 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient 
         }));
       }),
     fetchEndOffsets: (topic) =>
-      call('fetch end offsets', async () => {
+      call(`list the offsets of ${topic}`, async () => {
         const ends = await listOffsets(topic, ListOffsetTimestamps.LATEST);
         return [...ends].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
       }),
     fetchOffsetsByTime: (topic, timestampMs) =>
-      call('fetch offsets by time', async () => {
+      call(`list the offsets of ${topic}`, async () => {
         const [byTime, ends] = await Promise.all([
           listOffsets(topic, BigInt(timestampMs)),
           listOffsets(topic, ListOffsetTimestamps.LATEST),
@@ -87,7 +88,7 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient 
         }));
       }),
     setGroupOffsets: (groupId, topic, offsets) =>
-      call('set group offsets', () =>
+      call(`move the offsets of group ${groupId}`, () =>
         admin.alterConsumerGroupOffsets({
           groupId,
           topics: [
@@ -99,7 +100,7 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient 
         }),
       ),
     describeGroup: (groupId) =>
-      call('describe group', async () => {
+      call(`describe group ${groupId}`, async () => {
         const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
         const members: GroupMember[] = [...(group?.members.values() ?? [])].map((m) => ({
           memberId: m.id,
@@ -110,7 +111,7 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8): AdminClient 
         return { state: groupState(group?.state), members };
       }),
     describeCluster: () =>
-      call('describe cluster', async () => {
+      call('describe the cluster', async () => {
         const metadata = await admin.metadata({ topics: [], forceUpdate: true });
         return {
           brokers: metadata.brokers.size,
@@ -154,7 +155,9 @@ async function createTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<
 async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
   await retry(
     async () => {
-      const metadata = await translated('topic metadata', () => admin.metadata({ topics, forceUpdate: true }));
+      const metadata = await translated(`read the metadata of ${topics.join(', ')}`, () =>
+        admin.metadata({ topics, forceUpdate: true }),
+      );
       const ready = topics.every((t) => {
         const partitions = metadata.topics.get(t)?.partitions ?? [];
         return partitions.length > 0 && partitions.every((p) => p !== undefined && p.leader >= 0);

@@ -2,6 +2,7 @@ import { Admin, type BaseOptions, type SASLOptions } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 import { createPlatformaticAdmin } from './platformatic-admin.js';
+import { saslUser } from './platformatic-errors.js';
 import { connectPlatformaticConsumer } from './platformatic-consumer.js';
 import { connectPlatformaticProducer } from './platformatic-producer.js';
 import { createPlatformaticReader } from './platformatic-reader.js';
@@ -58,7 +59,7 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
     admin: async (): Promise<AdminClient> => {
       // One retry layer: the seam's retry helper (see platformatic-admin.ts).
       const admin = new Admin({ ...base, retries: 0 });
-      return createPlatformaticAdmin(admin, retries);
+      return createPlatformaticAdmin(admin, retries, saslUser(base));
     },
     readPartition: reader,
   };

@@ -10,7 +10,7 @@ import { FleetError, isRetriable } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 import { PartitionBuffers, type TakenBatch } from './partition-buffers.js';
-import { toFleetError } from './platformatic-errors.js';
+import { saslUser, toFleetError } from './platformatic-errors.js';
 import type { BatchControl, ConsumerClient, ConsumerOptions, IncomingRecord, RecordBatch } from './types.js';
 
 type Base = Omit<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>, 'groupId'>;
@@ -90,7 +90,8 @@ export async function connectPlatformaticConsumer(
   // The library emits `error` when it could not rejoin the group after its retries; without
   // a listener that would end the process. Like a kafkajs crash without restart: the
   // service re-creates the consumer.
-  consumer.on('error', (err: unknown) => crash(toFleetError(err, 'consumer group failed'), false));
+  const user = saslUser(base);
+  consumer.on('error', (err: unknown) => crash(toFleetError(err, `stay in group ${options.groupId}`, user), false));
 
   // The high watermark of each partition comes with the fetch answers, which the library
   // does not pass to its records: read them from its diagnostics channel.
@@ -138,7 +139,7 @@ export async function connectPlatformaticConsumer(
   async function streamFailed(failed: MessagesStream<Buffer, Buffer, Buffer, Buffer>, err: unknown): Promise<void> {
     if (state !== 'running' || stream !== failed) return;
     stream = undefined;
-    const error = toFleetError(err, 'fetching failed');
+    const error = toFleetError(err, `fetch from ${topics.join(', ')}`, user);
     crash(error, isRetriable(error));
     if (state !== 'running') return;
     const delayMs = backoffDelay(Math.min(streamFailures++, 6), BATCH_RETRY);
@@ -260,7 +261,7 @@ export async function connectPlatformaticConsumer(
         await openStream();
       } catch (err) {
         state = 'new';
-        throw toFleetError(err, 'joining the group failed');
+        throw toFleetError(err, `join group ${options.groupId} on ${subscribed.join(', ')}`, user);
       }
     },
     async stop() {

@@ -1,21 +1,13 @@
 import { FleetError, isFleetError } from '@fleet/contract';
 
 /**
- * Broker answers that no retry can fix: the request itself, its authorization or the
- * client's configuration is wrong. @platformatic/kafka marks far more errors `canRetry:
- * false` than these (a timed-out request, REBALANCE_IN_PROGRESS, an unknown producer id),
- * because retrying them inside one call could break its semantics; the fleet retries whole
- * operations (a batch is fetched again, an admin call repeated), so for the seam they are
- * transient.
+ * Broker answers that no retry can fix: the request itself or the client's configuration
+ * is wrong. @platformatic/kafka marks far more errors `canRetry: false` than these (a
+ * timed-out request, REBALANCE_IN_PROGRESS, an unknown producer id), because retrying them
+ * inside one call could break its semantics; the fleet retries whole operations (a batch is
+ * handled again, an admin call repeated), so for the seam they are transient.
  */
 const REJECTED_API_IDS = new Set([
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'SASL_AUTHENTICATION_FAILED',
-  'UNSUPPORTED_SASL_MECHANISM',
-  'ILLEGAL_SASL_STATE',
   'INVALID_TOPIC_EXCEPTION',
   'INVALID_PARTITIONS',
   'INVALID_REPLICATION_FACTOR',
@@ -29,9 +21,32 @@ const REJECTED_API_IDS = new Set([
   'UNSUPPORTED_FOR_MESSAGE_FORMAT',
 ]);
 
+/** Broker answers that an ACL refused the request (FLEET_KAFKA_NOT_AUTHORIZED). */
+const NOT_AUTHORIZED = new Set([
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/** Broker answers that refuse the SASL credentials (FLEET_KAFKA_AUTH_FAILED). */
+const SASL_FAILED = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
+
+/** Node's codes for a broker certificate the client does not trust (FLEET_KAFKA_AUTH_FAILED). */
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Client-side errors of the library that mean a bug or a bad option, not an outage. */
 const REJECTED_CODES = new Set([
-  'PLT_KFK_AUTHENTICATION',
   'PLT_KFK_USER',
   'PLT_KFK_UNSUPPORTED',
   'PLT_KFK_UNSUPPORTED_API',
@@ -90,23 +105,61 @@ function apiIds(err: unknown): string {
   return [...ids].join(', ');
 }
 
+/** The refusal of the broker in `err`'s tree, as the fleet's error, or undefined. */
+function accessError(err: unknown, doing: string, user: string | undefined): FleetError | undefined {
+  for (const e of errorChain(err)) {
+    if (e.code === 'PLT_KFK_AUTHENTICATION' || (typeof e.apiId === 'string' && SASL_FAILED.has(e.apiId))) {
+      return new FleetError(
+        'FLEET_KAFKA_AUTH_FAILED',
+        `the broker refused the SASL credentials of user "${user ?? ''}" (to ${doing}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+        { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
+      );
+    }
+    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) {
+      return new FleetError(
+        'FLEET_KAFKA_AUTH_FAILED',
+        `the broker's TLS certificate is not trusted (${e.code}): check KAFKA_SSL_CA_FILE, the CA that signed it`,
+        { context: { variable: 'KAFKA_SSL_CA_FILE' } },
+      );
+    }
+    if (typeof e.apiId === 'string' && NOT_AUTHORIZED.has(e.apiId)) {
+      return new FleetError(
+        'FLEET_KAFKA_NOT_AUTHORIZED',
+        `user "${user ?? 'ANONYMOUS'}" is not authorized to ${doing} (${e.apiId}): no ACL allows it (README, Security)`,
+        { context: { user, refused: e.apiId } },
+      );
+    }
+  }
+  return undefined;
+}
+
 /**
- * An error of @platformatic/kafka as the fleet's {@link FleetError}: FLEET_KAFKA_UNAVAILABLE,
- * not retriable when the request was refused ({@link isRejected}), with the library's error
- * as `cause`. Fleet errors pass through as they are.
+ * An error of @platformatic/kafka as the fleet's {@link FleetError}: a refusal of the
+ * credentials or of an ACL as FLEET_KAFKA_AUTH_FAILED or FLEET_KAFKA_NOT_AUTHORIZED (naming
+ * `user` and what it tried, never a secret), anything else as FLEET_KAFKA_UNAVAILABLE, not
+ * retriable when the request was refused ({@link isRejected}), with the library's error as
+ * `cause`. `doing` says what was tried ("produce to predictions"). Fleet errors pass through.
  */
-export function toFleetError(err: unknown, what: string): FleetError {
+export function toFleetError(err: unknown, doing: string, user?: string): FleetError {
   if (isFleetError(err)) return err;
+  const access = accessError(err, doing, user);
+  if (access) return access;
   const ids = apiIds(err);
-  const message = `${what}: ${err instanceof Error ? err.message : String(err)}${ids ? ` (${ids})` : ''}`;
+  const message = `could not ${doing}: ${err instanceof Error ? err.message : String(err)}${ids ? ` (${ids})` : ''}`;
   return new FleetError('FLEET_KAFKA_UNAVAILABLE', message, { cause: err, retriable: !isRejected(err) });
 }
 
 /** Runs `call`, translating what it throws with {@link toFleetError}. */
-export async function translated<T>(what: string, call: () => Promise<T>): Promise<T> {
+export async function translated<T>(doing: string, call: () => Promise<T>, user?: string): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    throw toFleetError(err, what);
+    throw toFleetError(err, doing, user);
   }
+}
+
+/** The SASL user of a connection's options, when it is a plain string. */
+export function saslUser(options: { sasl?: { username?: unknown } }): string | undefined {
+  const name = options.sasl?.username;
+  return typeof name === 'string' ? name : undefined;
 }

@@ -7,7 +7,7 @@ import {
 } from '@platformatic/kafka';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
-import { hasApiError, toFleetError, translated } from './platformatic-errors.js';
+import { hasApiError, saslUser, toFleetError, translated } from './platformatic-errors.js';
 import type { OutgoingRecord, ProducerClient } from './types.js';
 
 /** Broker answers meaning the idempotent producer's sequence state is gone for good. */
@@ -71,7 +71,12 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
   let producer = newProducer(options);
   // Connects and gets the producer id now, as kafkajs' connect does: a broker that cannot be
   // reached fails here, and the first send pays no extra round trip.
-  await translated('connecting the producer', () => producer.initIdempotentProducer({}));
+  const user = saslUser(options);
+  await translated(
+    'connect an idempotent producer (it needs WRITE on a topic)',
+    () => producer.initIdempotentProducer({}),
+    user,
+  );
   let waiting: Pending[] = [];
   let inFlight: Promise<void> | undefined;
 
@@ -79,7 +84,8 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
     try {
       await producer.send({ messages, acks: ProduceAcks.ALL });
     } catch (err) {
-      if (!lostProducerState(err)) throw toFleetError(err, 'produce failed');
+      if (!lostProducerState(err))
+        throw toFleetError(err, `write to ${[...new Set(messages.map((m) => m.topic))].join(', ')}`, user);
       log.warn({ err }, 'the broker lost the producer state; replacing the producer');
       const old = producer;
       producer = newProducer(options);

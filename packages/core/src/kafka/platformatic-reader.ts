@@ -1,7 +1,7 @@
 import { Consumer, IS_CONTROL, ListOffsetTimestamps, type ConsumerOptions } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
-import { translated } from './platformatic-errors.js';
+import { saslUser, translated } from './platformatic-errors.js';
 import type { IncomingRecord } from './types.js';
 
 type ReaderOptions = Omit<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>, 'groupId'>;
@@ -96,15 +96,17 @@ export function createPlatformaticReader(options: ReaderOptions, log: Logger) {
     // Like every admin call of the seam: retried while the partition has no leader yet.
     const [byTime, end] = await retry(
       () =>
-        translated('list offsets', () =>
-          Promise.all([offsetsAt(BigInt(fromTimestampMs)), offsetsAt(ListOffsetTimestamps.LATEST)]),
+        translated(
+          `list the offsets of ${topic}`,
+          () => Promise.all([offsetsAt(BigInt(fromTimestampMs)), offsetsAt(ListOffsetTimestamps.LATEST)]),
+          saslUser(options),
         ),
       { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
     );
     let next = byTime < 0n ? end : byTime;
     let count = 0;
     while (next < end) {
-      const batches = await fetchFrom(consumer, topic, partition, next);
+      const batches = await fetchFrom(consumer, topic, partition, next, saslUser(options));
       const range = recordsInRange(topic, partition, batches, next, end);
       for (const record of range.records) onRecord(record);
       count += range.records.length;
@@ -120,34 +122,39 @@ async function fetchFrom(
   topic: string,
   partition: number,
   offset: bigint,
+  user: string | undefined,
 ): Promise<FetchedBatch[]> {
   return retry(
     () =>
-      translated('fetch', async () => {
-        const metadata = await consumer.metadata({ topics: [topic] });
-        const info = metadata.topics.get(topic);
-        const leader = info?.partitions[partition]?.leader ?? -1;
-        const response = await consumer.fetch({
-          node: leader,
-          maxWaitTime: 50,
-          maxBytes: FETCH_MAX_BYTES,
-          topics: [
-            {
-              topicId: info?.id ?? '',
-              partitions: [
-                {
-                  partition,
-                  fetchOffset: offset,
-                  partitionMaxBytes: FETCH_MAX_BYTES,
-                  currentLeaderEpoch: -1,
-                  lastFetchedEpoch: -1,
-                },
-              ],
-            },
-          ],
-        });
-        return response.responses.flatMap((t) => t.partitions.flatMap((p) => p.records ?? []));
-      }),
+      translated(
+        `read ${topic}`,
+        async () => {
+          const metadata = await consumer.metadata({ topics: [topic] });
+          const info = metadata.topics.get(topic);
+          const leader = info?.partitions[partition]?.leader ?? -1;
+          const response = await consumer.fetch({
+            node: leader,
+            maxWaitTime: 50,
+            maxBytes: FETCH_MAX_BYTES,
+            topics: [
+              {
+                topicId: info?.id ?? '',
+                partitions: [
+                  {
+                    partition,
+                    fetchOffset: offset,
+                    partitionMaxBytes: FETCH_MAX_BYTES,
+                    currentLeaderEpoch: -1,
+                    lastFetchedEpoch: -1,
+                  },
+                ],
+              },
+            ],
+          });
+          return response.responses.flatMap((t) => t.partitions.flatMap((p) => p.records ?? []));
+        },
+        user,
+      ),
     { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
   );
 }

@@ -67,13 +67,25 @@ describe('library errors at the seam', () => {
     expect(isRetriable(toFleetError(new UserError('Unknown topic t.'), 'metadata'))).toBe(true);
   });
 
-  it('makes refusals final and names the broker error', () => {
+  it('makes refusals final: an ACL, the credentials, an untrusted certificate, a bad request', () => {
     const denied = new MultipleErrors('produce failed.', [new ProtocolError('TOPIC_AUTHORIZATION_FAILED')]);
-    const err = toFleetError(denied, 'produce');
-    expect(isFleetError(err, 'FLEET_KAFKA_UNAVAILABLE')).toBe(true);
-    expect(isRetriable(err)).toBe(false);
-    expect(err.message).toContain('TOPIC_AUTHORIZATION_FAILED');
-    expect(err.cause).toBe(denied);
+    const acl = toFleetError(denied, 'write to predictions', 'duration');
+    expect(isFleetError(acl, 'FLEET_KAFKA_NOT_AUTHORIZED')).toBe(true);
+    expect(acl.message).toBe(
+      'user "duration" is not authorized to write to predictions (TOPIC_AUTHORIZATION_FAILED): no ACL allows it (README, Security)',
+    );
+    const sasl = new MultipleErrors('Cannot connect to any broker.', [new ProtocolError('SASL_AUTHENTICATION_FAILED')]);
+    const auth = toFleetError(sasl, 'describe the cluster', 'admin');
+    expect(isFleetError(auth, 'FLEET_KAFKA_AUTH_FAILED')).toBe(true);
+    expect(auth.message).toMatch(/user "admin".*KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+    const tls = new NetworkError('Connection failed', {
+      cause: Object.assign(new Error('untrusted'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+    });
+    expect(toFleetError(tls, 'connect').message).toMatch(/KAFKA_SSL_CA_FILE/);
+    const tooLarge = toFleetError(new ProtocolError('MESSAGE_TOO_LARGE'), 'write to t');
+    expect(isFleetError(tooLarge, 'FLEET_KAFKA_UNAVAILABLE')).toBe(true);
+    expect(isRetriable(tooLarge)).toBe(false);
+    expect(tooLarge.cause).toBeInstanceOf(ProtocolError);
     expect(isRetriable(toFleetError(new UserError('/options/acks must be integer'), 'send'))).toBe(false);
   });
 });
