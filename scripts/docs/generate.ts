@@ -8,10 +8,12 @@
  * | faults | docs/faults.json (the fault suite's teardown) | README.md `faults`, docs/faults.md `faults`   |
  * | bench  | bench/results/latest.json (`npm run bench`)   | README.md `bench`, bench/README.md `bench`    |
  * | demo   | docs/demo-run.json (`npm run docs:demo`)      | README.md `demo`                              |
+ * | acls   | `fleetAcls` of @fleet/contract                | README.md `acls`                              |
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aclTable } from './acl-table.js';
 import { benchDetail } from './bench-detail.js';
 import { benchSummary } from './bench.js';
 import { configTable } from './config-table.js';
@@ -20,7 +22,7 @@ import { faultsDetail, faultsSummary } from './faults.js';
 import { markdown, REPO_ROOT, replaceSection } from './sections.js';
 
 /** The sources of generated sections. */
-export const GROUPS = ['config', 'faults', 'bench', 'demo'] as const;
+export const GROUPS = ['config', 'faults', 'bench', 'demo', 'acls'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** One generated section: where it is and how it is rendered from its source. */
@@ -41,6 +43,7 @@ export const SECTIONS: ReadonlyArray<GeneratedSection> = [
   { group: 'bench', file: 'README.md', name: 'bench', render: () => benchSummary() },
   { group: 'bench', file: 'bench/README.md', name: 'bench', render: () => benchDetail() },
   { group: 'demo', file: 'README.md', name: 'demo', render: () => demoSection() },
+  { group: 'acls', file: 'README.md', name: 'acls', render: () => aclTable() },
 ];
 
 /** Rewrites the sections of `groups` in place; returns the files that changed. */
