@@ -20,6 +20,9 @@ export const PEER_SIDES = ['ours', 'python'] as const;
 /** One side. */
 export type PeerSideName = (typeof PEER_SIDES)[number];
 
+/** Partitions of each side's rides, predictions and decisions topics (the fleet's default). */
+const PARTITIONS = 6;
+
 /** The processes whose CPU is the fleet's cost per ride (the ride producer's is apart). */
 export const PEER_FLEET_PROCESSES = [...MODEL_NAMES, 'decision', 'broker'] as const;
 
@@ -38,6 +41,11 @@ export interface PeerStep {
   cpuSecPer1000: Record<string, number>;
   /** The sum over {@link PEER_FLEET_PROCESSES}. */
   fleetCpuSecPer1000: number;
+  /**
+   * Predictions per batch our decision service handled (its /metrics): the fewer, the more
+   * fetches, produce requests and commits each ride costs it and the broker.
+   */
+  decisionRecordsPerBatch: number;
 }
 
 /** One side's steps. */
@@ -82,7 +90,7 @@ export async function measurePeer(ctx: BenchContext, options: PeerOptions): Prom
   const ours = await runSide(ctx, 'ours', python, options, versions);
   const peer = await runSide(ctx, 'python', python, options, versions);
   return {
-    partitions: 6,
+    partitions: PARTITIONS,
     warmup: { perSec: options.warmupPerSec, seconds: options.warmupSec },
     stepSec: options.stepSec,
     versions,
@@ -101,7 +109,7 @@ async function runSide(
   const tag = `peer-${side}`;
   const topics = { rides: ctx.topic(`${tag}-rides`), predictions: ctx.topic(`${tag}-predictions`) };
   const decisions = ctx.topic(`${tag}-decisions`);
-  await ctx.createTopics([topics.rides, topics.predictions, decisions], 6);
+  await ctx.createTopics([topics.rides, topics.predictions, decisions], PARTITIONS);
   await ctx.createTopics([dlqTopic(topics.rides), dlqTopic(topics.predictions)], 1);
   const connection = ['--brokers', ctx.brokers, '--registry', ctx.registryUrl];
   const env = {
@@ -138,7 +146,11 @@ async function runSide(
           : startPython(python, 'model_service.py', [model, ...connection, ...topicArgs], `${tag}-${model}`),
       );
     }
-    procs.push(await startService('decision', `${tag}-decision`, { ...env, GROUP_ID: ctx.group(`${tag}-decision`) }));
+    const decision = await startService('decision', `${tag}-decision`, {
+      ...env,
+      GROUP_ID: ctx.group(`${tag}-decision`),
+    });
+    procs.push(decision);
     const producer = startPython(
       python,
       'ride_producer.py',
@@ -153,7 +165,7 @@ async function runSide(
     for (const p of procs.slice(0, MODEL_NAMES.length + 1)) pids[p.name.slice(tag.length + 1)] = p.pid;
     if (options.brokerPid) pids.broker = options.brokerPid;
     const step = (rate: number, seconds: number, prefix: string): Promise<PeerStep> =>
-      runStep(ctx, producer, trackers, pids, rate, seconds, prefix);
+      runStep(ctx, { producer, decision, trackers, pids }, rate, seconds, prefix);
     ctx.say(`  warm-up: ${options.warmupPerSec} rides/s for ${options.warmupSec} s`);
     await step(options.warmupPerSec, options.warmupSec, 'warm');
     const steps: PeerStep[] = [];
@@ -169,18 +181,33 @@ function rss(p: SideProcess): number {
   return 'peakRssMb' in p ? p.peakRssMb() : peakRssMb(p);
 }
 
+/** Sum and count of the `fleet_batch_size_records` histogram on a service's /metrics. */
+async function batchTotals(port: number): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string): number =>
+    Number(new RegExp(`^fleet_batch_size_records_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { sum: value('sum'), count: value('count') };
+}
+
+interface SideRun {
+  producer: PythonProcess;
+  decision: BenchProcess;
+  trackers: Map<string, Tracker>;
+  pids: Record<string, number>;
+}
+
 async function runStep(
   ctx: BenchContext,
-  producer: PythonProcess,
-  trackers: Map<string, Tracker>,
-  pids: Record<string, number>,
+  run: SideRun,
   rate: number,
   seconds: number,
   prefix: string,
 ): Promise<PeerStep> {
+  const { producer, trackers, pids } = run;
   const tracker: Tracker = { latencies: [], complete: 0, degraded: 0 };
   trackers.set(prefix, tracker);
   const count = Math.round(rate * seconds);
+  const batchesBefore = await batchTotals(run.decision.port);
   const meter = cpuMeter(pids);
   producer.send({ rate, count, prefix });
   const sent = (await producer.next(seconds * 1000 + 60_000)) as { sent: number; failed: number; seconds: number };
@@ -191,6 +218,7 @@ async function runStep(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const cpu = meter.read();
+  const batchesAfter = await batchTotals(run.decision.port);
   trackers.delete(prefix);
   const lat = tracker.latencies;
   const cpuSecPer1000 = Object.fromEntries(Object.entries(cpu).map(([name, s]) => [name, (s / sent.sent) * 1000]));
@@ -204,6 +232,7 @@ async function runStep(
     latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
     cpuSecPer1000,
     fleetCpuSecPer1000: PEER_FLEET_PROCESSES.reduce((sum, name) => sum + (cpuSecPer1000[name] ?? 0), 0),
+    decisionRecordsPerBatch: (batchesAfter.sum - batchesBefore.sum) / (batchesAfter.count - batchesBefore.count),
   };
   ctx.say(
     `    ${prefix}: sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${result.fleetCpuSecPer1000.toFixed(2)} CPU s / 1,000 rides`,

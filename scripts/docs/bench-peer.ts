@@ -117,9 +117,20 @@ export function peerDetail(r: BenchResults): string[] {
       num(s.latencyMs.p95),
       num(s.latencyMs.p99),
       num(s.latencyMs.max),
+      num(s.decisionRecordsPerBatch, 1),
     ]),
   );
-  const header = ['side', 'offered rides/s', 'sent/s', 'decided', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'];
+  const header = [
+    'side',
+    'offered rides/s',
+    'sent/s',
+    'decided',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'predictions per decision batch',
+  ];
   const verdicts = peerRows(r).map(
     ([what, measured, verdict]) => `- ${what.replace(/^a/, 'A')}: ${measured}; ${verdict}.`,
   );
@@ -128,7 +139,7 @@ export function peerDetail(r: BenchResults): string[] {
     '',
     `Both sides warm (${num(peer.warmup.seconds)} s at ${num(peer.warmup.perSec)} rides/s first), ${peer.partitions} partitions, ${num(peer.stepSec)} s per rate; rides from one librdkafka producer. The peer: Python ${v.python}, confluent-kafka ${v.confluentKafka} (librdkafka ${v.librdkafka}), onnxruntime ${v.onnxruntime}, fastavro ${v.fastavro}, numpy ${v.numpy}.`,
     '',
-    ...table(header, rows, 'lrrrrrrr'),
+    ...table(header, rows, 'lrrrrrrrr'),
     '',
     'CPU s per 1,000 rides at each rate, and peak RSS:',
     '',
