@@ -18,7 +18,6 @@ import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
 import { measureFleet } from './sections/fleet.js';
 import { measureInference, measureSerde } from './sections/inference.js';
 import { measureModelService, measureModelServices } from './sections/model-services.js';
-import { measureOnline } from './sections/online.js';
 import { measurePeer } from './sections/peer.js';
 import { kafkajsPipe } from './sections/tuning.js';
 
@@ -42,11 +41,6 @@ SCHEMA_REGISTRY_URL), and prints a table:
              beside our decision service), both warm and fed by a librdkafka producer:
              ride→decision p50/p99 and CPU per 1,000 rides at the same rates
              (installs bench/peer/requirements.txt into models/train/.venv when needed)
-  online     the online service over HTTP, one server at a time: (a) a do-nothing Fastify
-             route, (b) /v1/quote one ride per request, (c) the same, micro-batching off,
-             (d) Flask + gunicorn (2 workers) with the same models and the Python features;
-             saturated requests/s (autocannon) and p50/p99 at 1,000 requests/s (open loop)
-             (installs bench/online/requirements.txt into models/train/.venv when needed)
 
 Options:
   --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s,
@@ -233,11 +227,6 @@ async function main(argv: string[]): Promise<number> {
     if (on('peer')) {
       await stage(results, 'peer', ctx, async () => {
         results.peer = await measurePeer(ctx, { ...plan.peer, brokerPid });
-      });
-    }
-    if (on('online')) {
-      await stage(results, 'online', ctx, async () => {
-        results.online = await measureOnline(ctx, plan.online);
       });
     }
   } finally {
