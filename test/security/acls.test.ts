@@ -69,12 +69,12 @@ const read =
   };
 
 const withAdmin =
-  (call: (admin: ReturnType<Kafka['admin']>) => Promise<unknown>): Try =>
-  async (kafka) => {
+  <T>(call: (admin: ReturnType<Kafka['admin']>) => Promise<T>) =>
+  async (kafka: Kafka): Promise<T> => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await call(admin);
+      return await call(admin);
     } finally {
       await admin.disconnect();
     }
@@ -184,8 +184,18 @@ describe('ACLs on the secure broker', () => {
       logger: createLogger({ service: 'test-init', level: 'error' }),
       print: () => undefined,
     });
-    expect(changes?.deleted.map(aclLine)).toEqual([`User:tip ALLOW WRITE TOPIC:LITERAL:${stray}`]);
     expect(changes?.created).toEqual([]);
+    // Deleted by this call, or by another test file's set-up running init at the same moment.
+    const listed = await withAdmin((a) =>
+      a.describeAcls({
+        resourceType: AclResourceTypes.TOPIC,
+        resourceName: stray,
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      }),
+    )(foreignAs(secure, 'admin').kafka);
+    expect(listed.resources).toEqual([]);
   });
 
   it('let each principal do what its service needs (positive controls)', async () => {
@@ -196,7 +206,8 @@ describe('ACLs on the secure broker', () => {
       ['decision', TOPICS.decisions],
       ['backend', TOPICS.decisions],
     ]) {
-      await expect(offsets(topic)(foreignAs(secure, user).kafka), `${user} on ${topic}`).resolves.toBeUndefined();
+      const partitions = await offsets(topic)(foreignAs(secure, user).kafka);
+      expect(partitions.length, `${user} on ${topic}`).toBeGreaterThan(0);
     }
   });
 
