@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> None:
     finally:
         consumer.close()  # leaves the group at once instead of after the session timeout
         producer.flush(10)
+        log.info("stopped: left group %s", args.group)
 
 
 def handle(batch, model: Model, rides: Decoder, predictions: Encoder, producer: Producer, topic: str, dlq: str):
