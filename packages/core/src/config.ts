@@ -51,6 +51,28 @@ export function int(
   };
 }
 
+/** A decimal number variable within `[min, max]`. */
+export function num(
+  env: string,
+  doc: string,
+  def: number | undefined,
+  min = Number.NEGATIVE_INFINITY,
+  max = Number.POSITIVE_INFINITY,
+): EnvField<number> {
+  const expected = `expected a number from ${min} to ${max}`;
+  return {
+    env,
+    doc,
+    default: def,
+    schema: z
+      .string()
+      .trim()
+      .regex(/^-?(\d+\.?\d*|\.\d+)$/, expected)
+      .transform(Number)
+      .pipe(z.number().min(min, expected).max(max, expected)),
+  };
+}
+
 /** A boolean variable: `true|false|1|0|yes|no`. */
 export function bool(env: string, doc: string, def: boolean): EnvField<boolean> {
   return {
@@ -75,6 +97,31 @@ const listOf = (item: z.ZodType<string, string>) =>
 /** A comma-separated list of non-empty items. */
 export function list(env: string, doc: string, def?: string[]): EnvField<string[]> {
   return { env, doc, default: def, schema: listOf(z.string()) };
+}
+
+/** A comma-separated list of integers, each within `[min, max]`. */
+export function intList(
+  env: string,
+  doc: string,
+  def: number[] | undefined,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): EnvField<number[]> {
+  const expected = `expected comma-separated integers from ${min} to ${max}`;
+  const item = z
+    .string()
+    .regex(/^\d+$/, expected)
+    .transform(Number)
+    .pipe(z.number().int().min(min, expected).max(max, expected));
+  return {
+    env,
+    doc,
+    default: def,
+    schema: z
+      .string()
+      .transform((raw) => raw.split(',').map((s) => s.trim()))
+      .pipe(z.array(item)),
+  };
 }
 
 /** A comma-separated list of `host:port` addresses. */
