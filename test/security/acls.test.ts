@@ -13,8 +13,15 @@ import { createLogger, loadConfig } from '@fleet/core';
 import { aclLine, cliEnv, fleetAclBindings, initCluster } from '@fleet/cli';
 import { securePaths, loadInfraConfig } from '@fleet/infra';
 import { eventually, randomName } from '../helpers.js';
-import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
-import { foreignAs, secureStack, SECURE_PARTITIONS, type ForeignLog, type SecureStack } from './secure-stack.js';
+import { testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+import {
+  foreignAs,
+  SECURE_STACK_MS,
+  secureStack,
+  SECURE_PARTITIONS,
+  type ForeignLog,
+  type SecureStack,
+} from './secure-stack.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const TOPICS = { rides: 'ride_started', predictions: 'predictions', decisions: 'ride_decisions' };
@@ -131,48 +138,49 @@ const REFUSALS: Array<[string, string, Try, string]> = [
 describe('ACLs on the secure broker', () => {
   let secure: SecureStack;
 
-  beforeAll(
+  beforeAll(async () => {
+    secure = await secureStack();
+  }, testTimeoutMs(SECURE_STACK_MS));
+
+  it(
+    "are exactly the source's after `fleet init --secure --acls`, which names no secret",
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS) },
     async () => {
-      secure = await secureStack();
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'packages/cli/src/main.ts', 'init', '--secure', '--acls'],
+        {
+          cwd: new URL('../../', import.meta.url).pathname,
+          env: { ...process.env, SCHEMA_REGISTRY_URL: secure.registryUrl, TOPIC_PARTITIONS: String(SECURE_PARTITIONS) },
+          encoding: 'utf8',
+          timeout: WORK_ALLOWANCE_MS,
+        },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const want = fleetAclBindings(TOPICS);
+      expect(run.stdout).toContain(`ACLs of the fleet's principals: ${want.length}`);
+      for (const user of ['admin', 'tip']) expect(`${run.stdout}${run.stderr}`).not.toContain(secure.password(user));
+
+      const { kafka } = foreignAs(secure, 'admin');
+      const listed: string[] = [];
+      await withAdmin(async (a) => {
+        const { resources } = await a.describeAcls({
+          resourceType: AclResourceTypes.ANY,
+          resourcePatternType: ResourcePatternTypes.ANY,
+          operation: AclOperationTypes.ANY,
+          permissionType: AclPermissionTypes.ANY,
+        });
+        const name = (values: Record<string, unknown>, v: number) => Object.keys(values).find((k) => values[k] === v);
+        for (const r of resources)
+          for (const acl of r.acls)
+            listed.push(
+              `${acl.principal} ${name(AclPermissionTypes, acl.permissionType)} ${name(AclOperationTypes, acl.operation)} ` +
+                `${name(AclResourceTypes, r.resourceType)}:${name(ResourcePatternTypes, r.resourcePatternType)}:${r.resourceName}`,
+            );
+      })(kafka);
+      expect(listed.sort()).toEqual(want.map(aclLine).sort());
     },
-    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
   );
-
-  it("are exactly the source's after `fleet init --secure --acls`, which names no secret", async () => {
-    const run = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'packages/cli/src/main.ts', 'init', '--secure', '--acls'],
-      {
-        cwd: new URL('../../', import.meta.url).pathname,
-        env: { ...process.env, SCHEMA_REGISTRY_URL: secure.registryUrl, TOPIC_PARTITIONS: String(SECURE_PARTITIONS) },
-        encoding: 'utf8',
-        timeout: WORK_ALLOWANCE_MS,
-      },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const want = fleetAclBindings(TOPICS);
-    expect(run.stdout).toContain(`ACLs of the fleet's principals: ${want.length}`);
-    for (const user of ['admin', 'tip']) expect(`${run.stdout}${run.stderr}`).not.toContain(secure.password(user));
-
-    const { kafka } = foreignAs(secure, 'admin');
-    const listed: string[] = [];
-    await withAdmin(async (a) => {
-      const { resources } = await a.describeAcls({
-        resourceType: AclResourceTypes.ANY,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      });
-      const name = (values: Record<string, unknown>, v: number) => Object.keys(values).find((k) => values[k] === v);
-      for (const r of resources)
-        for (const acl of r.acls)
-          listed.push(
-            `${acl.principal} ${name(AclPermissionTypes, acl.permissionType)} ${name(AclOperationTypes, acl.operation)} ` +
-              `${name(AclResourceTypes, r.resourceType)}:${name(ResourcePatternTypes, r.resourcePatternType)}:${r.resourceName}`,
-          );
-    })(kafka);
-    expect(listed.sort()).toEqual(want.map(aclLine).sort());
-  });
 
   it('lose a grant added by hand to a fleet principal when init applies them again', async () => {
     const stray = randomName('stray');

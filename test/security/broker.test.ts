@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { ensureSecureBroker, loadInfraConfig, readCredentials, securePaths } from '@fleet/infra';
 import { randomName } from '../helpers.js';
-import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
-import { foreignAs, foreignClient, secureStack, unknownCa, type SecureStack } from './secure-stack.js';
+import { testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+import { foreignAs, foreignClient, SECURE_STACK_MS, secureStack, unknownCa, type SecureStack } from './secure-stack.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -40,26 +40,27 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 describe('the secure broker', () => {
   let secure: SecureStack;
 
-  beforeAll(
-    async () => {
-      secure = await secureStack();
-    },
-    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
-  );
+  beforeAll(async () => {
+    secure = await secureStack();
+  }, testTimeoutMs(SECURE_STACK_MS));
 
-  it('is found running by a second start, and by `fleet infra up|status --secure`', async () => {
-    expect((await ensureSecureBroker()).started).toBe(false);
-    const up = fleet('infra', 'up', '--secure');
-    expect(up.status, up.stderr).toBe(0);
-    expect(up.stderr).toContain('already running');
-    expect(up.stdout).toContain(`KAFKA_BROKERS=${secure.brokers}`);
-    expect(up.stdout).toContain(`KAFKA_SSL_CA_FILE=${secure.caFile}`);
-    const status = fleet('infra', 'status', '--secure');
-    expect(status.status).toBe(0);
-    expect(status.stdout).toMatch(/kafka-secure .* SASL_SSL 127\.0\.0\.1:\d+ +answering +pid \d+/);
-    for (const user of Object.keys(readCredentials(secure.credentialsFile).users))
-      expect(`${up.stdout}${up.stderr}${status.stdout}`).not.toContain(secure.password(user));
-  });
+  it(
+    'is found running by a second start, and by `fleet infra up|status --secure`',
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS, WORK_ALLOWANCE_MS) },
+    async () => {
+      expect((await ensureSecureBroker()).started).toBe(false);
+      const up = fleet('infra', 'up', '--secure');
+      expect(up.status, up.stderr).toBe(0);
+      expect(up.stderr).toContain('already running');
+      expect(up.stdout).toContain(`KAFKA_BROKERS=${secure.brokers}`);
+      expect(up.stdout).toContain(`KAFKA_SSL_CA_FILE=${secure.caFile}`);
+      const status = fleet('infra', 'status', '--secure');
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(/kafka-secure .* SASL_SSL 127\.0\.0\.1:\d+ +answering +pid \d+/);
+      for (const user of Object.keys(readCredentials(secure.credentialsFile).users))
+        expect(`${up.stdout}${up.stderr}${status.stdout}`).not.toContain(secure.password(user));
+    },
+  );
 
   it('keeps its keys and passwords owner-only, out of its log and out of git', () => {
     const paths = securePaths(loadInfraConfig());

@@ -14,7 +14,7 @@ import { createModelProcess } from '@fleet/scoring';
 import { eventually, randomName, testLogger } from '../helpers.js';
 import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 import { startRegistryGate, type RegistryGate } from './registry-gate.js';
-import { configAs, secureStack, type SecureStack } from './secure-stack.js';
+import { configAs, SECURE_STACK_MS, secureStack, type SecureStack } from './secure-stack.js';
 
 const RIDES = 60;
 const JOIN_TIMEOUT_MS = 20_000;
@@ -45,13 +45,10 @@ describe('the whole fleet over SASL_SSL, one principal per service', () => {
   let gate: RegistryGate;
   const processes: FleetProcess<CommonConfig>[] = [];
 
-  beforeAll(
-    async () => {
-      secure = await secureStack();
-      gate = await startRegistryGate(secure.registryUrl);
-    },
-    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
-  );
+  beforeAll(async () => {
+    secure = await secureStack();
+    gate = await startRegistryGate(secure.registryUrl);
+  }, testTimeoutMs(SECURE_STACK_MS));
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await gate?.close();

@@ -16,9 +16,16 @@ import { cliEnv, initCluster } from '@fleet/cli';
 import { ensureSecureBroker, secureClientEnv, type SecureEndpoints } from '@fleet/infra';
 import kafkajs, { type Kafka, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { stack } from '../helpers.js';
+import { WORK_ALLOWANCE_MS } from '../timing.js';
 
 /** Partitions of the fleet topics on the secure broker (created once, kept between runs). */
 export const SECURE_PARTITIONS = 3;
+
+/**
+ * How long {@link secureStack} may take: infra's own bound for a starting broker to answer
+ * (`ensureSecureBroker` waits that long), then topics, schemas and ACLs (one work allowance).
+ */
+export const SECURE_STACK_MS = 120_000 + WORK_ALLOWANCE_MS;
 
 /** What the tests know of the running secure broker. */
 export interface SecureStack extends SecureEndpoints {

@@ -4,8 +4,8 @@ import { BACKEND_GROUP_PREFIX, isFleetError } from '@fleet/contract';
 import { createKafkaClient, kafkaConnection, type KafkaClient } from '@fleet/core';
 import { createModelProcess } from '@fleet/scoring';
 import { randomName, testLogger } from '../helpers.js';
-import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
-import { configAs, secureStack, unknownCa, type SecureStack } from './secure-stack.js';
+import { testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+import { configAs, SECURE_STACK_MS, secureStack, unknownCa, type SecureStack } from './secure-stack.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -15,7 +15,7 @@ function runService(service: string, env: Record<string, string>) {
     cwd: ROOT,
     env: { ...process.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     encoding: 'utf8',
-    timeout: WORK_ALLOWANCE_MS + REBALANCE_TIMEOUT_MS,
+    timeout: WORK_ALLOWANCE_MS,
   });
   const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.trim());
   const fatal = lines.filter((l) => l.includes('"level":"fatal"') || l.includes('"level":60'));
@@ -40,35 +40,40 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
 describe("the fleet's own services and clients on the secure broker", () => {
   let secure: SecureStack;
 
-  beforeAll(
-    async () => {
-      secure = await secureStack();
+  beforeAll(async () => {
+    secure = await secureStack();
+  }, testTimeoutMs(SECURE_STACK_MS));
+
+  it(
+    'a wrong password ends a service with one fatal line naming the variable, never the secret',
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS) },
+    () => {
+      const wrong = `wrong-${'x'.repeat(12)}-password`;
+      const run = runService('duration', { ...secure.env('duration'), KAFKA_SASL_PASSWORD: wrong });
+      expect(run.status).toBe(1);
+      expect(run.fatal).toHaveLength(1);
+      const line = JSON.parse(run.fatal[0]) as { code: string; msg: string };
+      expect(line.code).toBe('FLEET_KAFKA_AUTH_FAILED');
+      expect(line.msg).toContain('KAFKA_SASL_PASSWORD');
+      expect(line.msg).toContain('"duration"');
+      expect(run.output).not.toContain(wrong);
+      expect(run.output).not.toContain(secure.password('duration'));
     },
-    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
   );
 
-  it('a wrong password ends a service with one fatal line naming the variable, never the secret', () => {
-    const wrong = `wrong-${'x'.repeat(12)}-password`;
-    const run = runService('duration', { ...secure.env('duration'), KAFKA_SASL_PASSWORD: wrong });
-    expect(run.status).toBe(1);
-    expect(run.fatal).toHaveLength(1);
-    const line = JSON.parse(run.fatal[0]) as { code: string; msg: string };
-    expect(line.code).toBe('FLEET_KAFKA_AUTH_FAILED');
-    expect(line.msg).toContain('KAFKA_SASL_PASSWORD');
-    expect(line.msg).toContain('"duration"');
-    expect(run.output).not.toContain(wrong);
-    expect(run.output).not.toContain(secure.password('duration'));
-  });
-
-  it("a model service in another service's group stops at start with one fatal line, not in a loop", () => {
-    const run = runService('tip', { ...secure.env('tip'), GROUP_ID: 'fleet.duration' });
-    expect(run.status).toBe(1);
-    expect(run.fatal).toHaveLength(1);
-    const line = JSON.parse(run.fatal[0]) as { code: string; msg: string };
-    expect(line.code).toBe('FLEET_KAFKA_NOT_AUTHORIZED');
-    expect(line.msg).toMatch(/user "tip" is not authorized to .*fleet\.duration.*GROUP_AUTHORIZATION_FAILED/);
-    expect(run.output).not.toMatch(/re-creating the consumer/);
-  });
+  it(
+    "a model service in another service's group stops at start with one fatal line, not in a loop",
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS) },
+    () => {
+      const run = runService('tip', { ...secure.env('tip'), GROUP_ID: 'fleet.duration' });
+      expect(run.status).toBe(1);
+      expect(run.fatal).toHaveLength(1);
+      const line = JSON.parse(run.fatal[0]) as { code: string; msg: string };
+      expect(line.code).toBe('FLEET_KAFKA_NOT_AUTHORIZED');
+      expect(line.msg).toMatch(/user "tip" is not authorized to .*fleet\.duration.*GROUP_AUTHORIZATION_FAILED/);
+      expect(run.output).not.toMatch(/re-creating the consumer/);
+    },
+  );
 
   it(
     "a model service's consumer is not re-created when its group is refused",
