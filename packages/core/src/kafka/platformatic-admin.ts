@@ -1,6 +1,7 @@
 import { ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
 import { FleetError } from '@fleet/contract';
 import { retry } from '../retry.js';
+import { platformaticAcls } from './platformatic-acls.js';
 import { hasApiError, translated } from './platformatic-errors.js';
 import type { AdminClient, GroupMember, PartitionOffset, TopicSpec } from './types.js';
 
@@ -31,6 +32,7 @@ const offsetString = (offset: bigint): string => (offset < 0n ? '-1' : offset.to
 
 /** Wraps a @platformatic/kafka admin as the seam's {@link AdminClient}, every call retried `retries` times. */
 export function createPlatformaticAdmin(admin: Admin, retries = 8, user?: string): AdminClient {
+  const acls = platformaticAcls(admin);
   const call = <T>(doing: string, fn: () => Promise<T>): Promise<T> =>
     retry(() => translated(doing, fn, user), { ...ADMIN_RETRY, retries });
 
@@ -118,6 +120,9 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8, user?: string
           controller: metadata.controllerId >= 0 ? metadata.controllerId : null,
         };
       }),
+    describeAcls: () => call('describe the ACLs', () => acls.describeAcls()),
+    createAcls: (bindings) => call('create ACLs', () => acls.createAcls(bindings)),
+    deleteAcls: (bindings) => call('delete ACLs', () => acls.deleteAcls(bindings)),
     disconnect: () => admin.close(),
   };
 }

@@ -3,6 +3,7 @@ import { Partitioners } from 'kafkajs';
 import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
 import { isFleetError, isRetriable } from '@fleet/contract';
 import { kafkaClientKind } from '../../src/index.js';
+import { fromAcl, toAcl } from '../../src/kafka/platformatic-acls.js';
 import { groupState } from '../../src/kafka/platformatic-admin.js';
 import { platformaticOptions } from '../../src/kafka/platformatic-client.js';
 import { toFleetError } from '../../src/kafka/platformatic-errors.js';
@@ -144,5 +145,20 @@ describe('recordsInRange (readPartition)', () => {
     ]);
     expect(records[0]).toMatchObject({ topic: 't', partition: 2, timestamp: 1002, headers: { h: 'v' } });
     expect(next).toBe(17n);
+  });
+});
+
+describe('ACLs on @platformatic/kafka', () => {
+  it('keeps every field of an ACL through the library and back', () => {
+    const binding = {
+      principal: 'User:duration',
+      resourceType: 'TOPIC',
+      resourceName: 'predictions',
+      patternType: 'PREFIXED',
+      operation: 'IDEMPOTENT_WRITE',
+      permission: 'DENY',
+    } as const;
+    expect(toAcl(binding)).toMatchObject({ host: '*', resourceType: 2, resourcePatternType: 4, operation: 12 });
+    expect(fromAcl(toAcl(binding))).toEqual(binding);
   });
 });
