@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
+import { BACKEND_GROUP_PREFIX, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
 import { createSerde, type ConsumerClient, type KafkaClient, type Logger, type Registry } from '@fleet/core';
 
 /** A `ride_decision` as the backend receives it, with the ride→decision latency. */
@@ -25,7 +25,7 @@ export interface DecisionListenerOptions {
   topic: string;
   logger: Logger;
   onDecision: (decision: ReceivedDecision) => void;
-  /** @default `fleet.backend.<random>`, a group of its own */
+  /** @default `fleet.backend.<random>` ({@link BACKEND_GROUP_PREFIX}, the backend's ACL), a group of its own */
   groupId?: string;
   /**
    * Decisions written from this time on (epoch ms) are handed over, older ones skipped.
@@ -64,7 +64,7 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     async start() {
       const start = await startOffsets(options.kafka, options.topic, options.fromTimestampMs);
       consumer = await options.kafka.consumer({
-        groupId: options.groupId ?? `fleet.backend.${randomBytes(4).toString('hex')}`,
+        groupId: options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`,
         // A fresh group starting at "latest" could miss decisions made between the join and
         // its first fetch; it starts at the beginning and skips what lies before `start`.
         fromBeginning: true,
