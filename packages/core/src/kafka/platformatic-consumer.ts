@@ -10,8 +10,9 @@ import { FleetError, isRetriable } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 import { PartitionBuffers, type TakenBatch } from './partition-buffers.js';
+import { incoming } from './platformatic-records.js';
 import { saslUser, toFleetError } from './platformatic-errors.js';
-import type { BatchControl, ConsumerClient, ConsumerOptions, IncomingRecord, RecordBatch } from './types.js';
+import type { BatchControl, ConsumerClient, ConsumerOptions, RecordBatch } from './types.js';
 
 type Base = Omit<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>, 'groupId'>;
 type Handler = (batch: RecordBatch, control: BatchControl) => Promise<void>;
@@ -85,6 +86,7 @@ export async function connectPlatformaticConsumer(
     const assignment = assignmentRecord(payload.assignments);
     for (const key of buffers.keepOnly(assignment)) log.debug({ partition: key }, 'partition taken away');
     options.onGroupJoin?.(assignment);
+    resumeWhenDrained();
     pump();
   });
   // The library emits `error` when it could not rejoin the group after its retries; without
@@ -153,6 +155,11 @@ export async function connectPlatformaticConsumer(
     }
   }
 
+  /** Fetching again once the buffers hold at most two fetches' worth (paused above four). */
+  function resumeWhenDrained(): void {
+    if (stream?.isPaused() && buffers.bytes <= 2 * maxBytes) stream.resume();
+  }
+
   let pumpScheduled = false;
   function schedulePump(): void {
     if (pumpScheduled) return;
@@ -173,7 +180,7 @@ export async function connectPlatformaticConsumer(
       const run = handle(taken).finally(() => {
         active--;
         inflight.delete(run);
-        if (stream?.isPaused() && buffers.bytes <= 2 * maxBytes) stream.resume();
+        resumeWhenDrained();
         pump();
       });
       inflight.add(run);
@@ -282,19 +289,5 @@ export async function connectPlatformaticConsumer(
       await stream?.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
       await consumer.close().catch((err: unknown) => log.debug({ err }, 'closing the consumer failed'));
     },
-  };
-}
-
-function incoming(m: Message<Buffer, Buffer, Buffer, Buffer>): IncomingRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of m.headers) headers[name.toString()] = value?.toString() ?? '';
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset.toString(),
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers,
-    timestamp: Number(m.timestamp),
   };
 }

@@ -2,6 +2,7 @@ import { Consumer, IS_CONTROL, ListOffsetTimestamps, type ConsumerOptions } from
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
 import { saslUser, translated } from './platformatic-errors.js';
+import { headerStrings } from './platformatic-records.js';
 import type { IncomingRecord } from './types.js';
 
 type ReaderOptions = Omit<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>, 'groupId'>;
@@ -44,15 +45,13 @@ export function recordsInRange(
       const offset = batch.firstOffset + BigInt(r.offsetDelta);
       if (offset >= next) next = offset + 1n;
       if (offset < from || offset >= end || (batch.attributes & IS_CONTROL) !== 0) continue;
-      const headers: Record<string, string> = {};
-      for (const [name, value] of r.headers) if (name) headers[name.toString()] = value?.toString() ?? '';
       records.push({
         topic,
         partition,
         offset: offset.toString(),
         key: r.key,
         value: r.value,
-        headers,
+        headers: headerStrings(r.headers),
         timestamp: Number(batch.firstTimestamp + r.timestampDelta),
       });
     }
