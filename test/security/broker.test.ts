@@ -58,7 +58,10 @@ describe('the secure broker', () => {
       expect(status.status).toBe(0);
       expect(status.stdout).toMatch(/kafka-secure .* SASL_SSL 127\.0\.0\.1:\d+ +answering +pid \d+/);
       for (const user of Object.keys(readCredentials(secure.credentialsFile).users))
-        expect(`${up.stdout}${up.stderr}${status.stdout}`).not.toContain(secure.password(user));
+        expect(
+          `${up.stdout}${up.stderr}${status.stdout}`.includes(secure.password(user)),
+          `${user}'s password printed`,
+        ).toBe(false);
     },
   );
 
