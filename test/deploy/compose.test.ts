@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { onlineEnv } from '@fleet/online';
 
 type Service = {
   command?: string[];
@@ -11,6 +12,7 @@ type Service = {
   ports?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
 };
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -30,6 +32,23 @@ describe('docker-compose.yml', () => {
     expect(env.KAFKA_BROKERS).toBe('kafka:19092');
     // The environment parses with the service's own configuration schema.
     expect(() => loadConfig(name === 'decision' ? decisionEnv : modelServiceEnv(name), env)).not.toThrow();
+  });
+
+  it('runs the online service from the one image on a host port, with no broker to wait for', () => {
+    const online = compose.services.online;
+    expect(online.command).toEqual(['dist/online.js']);
+    expect(existsSync(new URL('packages/online/src/main.ts', root))).toBe(true);
+    const env = Object.fromEntries(Object.entries(online.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    const config = loadConfig(onlineEnv, env);
+    expect(online.ports).toEqual([`${config.port}:${config.port}`]);
+    expect(online.depends_on).toBeUndefined();
+    // Every variable it is given is one it reads.
+    const known = new Set(Object.values(onlineEnv).map((field) => field.env));
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    // Docker waits this long after SIGTERM: the drain (SHUTDOWN_GRACE_MS) and the forced exit 5 s later.
+    expect(Number.parseInt(online.stop_grace_period ?? '10s', 10) * 1000).toBeGreaterThan(
+      config.shutdownGraceMs + 5000,
+    );
   });
 
   it('creates topics and schemas before the services, once the stack is healthy', () => {

@@ -1,5 +1,5 @@
 // Validates the Kubernetes manifests in deploy/k8s as the cluster would get them: renders the
-// kustomization (`kubectl kustomize deploy/k8s`: the base, the component and the four
+// kustomization (`kubectl kustomize deploy/k8s`: the base, the component and the
 // overlays), checks every rendered object against the official Kubernetes and KEDA schemas
 // (kubernetes-models, offline), then the fields that matter for this fleet: probes, resources,
 // graceful termination, the env the services really read, and one lag-scaled ScaledObject per
@@ -12,7 +12,18 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
-import { ConfigMap, Namespace, Secret, type IConfigMap, type INamespace, type ISecret } from 'kubernetes-models/v1';
+import {
+  ConfigMap,
+  Namespace,
+  Secret,
+  Service,
+  type IConfigMap,
+  type IContainer,
+  type INamespace,
+  type IPodSpec,
+  type ISecret,
+  type IService,
+} from 'kubernetes-models/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ScaledObject,
@@ -23,6 +34,7 @@ import {
 import { commonEnv, loadConfig, type EnvSchema } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { onlineEnv } from '@fleet/online';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
@@ -93,6 +105,8 @@ const REQUIRED_COMMON = [
 const REQUIRED_MODEL = ['GROUP_ID', 'ONNX_INTRA_OP_THREADS', 'KAFKA_SESSION_TIMEOUT_MS'];
 const REQUIRED_DECISION = ['GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'];
 const SECRET_VARS = ['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD'];
+/** The online service: no consumer group, an HTTP Service in front, scaled on CPU. */
+const ONLINE = 'online';
 
 /** A parsed manifest object, before it is narrowed by kind. */
 interface K8sObject {
@@ -106,6 +120,7 @@ const VALIDATORS: Record<string, (data: unknown) => void> = {
   'v1/Namespace': (d) => new Namespace(d as INamespace).validate(),
   'v1/ConfigMap': (d) => new ConfigMap(d as IConfigMap).validate(),
   'v1/Secret': (d) => new Secret(d as ISecret).validate(),
+  'v1/Service': (d) => new Service(d as IService).validate(),
   'apps/v1/Deployment': (d) => new Deployment(d as IDeployment).validate(),
   'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d as IPodDisruptionBudget).validate(),
   'keda.sh/v1alpha1/ScaledObject': (d) => new ScaledObject(d as IScaledObject).validate(),
@@ -263,7 +278,7 @@ describe('deploy/k8s kustomization', () => {
     expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
     expect(kustomization.kind).toBe('Kustomization');
     expect(kustomization.namespace).toBe(NAMESPACE);
-    const expected = ['base', ...Object.keys(SERVICES).map((name) => `overlays/${name}`)];
+    const expected = ['base', ...[...Object.keys(SERVICES), ONLINE].map((name) => `overlays/${name}`)];
     expect([...(kustomization.resources ?? [])].sort()).toEqual(expected.sort());
   });
 
@@ -285,14 +300,15 @@ describe('deploy/k8s kustomization', () => {
     expect(kustomization.images).toContainEqual({ name, newTag: tag });
   });
 
-  it('has the expected kinds: one Deployment, PDB and ScaledObject per service', () => {
+  it('has the expected kinds: one Deployment, PDB and ScaledObject per service, a Service for online', () => {
     const names = (kind: string) =>
       docs
         .filter((d) => d.kind === kind)
         .map((d) => d.metadata.name)
         .sort();
-    const services = Object.keys(SERVICES).sort();
+    const services = [...Object.keys(SERVICES), ONLINE].sort();
     expect(names('Deployment')).toEqual(services);
+    expect(names('Service')).toEqual([ONLINE]);
     expect(names('PodDisruptionBudget')).toEqual(services);
     expect(names('ScaledObject')).toEqual(services);
     expect(names('Namespace')).toEqual([NAMESPACE]);
@@ -333,6 +349,28 @@ function serviceView(name: string) {
   const container = containers[0];
   if (!container) throw new Error(`Deployment ${name} has no container`);
   return { deployment, podSpec, containers, container, ...effectiveEnv(deployment) };
+}
+
+/** Non-root, read-only root with a writable /tmp, no privilege escalation, no capabilities. */
+function expectHardened(podSpec: IPodSpec | undefined, container: IContainer): void {
+  const pod = podSpec?.securityContext;
+  const ctx = container.securityContext;
+  expect(pod?.runAsNonRoot ?? ctx?.runAsNonRoot).toBe(true);
+  // The image's user is `node` (not numeric): the kubelet needs a numeric id to verify non-root.
+  expect(pod?.runAsUser ?? ctx?.runAsUser).toBeGreaterThan(0);
+  expect(ctx?.allowPrivilegeEscalation).toBe(false);
+  expect(ctx?.readOnlyRootFilesystem).toBe(true);
+  expect(ctx?.privileged ?? false).toBe(false);
+  expect(ctx?.capabilities?.drop).toContain('ALL');
+  expect(ctx?.capabilities?.add ?? []).toEqual([]);
+  // A read-only root needs a writable /tmp (for whatever writes a temporary file) from a
+  // volume the pod defines.
+  const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+  expect(tmp, '/tmp is mounted').toBeDefined();
+  expect(podSpec?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+  for (const mount of container.volumeMounts ?? []) {
+    expect(podSpec?.volumes?.map((v) => v.name)).toContain(mount.name);
+  }
 }
 
 describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
@@ -405,24 +443,7 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
 
   it('runs non-root, read-only, without privilege escalation or capabilities', () => {
     const { podSpec, container } = serviceView(name);
-    const pod = podSpec?.securityContext;
-    const ctx = container.securityContext;
-    expect(pod?.runAsNonRoot ?? ctx?.runAsNonRoot).toBe(true);
-    // The image's user is `node` (not numeric): the kubelet needs a numeric id to verify non-root.
-    expect(pod?.runAsUser ?? ctx?.runAsUser).toBeGreaterThan(0);
-    expect(ctx?.allowPrivilegeEscalation).toBe(false);
-    expect(ctx?.readOnlyRootFilesystem).toBe(true);
-    expect(ctx?.privileged ?? false).toBe(false);
-    expect(ctx?.capabilities?.drop).toContain('ALL');
-    expect(ctx?.capabilities?.add ?? []).toEqual([]);
-    // A read-only root needs a writable /tmp (for whatever writes a temporary file) from a
-    // volume the pod defines.
-    const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
-    expect(tmp, '/tmp is mounted').toBeDefined();
-    expect(podSpec?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
-    for (const mount of container.volumeMounts ?? []) {
-      expect(podSpec?.volumes?.map((v) => v.name)).toContain(mount.name);
-    }
+    expectHardened(podSpec, container);
   });
 
   it('sets only variables the service reads, and every one the cluster needs', () => {
@@ -472,6 +493,85 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     expect(meta.allowIdleConsumers ?? 'false').toBe('false');
     const auths = only<ITriggerAuthentication>('TriggerAuthentication').map((a) => a.metadata?.name);
     expect(auths).toContain(trigger.authenticationRef?.name);
+  });
+});
+
+describe('service online', () => {
+  const view = () => serviceView(ONLINE);
+  const portOf = (container: IContainer, port: string | number | undefined) =>
+    typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+
+  it('runs one container of the fleet image with its bundle, and its overlay renders alone the same objects', () => {
+    const { containers, container } = view();
+    expect(containers).toHaveLength(1);
+    expect(container.name).toBe(ONLINE);
+    expect(container.image).toBe(IMAGE);
+    expect(container.args).toEqual(['dist/online.js']);
+    expect(existsSync(join(REPO_ROOT, 'packages/online/src/main.ts'))).toBe(true);
+    const alone = render(join(K8S_DIR, 'overlays', ONLINE));
+    expect(alone.map((o) => o.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'ScaledObject', 'Service']);
+    for (const object of alone) expect(object).toEqual(find(object.kind, ONLINE));
+  });
+
+  it('reads only its own variables, none from a Secret, and they parse with its config schema', () => {
+    const { env, fromSecret, container } = view();
+    const known = new Set(Object.values(onlineEnv).map((field) => field.env));
+    expect(Object.keys(env).filter((variable) => !known.has(variable))).toEqual([]);
+    expect([...fromSecret]).toEqual([]);
+    expect(container.envFrom, 'not the stream services’ Kafka ConfigMap').toBeUndefined();
+    const config = loadConfig(onlineEnv, env);
+    expect(config.port).toBe(METRICS_PORT);
+    expect(config.shutdownGraceMs).toBe(Number(env.SHUTDOWN_GRACE_MS));
+  });
+
+  it('serves its API, /metrics and the probes on one port, behind a Service that selects its pods', () => {
+    const { deployment, container, env } = view();
+    expect(portOf(container, 'metrics')).toBe(Number(env.ONLINE_PORT));
+    expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(portOf(container, container.readinessProbe?.httpGet?.port)).toBe(Number(env.ONLINE_PORT));
+    expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
+    expect(deployment.spec?.template.metadata?.annotations?.['prometheus.io/port']).toBe(env.ONLINE_PORT);
+    const service = find<IService>('Service', ONLINE);
+    expect(service.spec?.selector).toEqual(deployment.spec?.selector.matchLabels);
+    const [port] = service.spec?.ports ?? [];
+    expect(portOf(container, port?.targetPort)).toBe(Number(env.ONLINE_PORT));
+    expect(deployment.spec?.replicas, 'spec.replicas would fight the HPA on every apply').toBeUndefined();
+  });
+
+  it('leaves the Service before the drain, and gives the drain its full time before SIGKILL', () => {
+    const { podSpec, container, env } = view();
+    const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+    expect(preStop[0]).toBe('sleep');
+    const preStopMs = Number(preStop[1]) * 1000;
+    expect(preStopMs).toBeGreaterThan(0);
+    const periodMs = (podSpec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    expect(periodMs).toBeGreaterThan(preStopMs + Number(env.SHUTDOWN_GRACE_MS) + FORCED_EXIT_MARGIN_MS);
+  });
+
+  it('requests and limits CPU and memory, runs hardened, one instance at a time in a disruption', () => {
+    const { deployment, podSpec, container } = view();
+    const { requests, limits } = container.resources ?? {};
+    expect(quantity(requests?.cpu)).toBeGreaterThan(0);
+    expect(quantity(limits?.cpu)).toBeGreaterThanOrEqual(quantity(requests?.cpu));
+    expect(quantity(requests?.memory)).toBeGreaterThanOrEqual(256 * MI);
+    expect(quantity(limits?.memory)).toBeGreaterThanOrEqual(quantity(requests?.memory));
+    expectHardened(podSpec, container);
+    const pdb = find<IPodDisruptionBudget>('PodDisruptionBudget', ONLINE);
+    expect(pdb.spec?.maxUnavailable).toBe(1);
+    expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
+  });
+
+  it('is scaled by KEDA on CPU, never below two replicas', () => {
+    const scaled = find<IScaledObject>('ScaledObject', ONLINE);
+    expect(scaled.spec.scaleTargetRef.name).toBe(ONLINE);
+    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+    expect(scaled.spec.maxReplicaCount).toBeGreaterThan(scaled.spec.minReplicaCount ?? 0);
+    expect(scaled.spec.triggers).toHaveLength(1);
+    const [trigger] = scaled.spec.triggers;
+    expect(trigger.type).toBe('cpu');
+    expect(trigger.metricType).toBe('Utilization');
+    expect(Number((trigger.metadata as Record<string, string>).value)).toBeGreaterThan(0);
+    expect(trigger.authenticationRef, 'no Kafka to log in to').toBeUndefined();
   });
 });
 
