@@ -31,7 +31,8 @@ docker-compose and before a first deployment.
                   ACLs of other principals are left alone. Needs an administrator's
                   credentials (KAFKA_SASL_*).
   --secure        on the local secure broker (npx fleet infra up --secure), as its admin
-                  user: KAFKA_* come from its state folder, the password never printed
+                  user: KAFKA_* come from its state folder, the password never printed; the
+                  broker and the local registry are started when they do not run
   -h, --help      this help`;
 
 /** What `fleet init` does, for the command and for the tests that prepare a cluster. */
@@ -87,10 +88,18 @@ export async function initCluster(options: InitOptions): Promise<AclChanges | un
   return changes;
 }
 
-/** The configuration of `--secure`: the local secure broker, as its admin. */
+/**
+ * The configuration of `--secure`: the local secure broker as its admin, started if it does
+ * not run, and the local stack's registry (or `SCHEMA_REGISTRY_URL`), started likewise.
+ */
 async function secureConfig(): Promise<CliConfig> {
   const infra = await import('@fleet/infra');
-  return loadConfig(cliEnv, { ...process.env, ...infra.secureClientEnv(ADMIN_PRINCIPAL) });
+  const onProgress = (line: string) => console.error(`[infra] ${line}`);
+  await infra.ensureSecureBroker({ onProgress });
+  const registry = process.env.SCHEMA_REGISTRY_URL
+    ? {}
+    : { SCHEMA_REGISTRY_URL: (await infra.ensureStack({ onProgress })).registryUrl };
+  return loadConfig(cliEnv, { ...process.env, ...registry, ...infra.secureClientEnv(ADMIN_PRINCIPAL) });
 }
 
 async function run(argv: readonly string[]): Promise<number> {
