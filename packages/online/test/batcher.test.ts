@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { createMicroBatcher, type BatchRun } from '../src/batcher.js';
+
+const WIDTH = 2;
+
+/** A model call that doubles each row's first column, held until released. */
+function heldRun() {
+  const calls: number[] = [];
+  const pending: Array<() => void> = [];
+  let fail: Error | undefined;
+  const run: BatchRun = async (features, rows) => {
+    calls.push(rows);
+    await new Promise<void>((resolve) => pending.push(resolve));
+    if (fail) throw fail;
+    return Float64Array.from({ length: rows }, (_, r) => features[r * WIDTH] * 2);
+  };
+  return {
+    calls,
+    run,
+    /** Lets the oldest held call finish. */
+    releaseOne: () => pending.shift()?.(),
+    failNext: (err: Error) => (fail = err),
+    held: () => pending.length,
+  };
+}
+
+/** `rows` rows whose first column counts up from `from`. */
+const rowsFrom = (from: number, rows: number) =>
+  Float32Array.from({ length: rows * WIDTH }, (_, i) => (i % WIDTH === 0 ? from + i / WIDTH : 0));
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await settle();
+}
+
+describe('micro-batcher', () => {
+  it('puts the requests that queue behind a running call into the next call, up to maxRows, answers in order', async () => {
+    const model = heldRun();
+    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 5, maxWaitMs: 0, run: model.run });
+    const first = batcher.submit(rowsFrom(0, 1), 1);
+    await until(() => model.held() === 1);
+    const queued = [
+      batcher.submit(rowsFrom(10, 2), 2),
+      batcher.submit(rowsFrom(20, 3), 3),
+      batcher.submit(rowsFrom(30, 1), 1),
+    ];
+    model.releaseOne();
+    await until(() => model.held() === 1);
+    // 2 + 3 rows fit in 5; the third request waits for the call after.
+    expect(model.calls).toEqual([1, 5]);
+    model.releaseOne();
+    await until(() => model.held() === 1);
+    model.releaseOne();
+    expect(Array.from(await first)).toEqual([0]);
+    expect((await Promise.all(queued)).map((v) => Array.from(v))).toEqual([[20, 22], [40, 42, 44], [60]]);
+    expect(model.calls).toEqual([1, 5, 1]);
+  });
+
+  it('sends a request larger than maxRows alone', async () => {
+    const model = heldRun();
+    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 2, maxWaitMs: 0, run: model.run });
+    const big = batcher.submit(rowsFrom(0, 4), 4);
+    await until(() => model.held() === 1);
+    model.releaseOne();
+    expect(Array.from(await big)).toEqual([0, 2, 4, 6]);
+    expect(model.calls).toEqual([4]);
+  });
+
+  it('calls once per request when off', async () => {
+    const model = heldRun();
+    const batcher = createMicroBatcher({ width: WIDTH, enabled: false, maxRows: 100, maxWaitMs: 5, run: model.run });
+    const answers = [1, 2, 3].map((n) => batcher.submit(rowsFrom(n, 1), 1));
+    await until(() => model.held() === 3);
+    for (let i = 0; i < 3; i++) model.releaseOne();
+    expect((await Promise.all(answers)).map((v) => Array.from(v))).toEqual([[2], [4], [6]]);
+    expect(model.calls).toEqual([1, 1, 1]);
+  });
+
+  it('fails every request of a failed call, and the next call still runs', async () => {
+    const model = heldRun();
+    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 10, maxWaitMs: 0, run: model.run });
+    model.failNext(new Error('onnxruntime failed'));
+    const failed = [batcher.submit(rowsFrom(0, 1), 1), batcher.submit(rowsFrom(1, 1), 1)];
+    await until(() => model.held() === 1);
+    model.releaseOne();
+    for (const answer of await Promise.allSettled(failed)) expect(answer.status).toBe('rejected');
+    model.failNext(undefined as unknown as Error);
+    const next = batcher.submit(rowsFrom(5, 1), 1);
+    await until(() => model.held() === 1);
+    model.releaseOne();
+    expect(Array.from(await next)).toEqual([10]);
+  });
+
+  it('does not hold a request while requests come further apart than maxWaitMs', async () => {
+    let now = 0;
+    const calls: number[] = [];
+    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    // Were a request held for company, each of these would wait a minute (the test's timeout).
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 100,
+      maxWaitMs: 60_000,
+      run,
+      now: () => now,
+    });
+    for (let i = 0; i < 3; i++) {
+      now += 120_000;
+      await batcher.submit(rowsFrom(i, 1), 1);
+    }
+    expect(calls).toEqual([1, 1, 1]);
+  });
+
+  it('holds a request for others while requests come closer together than maxWaitMs', async () => {
+    let now = 0;
+    const calls: number[] = [];
+    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 100,
+      maxWaitMs: 1000,
+      run,
+      now: () => now,
+    });
+    const one = () => batcher.submit(rowsFrom(0, 1), 1);
+    await one(); // the first request: no gap known yet, called at once
+    now += 1;
+    const held = one(); // 1 ms after: held, though the model is idle
+    await settle();
+    await settle();
+    now += 1;
+    await Promise.all([held, one(), one()]);
+    expect(calls).toEqual([1, 3]);
+  });
+});
