@@ -9,7 +9,12 @@ export default defineConfig({
   ...main,
   test: {
     ...main.test,
-    include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/ops/**/*.test.ts'],
+    include: [
+      'test/integration/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
+      'test/ops/**/*.test.ts',
+      'test/client/**/*.test.ts',
+    ],
     env: { ...main.test?.env, KAFKA_CLIENT: 'platformatic' },
   },
 });
