@@ -27,8 +27,8 @@ export interface OnlineMetrics {
   rejected(reason: RejectReason): void;
 }
 
-/** What the gauges read when scraped. */
-export interface LoadSource {
+/** What the gauges show when scraped. */
+export interface Load {
   readonly queuedRows: number;
   readonly peakQueuedRows: number;
   readonly inFlight: number;
@@ -39,7 +39,7 @@ const SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 const ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Creates the online service's metrics (plus Node's defaults), labelled `service="online"`. */
-export function createOnlineMetrics(load: LoadSource): OnlineMetrics {
+export function createOnlineMetrics(load: () => Load): OnlineMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'online' });
   collectDefaultMetrics({ register: registry });
@@ -76,10 +76,10 @@ export function createOnlineMetrics(load: LoadSource): OnlineMetrics {
         this.set(read());
       },
     });
-  gauge(ONLINE_METRIC.queuedRows, 'Rides admitted and not answered yet', () => load.queuedRows);
-  gauge(ONLINE_METRIC.peakQueuedRows, 'Most rides admitted at once since start', () => load.peakQueuedRows);
-  gauge(ONLINE_METRIC.inFlight, 'POST requests admitted and not answered yet', () => load.inFlight);
-  gauge(ONLINE_METRIC.peakInFlight, 'Most POST requests admitted at once since start', () => load.peakInFlight);
+  gauge(ONLINE_METRIC.queuedRows, 'Rides admitted and not answered yet', () => load().queuedRows);
+  gauge(ONLINE_METRIC.peakQueuedRows, 'Most rides admitted at once since start', () => load().peakQueuedRows);
+  gauge(ONLINE_METRIC.inFlight, 'POST requests admitted and not answered yet', () => load().inFlight);
+  gauge(ONLINE_METRIC.peakInFlight, 'Most POST requests admitted at once since start', () => load().peakInFlight);
   const rejected = new Counter({
     name: ONLINE_METRIC.rejected,
     help: 'Requests answered 503, by reason',

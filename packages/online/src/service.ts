@@ -58,6 +58,19 @@ function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   return reply.code(answer.status).send(answer.body);
 }
 
+/** The Fastify server: pino through the fleet's logger, no per-request log lines, strict body checks. */
+function fastify(config: OnlineConfig, logger: Logger): FastifyInstance {
+  return Fastify({
+    loggerInstance: componentLogger(logger, 'http') as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    // The body is checked as sent: no type coercion ("3" is not a number), no stripped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // A drain (traffic.drain) answers what clients sent before the server closes.
+    forceCloseConnections: 'idle',
+  });
+}
+
 interface RouteParts {
   config: OnlineConfig;
   deps: OnlineServiceDeps;
@@ -102,30 +115,14 @@ export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDep
   const log = componentLogger(deps.logger, 'online');
   let state: State = 'starting';
   const admission = createAdmission(config.maxQueuedRows, config.retryAfterSec);
-  const app = Fastify({
-    loggerInstance: componentLogger(deps.logger, 'http') as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes,
-    // The body is checked as sent: no type coercion ("3" is not a number), no stripped fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    // A drain (traffic.drain) answers what clients sent before the server closes.
-    forceCloseConnections: 'idle',
-  });
+  const app = fastify(config, deps.logger);
   // The gauges read the traffic when scraped, after it is installed below.
-  const metrics = createOnlineMetrics({
-    get queuedRows() {
-      return admission.queuedRows;
-    },
-    get peakQueuedRows() {
-      return admission.peakQueuedRows;
-    },
-    get inFlight() {
-      return traffic.inFlight;
-    },
-    get peakInFlight() {
-      return traffic.peakInFlight;
-    },
-  });
+  const metrics = createOnlineMetrics(() => ({
+    queuedRows: admission.queuedRows,
+    peakQueuedRows: admission.peakQueuedRows,
+    inFlight: traffic.inFlight,
+    peakInFlight: traffic.peakInFlight,
+  }));
   const traffic = installTraffic(app, {
     maxInFlight: config.maxInFlight,
     retryAfterSec: config.retryAfterSec,
