@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { bool, hostPorts, int, loadConfig, oneOf, str, type ConfigOf } from './config.js';
+import type { FleetTopics } from './kafka/topics.js';
 import { KAFKA_CLIENTS, type KafkaClientKind, type KafkaConnection } from './kafka/types.js';
+import type { TracingSettings } from './ops/tracing.js';
 import type { RegistryConnection } from './serde/registry.js';
 
 /**
@@ -46,6 +48,8 @@ export const commonEnv = {
   topicRides: str('TOPIC_RIDES', 'Topic of ride_started events', 'ride_started'),
   topicPredictions: str('TOPIC_PREDICTIONS', 'Topic of model predictions', 'predictions'),
   topicDecisions: str('TOPIC_DECISIONS', 'Topic of ride decisions', 'ride_decisions'),
+  topicCompleted: str('TOPIC_COMPLETED', 'Topic of ride_completed events (what actually happened)', 'ride_completed'),
+  topicModelHealth: str('TOPIC_MODEL_HEALTH', "Topic of the monitor's model_health records", 'model_health'),
   topicPartitions: int('TOPIC_PARTITIONS', 'Partitions of the fleet topics when they are created', 6, 1, 1000),
   topicReplicationFactor: int(
     'TOPIC_REPLICATION_FACTOR',
@@ -53,6 +57,17 @@ export const commonEnv = {
     1,
     1,
     10,
+  ),
+  tracesExporter: oneOf(
+    'OTEL_TRACES_EXPORTER',
+    'Where OpenTelemetry spans go: none, or otlp (OTLP over HTTP to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
+    ['none', 'otlp'] as const,
+    'none',
+  ),
+  tracesEndpoint: str(
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTLP/HTTP endpoint of the spans when OTEL_TRACES_EXPORTER=otlp',
+    'http://127.0.0.1:4318/v1/traces',
   ),
 } as const;
 
@@ -110,6 +125,22 @@ export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): K
  */
 export function kafkaClientKind(env: NodeJS.ProcessEnv = process.env): KafkaClientKind {
   return loadConfig({ kafkaClient: commonEnv.kafkaClient }, env).kafkaClient;
+}
+
+/** Every topic of the fleet named by the configuration (`TOPIC_*`). */
+export function fleetTopics(config: CommonConfig): Required<FleetTopics> {
+  return {
+    rides: config.topicRides,
+    predictions: config.topicPredictions,
+    decisions: config.topicDecisions,
+    completed: config.topicCompleted,
+    health: config.topicModelHealth,
+  };
+}
+
+/** The tracing described by the configuration, for the process `service`. */
+export function tracingSettings(config: CommonConfig, service: string): TracingSettings {
+  return { service, exporter: config.tracesExporter, endpoint: config.tracesEndpoint };
 }
 
 /** The registry connection described by the configuration. */

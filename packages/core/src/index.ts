@@ -23,3 +23,4 @@ export * from './ops/main.js';
 export * from './process/compose.js';
 export * from './stats.js';
 export * from './ops/histograms.js';
+export * from './ops/tracing.js';

@@ -34,6 +34,25 @@ export function parseHistograms(text: string, name: string): HistogramSeries[] {
   return [...series.values()];
 }
 
+/** One sample of a gauge or counter read from Prometheus text. */
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of metric `name` (a gauge or counter, exactly that name) in a `/metrics` text. */
+export function parseSamples(text: string, name: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = SAMPLE.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (m[2] ?? '').matchAll(LABEL)) labels[key] = value;
+    out.push({ labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
 /**
  * The `q` quantile of a histogram, interpolated linearly inside its bucket as Prometheus'
  * `histogram_quantile` does (the upper bound of the last finite bucket when it falls in

@@ -1,3 +1,4 @@
+import type { DriftStatus } from '@fleet/contract';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchReport } from '../pipeline/batch-handler.js';
 
@@ -15,7 +16,31 @@ export const METRIC = {
   lag: 'fleet_consumer_lag_records',
   rebalances: 'fleet_rebalances_total',
   errors: 'fleet_errors_total',
+  /** The monitor's figures, per model, version and sliding window (`window`: 1m, 15m, …). */
+  monitorMae: 'fleet_monitor_mae',
+  monitorBias: 'fleet_monitor_bias',
+  monitorOutcomes: 'fleet_monitor_outcomes',
+  monitorPredictions: 'fleet_monitor_predictions',
+  monitorRides: 'fleet_monitor_rides',
+  monitorOutcomeShare: 'fleet_monitor_outcome_share',
+  monitorPsi: 'fleet_monitor_psi',
+  monitorMissingShare: 'fleet_monitor_missing_share',
+  monitorDriftStatus: 'fleet_monitor_drift_status',
+  monitorPendingRides: 'fleet_monitor_pending_rides',
+  monitorJoins: 'fleet_monitor_joins_total',
 } as const;
+
+/**
+ * Values of `fleet_monitor_drift_status` by the `model_health` drift status: the worse, the
+ * higher; negative when there is nothing to judge.
+ */
+export const DRIFT_STATUS_VALUE: Readonly<Record<DriftStatus, number>> = {
+  NO_REFERENCE: -2,
+  INSUFFICIENT_DATA: -1,
+  OK: 0,
+  WARNING: 1,
+  ALERT: 2,
+};
 
 /** The metrics of one service process. */
 export interface FleetMetrics {
@@ -125,6 +150,7 @@ export function createMetrics(service: string): FleetMetrics {
       m.consumed.inc({ topic: report.topic }, report.records);
       m.batchSize.observe(report.records);
       for (const { code } of report.deadLettered) m.deadLettered.inc({ code });
+      for (const { code } of report.skipped) m.errors.inc({ code });
       m.inference.observe(report.processMs / 1000);
       m.hop.observe({ hop: 'process' }, (report.decodeMs + report.processMs) / 1000);
       m.hop.observe({ hop: 'produce' }, report.produceMs / 1000);

@@ -1,6 +1,7 @@
 import { type FleetError, isFleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { BatchControl, IncomingRecord, OutgoingRecord, ProducerClient, RecordBatch } from '../kafka/types.js';
+import { traceProduce, type TraceSpan, type Tracing } from '../ops/tracing.js';
 import { deadLetter } from './dlq.js';
 
 /** A record that decoded and validated. */
@@ -37,6 +38,8 @@ export interface BatchReport {
   /** High watermark of the partition when fetched. */
   highWatermark: string;
   deadLettered: Array<{ code: string }>;
+  /** Bad records skipped without a dead letter (a handler without a DLQ of its own). */
+  skipped: Array<{ code: string }>;
   produced: number;
   decodeMs: number;
   processMs: number;
@@ -49,8 +52,12 @@ export interface BatchReport {
 export interface BatchHandlerOptions<T> {
   service: string;
   groupId: string;
-  /** Dead-letter topic of the input topic. */
-  dlqTopic: string;
+  /**
+   * Dead-letter topic of the input topic; null for a consumer that only observes a topic
+   * whose owner dead-letters its bad records (the monitor on `predictions`): they are
+   * skipped and counted, not written twice.
+   */
+  dlqTopic: string | null;
   producer: ProducerClient;
   logger: Logger;
   /** Decodes and validates one record; throws a non-retriable FleetError for a bad record. */
@@ -59,6 +66,11 @@ export interface BatchHandlerOptions<T> {
   process: (items: Decoded<T>[], batch: RecordBatch) => Promise<ProcessOutcome>;
   /** Called after each batch. */
   onBatch?: (report: BatchReport) => void;
+  /**
+   * Spans a `decode <topic>` per record, child of the trace context of its headers, and a
+   * `produce <topic>` per output record that carries one (see {@link traceProduce}).
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -70,17 +82,22 @@ export interface BatchHandlerOptions<T> {
 export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
   const origin = { groupId: options.groupId, service: options.service };
   const log = options.logger;
+  const tracing = options.tracing?.enabled ? options.tracing : undefined;
   return async (batch: RecordBatch, control: BatchControl): Promise<void> => {
     if (batch.records.length === 0) return;
     const handledAt = Date.now();
     const t0 = performance.now();
-    const dead = deadLetters(origin, log);
+    const dead = deadLetters(origin, log, options.dlqTopic !== null);
     const good: Decoded<T>[] = [];
     for (const record of batch.records) {
+      const span = tracing ? decodeSpan(tracing, record, options.groupId) : undefined;
       try {
         good.push({ record, value: await options.decode(record) });
       } catch (err) {
+        span?.fail(err);
         dead.add(record, asRecordError(err, record));
+      } finally {
+        span?.end();
       }
     }
     const t1 = performance.now();
@@ -89,12 +106,16 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     for (const { record, error } of outcome.failed) dead.add(record, error);
     const t2 = performance.now();
     await control.heartbeat();
+    const produced = tracing ? traceProduce(tracing, outcome.outputs) : undefined;
+    const dlq = options.dlqTopic === null ? [] : [{ topic: options.dlqTopic, records: dead.records }];
     try {
-      await options.producer.send([...outcome.outputs, { topic: options.dlqTopic, records: dead.records }]);
+      await options.producer.send([...outcome.outputs, ...dlq]);
     } catch (err) {
+      produced?.(err);
       outcome.onFailed?.();
       throw err;
     }
+    produced?.();
     const t3 = performance.now();
     outcome.onProduced?.();
     const last = batch.records[batch.records.length - 1].offset;
@@ -108,6 +129,7 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
       lastOffset: last,
       highWatermark: batch.highWatermark,
       deadLettered: dead.codes,
+      skipped: dead.skipped,
       produced: outcome.outputs.reduce((n, o) => n + o.records.length, 0),
       decodeMs: t1 - t0,
       processMs: t2 - t1,
@@ -117,20 +139,48 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
   };
 }
 
-/** The dead letters of one batch, each logged once with its code and origin. */
-function deadLetters(origin: { groupId: string; service: string }, log: Logger) {
+/**
+ * The dead letters of one batch, each logged once with its code and origin; without a DLQ
+ * (`write` false) the bad records are only counted, and logged at debug level since their
+ * owner's dead letter is what an operator reads.
+ */
+function deadLetters(origin: { groupId: string; service: string }, log: Logger, write: boolean) {
   const records: OutgoingRecord[] = [];
   const codes: Array<{ code: string }> = [];
+  const skipped: Array<{ code: string }> = [];
   return {
     records,
     codes,
+    skipped,
     add(record: IncomingRecord, error: FleetError): void {
+      const where = { topic: record.topic, partition: record.partition, offset: record.offset };
+      if (!write) {
+        skipped.push({ code: error.code });
+        log.debug({ code: error.code, reason: error.message, ...where }, 'bad record skipped');
+        return;
+      }
       records.push(deadLetter(record, error, origin));
       codes.push({ code: error.code });
-      const where = { topic: record.topic, partition: record.partition, offset: record.offset };
       log.warn({ code: error.code, reason: error.message, ...where }, 'record sent to the dead-letter topic');
     },
   };
+}
+
+/** The span of one record's decode: a consumer span, child of the context its headers carry. */
+function decodeSpan(tracing: Tracing, record: IncomingRecord, groupId: string): TraceSpan {
+  return tracing.span(`decode ${record.topic}`, {
+    parent: record.headers,
+    kind: 'consumer',
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': record.topic,
+      'messaging.destination.partition.id': String(record.partition),
+      'messaging.kafka.offset': Number(record.offset),
+      'messaging.consumer.group.name': groupId,
+      ...(record.key ? { 'messaging.kafka.message.key': record.key.toString() } : {}),
+    },
+  });
 }
 
 /**

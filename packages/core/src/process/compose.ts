@@ -1,11 +1,13 @@
 import { loadConfig, type ConfigOf, type EnvSchema } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
-import { kafkaConnection, registryConnection, type CommonConfig, type ServiceConfig } from '../env.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { kafkaConnection, registryConnection, tracingSettings, type CommonConfig, type ServiceConfig } from '../env.js';
 import { createKafkaClient } from '../kafka/client.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type FleetMetrics } from '../ops/metrics.js';
 import { serve } from '../ops/serve.js';
+import { createTracing, type Tracing } from '../ops/tracing.js';
 import type { StreamService } from '../pipeline/stream-service.js';
 import { createRegistry, type Registry } from '../serde/registry.js';
 
@@ -29,6 +31,11 @@ export interface ProcessOverrides {
   metrics?: FleetMetrics;
   /** The clock. @default {@link systemClock} */
   clock?: Clock;
+  /**
+   * Where the process's spans go, instead of `OTEL_TRACES_EXPORTER` (a test's in-memory
+   * exporter; several processes may share one). @default from `OTEL_*`
+   */
+  spanExporter?: SpanExporter;
 }
 
 /** The parts every stream process is built from, resolved from configuration and overrides. */
@@ -39,6 +46,8 @@ export interface ProcessParts<C> {
   readonly registry: Registry;
   readonly metrics: FleetMetrics;
   readonly clock: Clock;
+  /** Spans per record, under `service.name` = the service (none unless configured). */
+  readonly tracing: Tracing;
 }
 
 /**
@@ -65,6 +74,7 @@ export function processParts<S extends EnvSchema>(
     registry: overrides.registry ?? createRegistry(registryConnection(config)),
     metrics: overrides.metrics ?? createMetrics(service),
     clock: overrides.clock ?? systemClock,
+    tracing: createTracing(tracingSettings(config, service), overrides.spanExporter),
   };
 }
 
@@ -80,18 +90,27 @@ export interface FleetProcess<C> extends ProcessParts<C> {
   stop(): Promise<void>;
 }
 
-/** Joins parts and a built service into a {@link FleetProcess}. */
+/**
+ * Joins parts and a built service into a {@link FleetProcess}. Stopping it, by `stop()` or
+ * a signal, also exports the spans still buffered.
+ */
 export function fleetProcess<C extends ServiceConfig>(parts: ProcessParts<C>, service: StreamService): FleetProcess<C> {
+  const stop = async () => {
+    await service.stop();
+    await parts.tracing.shutdown();
+  };
+  // The service as `serve` runs it: the same service, whose stop (on a signal) ends tracing too.
+  const served: StreamService = Object.create(service, { stop: { value: stop } });
   return {
     ...parts,
     service,
     run: () =>
-      serve(service, {
+      serve(served, {
         logger: parts.logger,
         metrics: parts.metrics,
         metricsPort: parts.config.metricsPort,
         shutdownGraceMs: parts.config.shutdownGraceMs,
       }),
-    stop: () => service.stop(),
+    stop,
   };
 }

@@ -35,6 +35,7 @@ describe('operations endpoint', () => {
       lastOffset: '139',
       highWatermark: '200',
       deadLettered: [{ code: 'FLEET_SERDE_DECODE_FAILED' }],
+      skipped: [{ code: 'FLEET_SERDE_WRONG_SCHEMA' }],
       produced: 39,
       decodeMs: 1,
       processMs: 2,
@@ -47,6 +48,7 @@ describe('operations endpoint', () => {
     expect(text).toContain(`${METRIC.consumed}{topic="ride_started",service="test"} 80`);
     expect(text).toContain(`${METRIC.produced}{service="test"} 78`);
     expect(text).toContain(`${METRIC.deadLettered}{code="FLEET_SERDE_DECODE_FAILED",service="test"} 2`);
+    expect(text).toContain(`${METRIC.errors}{code="FLEET_SERDE_WRONG_SCHEMA",service="test"} 2`);
     expect(text).toContain(`${METRIC.lag}{topic="ride_started",partition="1",service="test"} 60`);
     expect(text).toMatch(new RegExp(`${METRIC.hop}_count\\{[^}]*hop="consume"[^}]*\\} 4\n`));
     expect(text).toMatch(new RegExp(`${METRIC.hop}_sum\\{[^}]*hop="produce"[^}]*\\} 0.006\n`));
