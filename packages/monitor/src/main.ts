@@ -1,0 +1,4 @@
+import { runMain } from '@fleet/core';
+import { createMonitorProcess } from './process.js';
+
+runMain('monitor', async () => (await createMonitorProcess()).run());

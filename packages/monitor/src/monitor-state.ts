@@ -1,0 +1,182 @@
+import {
+  isModelName,
+  type ModelHealthRecord,
+  type ModelName,
+  type PredictionRecord,
+  type RideCompleted,
+  type RideStarted,
+} from '@fleet/contract';
+import { ModelStats, type StatsOptions } from './model-stats.js';
+import type { ModelReference } from './reference.js';
+import { SlidingCounters } from './windows.js';
+
+/** Which field of an outcome each model predicts. */
+export const TARGET_OF: Readonly<Record<ModelName, 'duration_min' | 'cost_usd' | 'tip_usd'>> = {
+  duration: 'duration_min',
+  cost: 'cost_usd',
+  tip: 'tip_usd',
+};
+
+/** Options of {@link MonitorState}. */
+export interface MonitorOptions extends StatsOptions {
+  /** How long a ride's predictions wait for its outcome (and an outcome for its predictions). */
+  joinTtlMs: number;
+  /** Most rides held; beyond, the oldest is dropped. */
+  maxPendingRides: number;
+}
+
+/** A model version the monitor knows from its card. */
+export interface KnownVersion {
+  model: string;
+  version: string;
+  reference: ModelReference | null;
+}
+
+/** What happened to the records the monitor joins, for `fleet_monitor_joins_total`. */
+export type JoinResult = 'joined' | 'duplicate' | 'unknown_model' | 'dropped_full' | 'expired_unjoined' | 'stale';
+
+interface PendingRide {
+  seenAt: number;
+  /** The first prediction of each model version, by `model@version`. */
+  predictions: Map<string, { stats: ModelStats; model: ModelName; value: number; predictedAt: number }>;
+  outcome: RideCompleted | null;
+}
+
+/** Versions tracked at most: a producer writing a new version per record cannot exhaust memory. */
+const MAX_VERSIONS = 64;
+
+/**
+ * The monitor's state, pure and synchronous (the service feeds it records and a clock):
+ * rides joined with their outcomes by ride id, holding at most `maxPendingRides` for at most
+ * `joinTtlMs`; per model version, accuracy and drift over sliding windows. The first
+ * prediction of a version for a ride counts, the first outcome of a ride counts. Records too
+ * old to count in any window (history read by a new consumer group) are skipped, not held.
+ */
+export class MonitorState {
+  private readonly pending = new Map<string, PendingRide>();
+  private readonly versions = new Map<string, ModelStats>();
+  private readonly started: SlidingCounters;
+  readonly results: Record<JoinResult, number> = {
+    joined: 0,
+    duplicate: 0,
+    unknown_model: 0,
+    dropped_full: 0,
+    expired_unjoined: 0,
+    stale: 0,
+  };
+  /** The longest window, ms: older records count in no window. */
+  private readonly spanMs: number;
+
+  constructor(
+    private readonly options: MonitorOptions,
+    known: readonly KnownVersion[],
+  ) {
+    this.spanMs = Math.max(...options.windowsMs);
+    this.started = new SlidingCounters(1, options.bucketMs, this.spanMs);
+    for (const k of known) this.versions.set(`${k.model}@${k.version}`, this.stats(k.model, k.version, k.reference));
+  }
+
+  /** Rides held, waiting for an outcome or for late predictions. */
+  get pendingRides(): number {
+    return this.pending.size;
+  }
+
+  /** A ride started: its inputs, in every version's input bins. */
+  ride(ride: RideStarted, nowMs: number): void {
+    if (!this.started.add(ride.event_time, nowMs, 0)) return;
+    for (const stats of this.versions.values()) stats.ride(ride, ride.event_time, nowMs);
+  }
+
+  /** A prediction: counted, and joined with its ride's outcome when that is here. */
+  prediction(p: PredictionRecord, nowMs: number): void {
+    if (!isModelName(p.model)) {
+      this.results.unknown_model++;
+      return;
+    }
+    // Its outcome, due within the join TTL, would be older than every window.
+    if (p.predicted_at < nowMs - this.spanMs - this.options.joinTtlMs) {
+      this.results.stale++;
+      return;
+    }
+    const key = `${p.model}@${p.model_version}`;
+    const stats = this.versions.get(key) ?? this.newVersion(key, p.model, p.model_version);
+    if (!stats) return;
+    const ride = this.rideOf(p.ride_id, nowMs);
+    if (ride.predictions.has(key)) {
+      this.results.duplicate++;
+      return;
+    }
+    ride.predictions.set(key, { stats, model: p.model, value: p.value, predictedAt: p.predicted_at });
+    stats.predicted(p.value, p.predicted_at, nowMs);
+    if (ride.outcome) this.join(ride.predictions.get(key)!, ride.outcome, nowMs);
+  }
+
+  /** An outcome: joined with every prediction of its ride here, and held for later ones. */
+  outcome(o: RideCompleted, nowMs: number): void {
+    if (o.event_time < nowMs - this.spanMs) {
+      this.results.stale++;
+      return;
+    }
+    const ride = this.rideOf(o.ride_id, nowMs);
+    if (ride.outcome) {
+      this.results.duplicate++;
+      return;
+    }
+    ride.outcome = o;
+    for (const p of ride.predictions.values()) this.join(p, o, nowMs);
+  }
+
+  /** Forgets the rides held longer than the join TTL. */
+  expire(nowMs: number): void {
+    for (const [id, ride] of this.pending) {
+      // Rides are held in arrival order: the first one not due ends the scan.
+      if (nowMs - ride.seenAt < this.options.joinTtlMs) break;
+      if (ride.outcome === null || ride.predictions.size === 0) this.results.expired_unjoined++;
+      this.pending.delete(id);
+    }
+  }
+
+  /** Every known version's health over every window, ending at `nowMs`. */
+  health(nowMs: number): ModelHealthRecord[] {
+    const out: ModelHealthRecord[] = [];
+    for (const windowMs of this.options.windowsMs) {
+      const rides = this.started.sum(windowMs, nowMs)[0];
+      for (const stats of this.versions.values()) out.push(stats.health(windowMs, nowMs, rides));
+    }
+    return out;
+  }
+
+  private join(
+    p: { stats: ModelStats; model: ModelName; value: number; predictedAt: number },
+    o: RideCompleted,
+    nowMs: number,
+  ) {
+    p.stats.joined(p.value, o[TARGET_OF[p.model]], p.predictedAt, o.event_time, nowMs);
+    this.results.joined++;
+  }
+
+  private rideOf(rideId: string, nowMs: number): PendingRide {
+    let ride = this.pending.get(rideId);
+    if (!ride) {
+      if (this.pending.size >= this.options.maxPendingRides) {
+        const oldest = this.pending.keys().next().value as string;
+        this.pending.delete(oldest);
+        this.results.dropped_full++;
+      }
+      ride = { seenAt: nowMs, predictions: new Map(), outcome: null };
+      this.pending.set(rideId, ride);
+    }
+    return ride;
+  }
+
+  private newVersion(key: string, model: string, version: string): ModelStats | undefined {
+    if (this.versions.size >= MAX_VERSIONS) return undefined;
+    const stats = this.stats(model, version, null);
+    this.versions.set(key, stats);
+    return stats;
+  }
+
+  private stats(model: string, version: string, reference: ModelReference | null): ModelStats {
+    return new ModelStats(model, version, reference, this.options);
+  }
+}
