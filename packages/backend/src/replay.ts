@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RidePublisher } from '@fleet/client';
-import type { RideStarted } from '@fleet/contract';
+import type { RideOutcome, RideStarted } from '@fleet/contract';
+import type { OutcomeSchedule } from './outcomes.js';
 
 /** One ride published by the replay. */
 export interface SentRide {
@@ -25,6 +26,11 @@ export interface ReplayOptions {
   idPrefix?: string;
   /** Stops the replay early when it returns true. */
   shouldStop?: () => boolean;
+  /**
+   * Publishes each ride's `ride_completed` when it ends: `outcomes[i]` is what really happened
+   * on `templates[i]`, and `schedule` ends the ride on its compressed clock.
+   */
+  completions?: { schedule: OutcomeSchedule; outcomes: readonly RideOutcome[] };
 }
 
 // The backend publishes through the client library a real backend would import.
@@ -55,6 +61,8 @@ export async function replayRides(publisher: RidePublisher, options: ReplayOptio
     }
     if (group.length > 0) {
       await publisher.publish(group.map((g) => g.ride));
+      const c = options.completions;
+      if (c) for (const g of group) c.schedule.started(g.ride, c.outcomes[g.template]);
       sent.push(...group);
       options.onSent?.(group);
     }

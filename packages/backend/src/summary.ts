@@ -1,13 +1,6 @@
-import type { RideOutcome } from '@fleet/contract';
+import type { DriftStatus } from '@fleet/contract';
 import { quantile } from '@fleet/core';
 import type { ReceivedDecision } from './listener.js';
-
-/** A ride the replay sent: what really happened on it, and which real ride it copies. */
-export interface SentOutcome {
-  outcome: RideOutcome;
-  /** Index of the real ride it was made from (a replay may send one real ride many times). */
-  source: number;
-}
 
 /** Latency percentiles of a run, ms. */
 export interface Percentiles {
@@ -41,31 +34,50 @@ export interface RunSummary {
   latencyMs: Percentiles;
   /** Ride event → decided (`decided_at − event_time`): the fleet's own latency, without the listener. */
   fleetLatencyMs: Percentiles;
-  /**
-   * Mean absolute error of the fleet's estimates against the real rides, each distinct
-   * real ride counted once (its first decided copy).
-   */
-  mae: { duration_min: number; cost_usd: number; tip_usd: number };
-  /** Distinct real rides the MAE covers. */
-  maeRides: number;
   elapsedSec: number;
+  /** Live accuracy and drift as the monitor computed them; absent when no monitor answered. */
+  monitor?: MonitorSummary;
 }
 
-/** Mean absolute error over the pairs whose estimate is present; NaN when none is. */
-export function meanAbsoluteError(pairs: ReadonlyArray<[number | null, number]>): number {
-  const present = pairs.filter((p): p is [number, number] => p[0] !== null);
-  if (present.length === 0) return Number.NaN;
-  return present.reduce((sum, [estimate, actual]) => sum + Math.abs(estimate - actual), 0) / present.length;
+/** One model version's figures over one window, as the monitor's `/metrics` gives them. */
+export interface ModelFigures {
+  model: string;
+  version: string;
+  /** Mean absolute error of the predictions joined with their ride's outcome; null without any. */
+  mae: number | null;
+  /** Mean signed error (prediction − actual). */
+  bias: number | null;
+  /** Predictions joined with an outcome. */
+  outcomes: number;
+  predictions: number;
+  /** Share of the predicted rides that got an outcome. */
+  outcomeShare: number | null;
+  drift: DriftStatus;
+  /** PSI per feature (the prediction and the main inputs). */
+  psi: Record<string, number>;
+}
+
+/** What the monitor said at the end of a run. */
+export interface MonitorSummary {
+  /** Outcomes the run published (ride_completed). */
+  outcomesPublished: number;
+  /** The window of the accuracy figures (the longest), e.g. `15m`. */
+  accuracyWindow: string;
+  /** The window of the drift figures (the shortest), e.g. `1m`. */
+  driftWindow: string;
+  accuracy: ModelFigures[];
+  drift: ModelFigures[];
 }
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
- * Summarizes a run: `sent` maps each ride id to its real outcome, `decisions` are all
- * decisions received for those rides (duplicates included).
+ * Summarizes a run: `sent` holds the ids of the rides sent, `decisions` are all decisions
+ * received for those rides (duplicates included). The accuracy is the monitor's, added by
+ * the caller: the fleet learns what happened on a ride from its outcome, as in production.
  */
 export function summarize(
-  sent: ReadonlyMap<string, SentOutcome>,
+  sent: ReadonlySet<string>,
   decisions: readonly ReceivedDecision[],
   dlqRecords: number,
   elapsedSec: number,
@@ -79,14 +91,6 @@ export function summarize(
   }
   const unique = [...first.values()];
   const latencies = unique.map((d) => d.latency_ms);
-  const bySource = new Map<number, [ReceivedDecision, RideOutcome]>();
-  for (const d of unique) {
-    const { source, outcome } = sent.get(d.ride_id)!;
-    if (!bySource.has(source)) bySource.set(source, [d, outcome]);
-  }
-  const distinct = [...bySource.values()];
-  const pairs = (pick: (d: ReceivedDecision) => number | null, actual: (a: RideOutcome) => number) =>
-    distinct.map(([d, outcome]): [number | null, number] => [pick(d), actual(outcome)]);
   return {
     ridesSent: sent.size,
     decisionsReceived: unique.length,
@@ -97,39 +101,44 @@ export function summarize(
     dlqRecords,
     latencyMs: percentiles(latencies),
     fleetLatencyMs: percentiles(unique.map((d) => d.decided_at - d.event_time)),
-    mae: {
-      duration_min: round(
-        meanAbsoluteError(
-          pairs(
-            (d) => d.duration_min,
-            (a) => a.duration_min,
-          ),
-        ),
-      ),
-      cost_usd: round(
-        meanAbsoluteError(
-          pairs(
-            (d) => d.cost_usd,
-            (a) => a.cost_usd,
-          ),
-        ),
-      ),
-      tip_usd: round(
-        meanAbsoluteError(
-          pairs(
-            (d) => d.tip_usd,
-            (a) => a.tip_usd,
-          ),
-        ),
-      ),
-    },
-    maeRides: distinct.length,
     elapsedSec: round(elapsedSec, 1),
   };
 }
 
 function formatPercentiles(p: Percentiles): string {
   return `p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max}`;
+}
+
+/** Units of the models' estimates, as the summary prints them. */
+const UNITS: Readonly<Record<string, string>> = { duration: 'min', cost: 'USD', tip: 'USD' };
+
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${round(x)}`;
+const statusOrder: DriftStatus[] = ['ALERT', 'WARNING', 'OK', 'INSUFFICIENT_DATA', 'NO_REFERENCE'];
+
+/** The monitor's lines of the summary: accuracy over the longest window, drift over the shortest. */
+export function formatMonitor(m: MonitorSummary | undefined): string[] {
+  if (!m) return ['monitor             no figures (no monitor answered)'];
+  const each = (pick: (f: ModelFigures) => string) => m.accuracy.map((f) => `${f.model} ${f.version} ${pick(f)}`);
+  const unit = (f: ModelFigures) => UNITS[f.model] ?? '';
+  const joined = [...new Set(m.accuracy.map((f) => f.outcomes))].join('/');
+  const worst = statusOrder.find((s) => m.drift.some((f) => f.drift === s)) ?? 'NO_REFERENCE';
+  // An input's PSI is the same for every model trained on the same rides: listed once, with its models.
+  const byValue = new Map<string, string[]>();
+  for (const f of m.drift) {
+    for (const [feature, psi] of Object.entries(f.psi)) {
+      const key = `${feature} ${round(psi, 3)}`;
+      byValue.set(key, [...(byValue.get(key) ?? []), f.model]);
+    }
+  }
+  const largest = [...byValue]
+    .sort((a, b) => Number(b[0].split(' ')[1]) - Number(a[0].split(' ')[1]))
+    .slice(0, 4)
+    .map(([key, models]) => `${key} (${models.join(', ')})`);
+  return [
+    `MAE (monitor, ${m.accuracyWindow})   ${each((f) => `${f.mae === null ? '-' : round(f.mae)} ${unit(f)}`).join(' · ')} (${joined} of ${m.outcomesPublished} outcomes joined)`,
+    `bias (monitor, ${m.accuracyWindow})  ${each((f) => `${f.bias === null ? '-' : signed(f.bias)} ${unit(f)}`).join(' · ')}   (prediction − actual)`,
+    `drift (monitor, ${m.driftWindow})  ${worst}${largest.length > 0 ? `, largest PSI: ${largest.join(' · ')}` : ''}`,
+  ];
 }
 
 /** The summary as the demo prints it for people. */
@@ -140,7 +149,7 @@ export function formatSummary(s: RunSummary): string {
     `dead-letter records ${s.dlqRecords}`,
     `ride→decided ms     ${formatPercentiles(s.fleetLatencyMs)}   (the fleet: decided_at − event_time)`,
     `ride→seen ms        ${formatPercentiles(s.latencyMs)}   (+ the backend's listener)`,
-    `MAE vs real rides   duration ${s.mae.duration_min} min · cost ${s.mae.cost_usd} USD · tip ${s.mae.tip_usd} USD (${s.maeRides} distinct rides)`,
+    ...formatMonitor(s.monitor),
     `elapsed             ${s.elapsedSec} s`,
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedDecision } from '../src/listener.js';
 import { quantile } from '@fleet/core';
-import { meanAbsoluteError, summarize } from '../src/summary.js';
+import { formatSummary, summarize, type MonitorSummary } from '../src/summary.js';
 
 const decision = (ride_id: string, latency_ms: number, complete = true): ReceivedDecision => ({
   ride_id,
@@ -29,24 +29,8 @@ describe('run summary', () => {
     expect(quantile([], 0.5)).toBeNaN();
   });
 
-  it('computes MAE over present estimates only', () => {
-    expect(
-      meanAbsoluteError([
-        [1, 2],
-        [5, 3],
-        [null, 100],
-      ]),
-    ).toBe(1.5);
-    expect(meanAbsoluteError([[null, 1]])).toBeNaN();
-  });
-
   it('counts complete, degraded, undecided and duplicate decisions of the sent rides only', () => {
-    const outcome = { duration_min: 12, cost_usd: 18, tip_usd: 3 };
-    const sent = new Map([
-      ['a', { outcome, source: 0 }],
-      ['b', { outcome, source: 1 }],
-      ['c', { outcome, source: 2 }],
-    ]);
+    const sent = new Set(['a', 'b', 'c']);
     const s = summarize(
       sent,
       [decision('a', 10), decision('a', 11), decision('b', 30, false), decision('zzz', 5)],
@@ -63,28 +47,38 @@ describe('run summary', () => {
       dlqRecords: 2,
     });
     expect(s.latencyMs.p50).toBe(10);
-    expect(s.mae).toEqual({ duration_min: 2, cost_usd: 2, tip_usd: 1 });
-    expect(s.maeRides).toBe(2);
   });
 
-  it('counts each real ride once in the MAE when the replay sent it several times', () => {
-    const far = { duration_min: 30, cost_usd: 20, tip_usd: 2 };
-    const near = { duration_min: 10, cost_usd: 20, tip_usd: 2 };
-    // Three copies of the same real ride (source 0) and one of another (source 1).
-    const sent = new Map([
-      ['a', { outcome: far, source: 0 }],
-      ['b', { outcome: far, source: 0 }],
-      ['c', { outcome: far, source: 0 }],
-      ['d', { outcome: near, source: 1 }],
-    ]);
-    const s = summarize(
-      sent,
-      ['a', 'b', 'c', 'd'].map((id) => decision(id, 1)),
-      0,
-      1,
+  it("prints the monitor's accuracy and drift, not an MAE of its own", () => {
+    const figures = (model: string, mae: number, bias: number, psi: Record<string, number>) => ({
+      model,
+      version: '1.0.0',
+      mae,
+      bias,
+      outcomes: 2000,
+      predictions: 2000,
+      outcomeShare: 1,
+      drift: 'ALERT' as const,
+      psi,
+    });
+    const monitor: MonitorSummary = {
+      outcomesPublished: 2000,
+      accuracyWindow: '15m',
+      driftWindow: '1m',
+      accuracy: [figures('duration', 3.214, 0.41, {}), figures('tip', 0.6234, -0.031, {})],
+      drift: [
+        figures('duration', 3.2, 0.4, { estimated_distance_miles: 0.2868, prediction: 0.41, passengers: 0.002 }),
+        figures('tip', 0.6, 0, { estimated_distance_miles: 0.2868, prediction: 0.05 }),
+      ],
+    };
+    const text = formatSummary({ ...summarize(new Set(['a']), [decision('a', 1)], 0, 1), monitor });
+    expect(text).toContain(
+      'MAE (monitor, 15m)   duration 1.0.0 3.21 min · tip 1.0.0 0.62 USD (2000 of 2000 outcomes joined)',
     );
-    // |10 − 30| once and |10 − 10| once: 10, not the 15 that counting copies would give.
-    expect(s.mae.duration_min).toBe(10);
-    expect(s.maeRides).toBe(2);
+    expect(text).toContain('bias (monitor, 15m)  duration 1.0.0 +0.41 min · tip 1.0.0 -0.03 USD');
+    expect(text).toContain(
+      'drift (monitor, 1m)  ALERT, largest PSI: prediction 0.41 (duration) · estimated_distance_miles 0.287 (duration, tip) · prediction 0.05 (tip) · passengers 0.002 (duration)',
+    );
+    expect(formatSummary(summarize(new Set(), [], 0, 1))).toContain('monitor             no figures');
   });
 });
