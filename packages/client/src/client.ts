@@ -3,12 +3,15 @@ import {
   createKafkaClient,
   createLogger,
   createRegistry,
+  createTracing,
   kafkaConnection,
   loadConfig,
   registryConnection,
+  tracingSettings,
   type KafkaClient,
   type Logger,
   type Registry,
+  type Tracing,
 } from '@fleet/core';
 import { createDecisionListener, type DecisionListener, type ReceivedDecision } from './decisions.js';
 import { clientEnv, type ClientConfig } from './env.js';
@@ -36,6 +39,11 @@ export interface FleetClientOptions {
   groupId?: string;
   /** Decisions remembered for an `awaitDecision` called after its decision arrived. @default 10000 */
   rememberDecisions?: number;
+  /**
+   * Where each published ride's trace starts (`publish` spans, service `backend`).
+   * @default from `OTEL_TRACES_EXPORTER` (none unless set), stopped by `close()`
+   */
+  tracing?: Tracing;
 }
 
 /** What a backend needs from the fleet, without wiring Kafka and the registry itself. */
@@ -93,11 +101,12 @@ export function createFleetClient(options: FleetClientOptions = {}): FleetClient
   const logger = options.logger ?? createLogger({ service: 'client', level: config.logLevel });
   const kafka = options.kafka ?? createKafkaClient(kafkaConnection(config, 'client'), logger);
   const registry = options.registry ?? createRegistry(registryConnection(config));
+  const tracing = options.tracing ?? createTracing(tracingSettings(config, 'backend'));
   const createdAt = Date.now();
   const hub = createDecisionHub(options.rememberDecisions ?? 10_000);
   let closed = false;
   const publisher = once<RidePublisher>(() =>
-    createRidePublisher(kafka, registry, config.topicRides, { validate: options.validate }),
+    createRidePublisher(kafka, registry, config.topicRides, { validate: options.validate, tracing }),
   );
   const listener = once<DecisionListener>(async () => {
     const l = await createDecisionListener({
@@ -148,6 +157,7 @@ export function createFleetClient(options: FleetClientOptions = {}): FleetClient
       await Promise.all([listener.started()?.then((l) => l.stop()), publisher.started()?.then((p) => p.close())]).catch(
         (err: unknown) => logger.warn({ err }, 'closing the fleet client'),
       );
+      if (!options.tracing) await tracing.shutdown();
     },
   };
 }

@@ -1,5 +1,14 @@
 import { FleetError, loadSchema, rideFieldProblem, valueSubject, type RideStarted } from '@fleet/contract';
-import { createSerde, retry, type KafkaClient, type ProducerClient, type Registry, type Serde } from '@fleet/core';
+import {
+  createSerde,
+  noTracing,
+  retry,
+  type KafkaClient,
+  type ProducerClient,
+  type Registry,
+  type Serde,
+  type Tracing,
+} from '@fleet/core';
 
 /** Publishes `ride_started` events. */
 export interface RidePublisher {
@@ -17,6 +26,11 @@ export interface RidePublisherOptions {
    * apply) before anything is sent. @default true
    */
   validate?: boolean;
+  /**
+   * Starts each ride's trace: a `publish <topic>` span per ride, whose context the record
+   * carries in its `traceparent` header to the model services and the decision. @default none
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -44,18 +58,32 @@ export async function createRidePublisher(
   const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
   const producer: ProducerClient = await kafka.producer();
   const validate = options.validate ?? true;
+  const tracing = options.tracing ?? noTracing;
   return {
     async publish(rides) {
       if (validate) checkRides(rides);
-      const records = rides.map((r) => ({ key: r.ride_id, value: serde.encode(r) }));
-      // A send fails when the broker restarts under it; it is sent again, as a backend
-      // should (a ride published twice is decided once).
-      await retry(() => producer.send([{ topic, records }]), {
-        retries: 20,
-        maxDelayMs: 5000,
-        shouldRetry: (err) => !(err instanceof TypeError || err instanceof RangeError),
-        onRetry: options.onRetry,
-      });
+      const spans = rides.map((r) =>
+        tracing.span(`publish ${topic}`, {
+          kind: 'producer',
+          attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'fleet.ride_id': r.ride_id },
+        }),
+      );
+      const records = rides.map((r, i) => ({ key: r.ride_id, value: serde.encode(r), headers: spans[i].headers }));
+      try {
+        // A send fails when the broker restarts under it; it is sent again, as a backend
+        // should (a ride published twice is decided once).
+        await retry(() => producer.send([{ topic, records }]), {
+          retries: 20,
+          maxDelayMs: 5000,
+          shouldRetry: (err) => !(err instanceof TypeError || err instanceof RangeError),
+          onRetry: options.onRetry,
+        });
+      } catch (err) {
+        for (const span of spans) span.fail(err);
+        throw err;
+      } finally {
+        for (const span of spans) span.end();
+      }
     },
     close: () => producer.disconnect(),
   };

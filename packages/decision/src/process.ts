@@ -24,6 +24,7 @@ export async function createDecisionProcess(
     logger: parts.logger,
     metrics: parts.metrics,
     clock: parts.clock,
+    tracing: parts.tracing,
     onDecision: overrides.onDecision,
   });
   return fleetProcess(parts, service);

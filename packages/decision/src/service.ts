@@ -5,7 +5,9 @@ import {
   createStreamService,
   createTopicSerde,
   dlqTopic,
+  noTracing,
   systemClock,
+  traceProduce,
   type Clock,
   type Decoded,
   type FleetMetrics,
@@ -17,9 +19,11 @@ import {
   type RecordBatch,
   type Registry,
   type StreamService,
+  type Tracing,
 } from '@fleet/core';
 import type { DecisionConfig } from './env.js';
 import { JoinTable } from './join-table.js';
+import { JoinTraces } from './join-traces.js';
 import type { Prediction, RideDecision } from './types.js';
 
 /** What the decision service is built from. */
@@ -33,6 +37,8 @@ export interface DecisionDeps {
   onDecision?: (decision: RideDecision) => void;
   /** Join timeouts, dedupe expiry and `decided_at`. @default the system clock */
   clock?: Clock;
+  /** Spans per ride (decode, join, produce), continuing the traces of its predictions. @default none */
+  tracing?: Tracing;
 }
 
 /**
@@ -49,11 +55,16 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     createTopicSerde<RideDecision>(deps.registry, config.topicDecisions, 'ride_decision', log),
   ]);
   const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
+  const traces = new JoinTraces(deps.tracing ?? noTracing, table);
   const restored = new Set<number>();
   let producer: ProducerClient | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const toRecord = (d: RideDecision): OutgoingRecord => ({ key: d.ride_id, value: decisionSerde.encode(d) });
+  const toRecord = (d: RideDecision): OutgoingRecord => ({
+    key: d.ride_id,
+    value: decisionSerde.encode(d),
+    headers: traces.decided(d, table.joinStartedAt(d.ride_id)),
+  });
 
   async function restore(partition: number, fromMs: number): Promise<void> {
     const started = clock();
@@ -75,6 +86,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     const decisions: RideDecision[] = table.expire(now);
     for (const { record, value } of items) {
       const result = table.offer(value, record.partition, record.offset, now);
+      if (result.kind === 'pending' || result.kind === 'decided') traces.offered(value.ride_id, record.headers);
       if (result.kind === 'decided') decisions.push(result.decision);
       else if (result.kind === 'late' || result.kind === 'duplicate')
         log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
@@ -100,6 +112,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         deps.metrics?.decisionJoin.observe({ complete: String(d.complete) }, (now - started) / 1000);
     }
     table.settle(decisions.map((d) => d.ride_id));
+    traces.forget(decisions.map((d) => d.ride_id));
     for (const d of decisions) {
       deps.metrics?.decisions.inc({ complete: String(d.complete) });
       deps.metrics?.eventToOutput.observe((d.decided_at - d.event_time) / 1000);
@@ -112,12 +125,16 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     table.prune(now);
     const due = table.expire(now);
     if (due.length === 0 || !producer) return;
+    const outputs = [{ topic: config.topicDecisions, records: due.map(toRecord) }];
+    const produced = traceProduce(deps.tracing ?? noTracing, outputs);
     try {
-      await producer.send([{ topic: config.topicDecisions, records: due.map(toRecord) }]);
+      await producer.send(outputs);
     } catch (err) {
+      produced(err);
       table.reopen(due.map((d) => d.ride_id));
       throw err;
     }
+    produced();
     settle(due);
     log.info({ count: due.length }, 'degraded decisions after the join timeout');
   }
@@ -141,11 +158,13 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         decode: async (record) => decodePrediction(await predictionSerde.decode(record.value)),
         process,
         onBatch: (report) => deps.metrics?.observeBatch(report),
+        tracing: deps.tracing,
       }),
     metrics: deps.metrics,
     onAssignment: (assignment) => {
       const mine = new Set(assignment[config.topicPredictions] ?? []);
       table.dropPartitions(mine);
+      traces.prune();
       restored.clear();
     },
     onStart: (p) => {

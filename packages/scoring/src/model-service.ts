@@ -5,6 +5,8 @@ import {
   createStreamService,
   createTopicSerde,
   dlqTopic,
+  noTracing,
+  nowMs,
   systemClock,
   type BatchReport,
   type Clock,
@@ -17,6 +19,7 @@ import {
   type ProcessOutcome,
   type Registry,
   type StreamService,
+  type Tracing,
 } from '@fleet/core';
 import type { Scorer } from './ride-model.js';
 
@@ -43,12 +46,15 @@ export interface ModelServiceDeps {
   onBatch?: (report: BatchReport) => void;
   /** Stamps `predicted_at`. @default the system clock */
   clock?: Clock;
+  /** Spans per ride (decode, score, produce), continuing the trace of its headers. @default none */
+  tracing?: Tracing;
 }
 
 /**
  * A model service: consumes `ride_started` in its own group, scores each fetched batch in
  * one model call, and publishes one `prediction` per ride keyed by `ride_id`. Bad records
- * and rides the model cannot score go to `ride_started.dlq`.
+ * and rides the model cannot score go to `ride_started.dlq`. Each prediction carries the
+ * ride's trace on in its `traceparent` header, from a `score` span of the ride.
  */
 export async function createModelService(
   config: CommonConfig,
@@ -57,6 +63,7 @@ export async function createModelService(
 ): Promise<StreamService> {
   const { scorer } = deps;
   const clock = deps.clock ?? systemClock;
+  const tracing = deps.tracing ?? noTracing;
   const log = componentLogger(deps.logger, `model-${scorer.name}`);
   const [rideSerde, predictionSerde] = await Promise.all([
     createTopicSerde<RideStarted>(deps.registry, config.topicRides, 'ride_started', log),
@@ -65,12 +72,24 @@ export async function createModelService(
 
   async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
     if (items.length === 0) return { outputs: [], failed: [] };
+    const startedMs = nowMs();
     const values = await scorer.score(items.map((i) => i.value));
+    const endedMs = nowMs();
     const now = clock();
     const records: OutgoingRecord[] = [];
     const failed: ProcessOutcome['failed'] = [];
     items.forEach(({ record, value: ride }, i) => {
       const value = values[i];
+      // One model call scores the batch: each ride's span is that call, in its own trace.
+      const span = tracing.span('score', {
+        parent: record.headers,
+        startTimeMs: startedMs,
+        attributes: {
+          'fleet.model': scorer.name,
+          'fleet.model_version': scorer.version,
+          'fleet.batch_size': items.length,
+        },
+      });
       if (!Number.isFinite(value)) {
         const error = new FleetError(
           'FLEET_MODEL_NON_FINITE_OUTPUT',
@@ -80,8 +99,11 @@ export async function createModelService(
           },
         );
         failed.push({ record, error });
+        span.fail(error);
+        span.end(endedMs);
         return;
       }
+      span.end(endedMs);
       const prediction: PredictionRecord = {
         ride_id: ride.ride_id,
         model: scorer.name,
@@ -91,7 +113,7 @@ export async function createModelService(
         event_time: ride.event_time,
         predicted_at: now,
       };
-      records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction) });
+      records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction), headers: span.headers });
       deps.metrics?.eventToOutput.observe((now - ride.event_time) / 1000);
     });
     return { outputs: [{ topic: config.topicPredictions, records }], failed };
@@ -126,6 +148,7 @@ export async function createModelService(
           deps.metrics?.observeBatch(report);
           deps.onBatch?.(report);
         },
+        tracing,
       }),
   });
 }

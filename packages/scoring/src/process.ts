@@ -52,13 +52,15 @@ export async function createModelProcess(
         scorer: coalescingScorer(overrides.scorer ? overrides.scorer(model.scorer) : model.scorer),
         metrics: parts.metrics,
         clock: parts.clock,
+        tracing: parts.tracing,
       },
     );
+    const composed = fleetProcess(parts, service);
     return {
-      ...fleetProcess(parts, service),
+      ...composed,
       model,
       stop: async () => {
-        await service.stop();
+        await composed.stop();
         await model.close();
       },
     };
