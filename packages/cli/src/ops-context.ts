@@ -9,13 +9,18 @@ export interface ServiceGroup {
   topic: string;
 }
 
-/** The consumer groups of the fleet with the topics they read. */
+/** The topics each stream service reads. */
+function topicsOf(service: ServiceName, config: CommonConfig): string[] {
+  if (service === 'decision') return [config.topicPredictions];
+  if (service === 'monitor') return [config.topicPredictions, config.topicCompleted, config.topicRides];
+  return [config.topicRides];
+}
+
+/** The consumer groups of the fleet with the topics they read, one entry per group and topic. */
 export function serviceGroups(config: CommonConfig): ServiceGroup[] {
-  return SERVICE_NAMES.map((service) => ({
-    service,
-    group: groupOf(service, cliConfig().groupPrefix),
-    topic: service === 'decision' ? config.topicPredictions : config.topicRides,
-  }));
+  return SERVICE_NAMES.flatMap((service) =>
+    topicsOf(service, config).map((topic) => ({ service, group: groupOf(service, cliConfig().groupPrefix), topic })),
+  );
 }
 
 /** Runs `fn` with an admin client on the configured cluster, and disconnects. */

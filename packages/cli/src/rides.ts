@@ -26,3 +26,18 @@ export async function loadDemoRides(
   }
   return { templates, actuals };
 }
+
+/** How `fleet demo --drift` shifts the rides: every estimated distance this many times longer. */
+export const DRIFT_DISTANCE_FACTOR = 1.5;
+
+/**
+ * The rides with a deliberate shift, for the monitor to flag: every distance ×
+ * {@link DRIFT_DISTANCE_FACTOR} (capped at the contract's 200 miles). What happened on them
+ * stays what it was, so the models' errors grow as well.
+ */
+export function driftedRides(templates: readonly RideStarted[]): RideStarted[] {
+  return templates.map((r) => ({
+    ...r,
+    estimated_distance_miles: Math.min(200, r.estimated_distance_miles * DRIFT_DISTANCE_FACTOR),
+  }));
+}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { formatSummary, replayRides, summarize, type ReceivedDecision, type SentOutcome } from '@fleet/backend';
+import { formatSummary, replayRides, summarize, type ReceivedDecision } from '@fleet/backend';
 import { createFleetClient } from '@fleet/client';
 import {
   createKafkaClient,
@@ -7,6 +7,7 @@ import {
   createRegistry,
   dlqTopic,
   ensureFleetTopics,
+  fleetTopics,
   kafkaConnection,
   registryConnection,
   type AdminClient,
@@ -16,29 +17,38 @@ import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
 import {
   formatBreakdown,
+  groupOf,
   launchService,
   readBreakdown,
   SERVICE_NAMES,
   type LaunchedService,
+  type StreamServiceName,
 } from '../launcher/index.js';
+import { monitorOfRun, startOutcomes } from '../demo-monitor.js';
+import { clearDemoServices, registerDemoServices } from '../procs/demo-services.js';
+import { listInstances } from '../procs/instances.js';
 import { createProgress, type Progress } from '../progress.js';
-import { loadDemoRides } from '../rides.js';
+import { DRIFT_DISTANCE_FACTOR, driftedRides, loadDemoRides } from '../rides.js';
 import { acquireStack } from '../stack.js';
 
-const usage = `Usage: npx fleet demo [--rides N] [--rate R] [--partitions P] [--join-timeout-ms MS] [--json]
+const usage = `Usage: npx fleet demo [--rides N] [--rate R] [--time-factor F] [--drift] [--partitions P] [--join-timeout-ms MS] [--json]
 
 Runs the whole fleet locally: starts the broker and registry (unless KAFKA_BROKERS and
 SCHEMA_REGISTRY_URL are set), creates the topics, registers the schemas, starts one instance
-of the duration, cost, tip and decision services, replays real NYC rides as ride_started
-events, and prints a summary: rides sent, decisions, complete vs degraded, DLQ records,
-ride→decision latency percentiles and the MAE of the estimates against the real rides.
-It stops what it started.
+of the duration, cost, tip, decision and monitor services, replays real NYC rides as
+ride_started events and publishes each ride's ride_completed when it ends (on a clock F times
+faster than real time), and prints a summary: rides sent, decisions, complete vs degraded,
+DLQ records, ride→decision latency percentiles, and the live MAE, bias and drift the monitor
+computed from the outcomes. It stops what it started. \`npx fleet dashboard\` shows it live.
 
 Options:
   --rides N             rides to replay (default 2000)
   --rate R              rides per second (default 200)
   --partitions P        partitions of new topics (default 6)
   --join-timeout-ms MS  decision join timeout (default 5000)
+  --time-factor F       rides end F times faster than they really did (default 600: a
+                        12-minute ride ends 1.2 s after it started)
+  --drift               replay the rides with every distance × ${DRIFT_DISTANCE_FACTOR}: the monitor flags the drift
   --external            use a fleet that already runs (docker compose, fleet up, a cluster):
                         start nothing, only replay rides and summarize
   --json                print the summary as JSON on stdout (progress is silenced)
@@ -57,8 +67,13 @@ async function dlqCount(admin: AdminClient, topics: string[]): Promise<number> {
 async function startServices(env: Record<string, string>, progress: Progress): Promise<LaunchedService[]> {
   const logs = join(cliConfig().stateDir, 'logs');
   const launched: LaunchedService[] = [];
-  for (const service of SERVICE_NAMES)
-    launched.push(await launchService(service, { env, logFile: join(logs, `demo-${service}.log`) }));
+  // Groups named like `fleet up`'s (FLEET_GROUP_PREFIX), so a demo beside other fleets keeps to its own.
+  const group = (service: StreamServiceName) => ({ GROUP_ID: groupOf(service, cliConfig().groupPrefix) });
+  for (const service of SERVICE_NAMES) {
+    const options = { env: { ...env, ...group(service) }, logFile: join(logs, `demo-${service}.log`) };
+    launched.push(await launchService(service, options));
+  }
+  registerDemoServices(launched);
   progress.update(`waiting for services to join their groups: ${SERVICE_NAMES.join(', ')}`);
   await Promise.all(launched.map((l) => l.waitReady(120_000)));
   progress.done(`services ready: ${SERVICE_NAMES.join(', ')}`);
@@ -73,7 +88,10 @@ async function run(argv: readonly string[]): Promise<number> {
     'join-timeout-ms': { type: 'string' },
     json: { type: 'boolean', default: false },
     external: { type: 'boolean', default: false },
+    'time-factor': { type: 'string' },
+    drift: { type: 'boolean', default: false },
   });
+  const timeFactor = positiveNumber(values['time-factor'], 'time-factor', 600);
   const count = positiveNumber(values.rides, 'rides', 2000);
   const rate = positiveNumber(values.rate, 'rate', 200);
   const joinTimeoutMs = positiveNumber(values['join-timeout-ms'], 'join-timeout-ms', 5000);
@@ -89,12 +107,12 @@ async function run(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ service: 'demo', level: 'warn' });
   const kafka = createKafkaClient(kafkaConnection(config, 'demo'), logger);
   const registry = createRegistry(registryConnection(config));
-  const topics = { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions };
+  const topics = fleetTopics(config);
   const admin = await kafka.admin();
   const services: LaunchedService[] = [];
   try {
     await ensureFleetTopics(admin, topics, partitions, config.topicReplicationFactor);
-    const dlqTopics = [dlqTopic(topics.rides), dlqTopic(topics.predictions)];
+    const dlqTopics = [topics.rides, topics.predictions, topics.completed].map(dlqTopic);
     const dlqBefore = await dlqCount(admin, dlqTopics);
     if (!values.external) {
       services.push(
@@ -110,7 +128,7 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
-    const sent = new Map<string, SentOutcome>();
+    const sent = new Set<string>();
     // The backend's side goes through the client library a real backend would import.
     const fleet = createFleetClient({ kafka, registry, logger });
     await fleet.subscribe((d) => decisions.push(d));
@@ -118,14 +136,16 @@ async function run(argv: readonly string[]): Promise<number> {
     const mine = (): number => decisions.filter((d) => sent.has(d.ride_id)).length;
     const line = (n: number): string =>
       `sent ${n}/${count} · decided ${mine()} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const outcomes = await startOutcomes(kafka, registry, topics.completed, logger, timeFactor);
     await replayRides(fleet, {
-      templates,
+      templates: values.drift ? driftedRides(templates) : templates,
       count,
       ratePerSec: rate,
       onProgress: (n) => progress.update(line(n)),
       onSent: (group) => {
-        for (const r of group) sent.set(r.ride.ride_id, { outcome: actuals[r.template], source: r.template });
+        for (const r of group) sent.add(r.ride.ride_id);
       },
+      completions: { schedule: outcomes.schedule, outcomes: actuals },
     });
     const deadline = Date.now() + joinTimeoutMs + 60_000;
     while (mine() < sent.size && Date.now() < deadline) {
@@ -135,16 +155,23 @@ async function run(argv: readonly string[]): Promise<number> {
     progress.done(line(sent.size));
     const elapsed = (performance.now() - started) / 1000;
     await fleet.close();
+    const published = await outcomes.finish(progress);
+    const monitorPort = (services.find((s) => s.service === 'monitor') ?? listInstances('monitor')[0])?.port;
+    const monitor = await monitorOfRun(monitorPort, published, 60_000, progress);
     const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
+    summary.monitor = monitor.summary;
     const breakdown = await readBreakdown(services);
     console.log(
       values.json
         ? JSON.stringify({ ...summary, breakdown }, null, 2)
         : [formatSummary(summary), ...(breakdown.length > 0 ? [formatBreakdown(breakdown)] : [])].join('\n'),
     );
-    return summary.undecided === 0 ? 0 : 1;
+    // Without a monitor of its own (--external with none running), the run is judged on decisions.
+    const monitored = monitor.complete || (values.external && monitorPort === undefined);
+    return summary.undecided === 0 && monitored ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');
+    clearDemoServices();
     await Promise.all(services.map((s) => s.stop(25_000)));
     await admin.disconnect();
     await stack.release();

@@ -4,12 +4,12 @@ import {
   createLogger,
   createRegistry,
   ensureFleetTopics,
+  fleetTopics,
   isAccessError,
   kafkaConnection,
   loadConfig,
   registryConnection,
   retry,
-  type FleetTopics,
   type Logger,
 } from '@fleet/core';
 import { aclLine, applyAcls, type AclChanges } from '../acls.js';
@@ -20,7 +20,8 @@ import type { Command } from '../command.js';
 const usage = `Usage: npx fleet init [--partitions P] [--acls] [--secure]
 
 Prepares a cluster for the fleet: creates the topics that do not exist yet (ride_started,
-predictions, ride_decisions and the dead-letter topics; names from TOPIC_*), and registers
+predictions, ride_decisions, ride_completed, model_health and the dead-letter topics; names
+from TOPIC_*), and registers
 the Avro schemas under BACKWARD compatibility, so that services only need to read the
 registry. Idempotent; waits for the broker and the registry to answer. Used by
 docker-compose and before a first deployment.
@@ -48,11 +49,7 @@ export interface InitOptions {
 /** Creates the topics, registers the schemas and (with `acls`) applies the fleet's ACLs. */
 export async function initCluster(options: InitOptions): Promise<AclChanges | undefined> {
   const { config, logger } = options;
-  const topics: FleetTopics = {
-    rides: config.topicRides,
-    predictions: config.topicPredictions,
-    decisions: config.topicDecisions,
-  };
+  const topics = fleetTopics(config);
   const onRetry = (err: unknown, attempt: number, delayMs: number) =>
     logger.warn({ err, attempt, delayMs }, 'not ready, retrying');
   const kafka = createKafkaClient(kafkaConnection(config, 'init'), logger);
@@ -74,6 +71,8 @@ export async function initCluster(options: InitOptions): Promise<AclChanges | un
     [topics.rides, 'ride_started'],
     [topics.predictions, 'prediction'],
     [topics.decisions, 'ride_decision'],
+    [topics.completed, 'ride_completed'],
+    [topics.health, 'model_health'],
   ];
   for (const [topic, schema] of subjects) {
     const id = await retry(() => registry.register(valueSubject(topic), loadSchema(schema)), { retries: 10, onRetry });

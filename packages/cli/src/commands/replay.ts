@@ -56,7 +56,9 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   const to = target(values);
   return withAdmin(async (admin, config) => {
-    const { group, topic } = serviceGroups(config).find((g) => g.service === service)!;
+    // One group; the monitor's reads several topics, each moved alike.
+    const entries = serviceGroups(config).filter((g) => g.service === service);
+    const { group } = entries[0];
     const { state, members } = await admin.describeGroup(group);
     if (members.length > 0) {
       console.error(
@@ -64,19 +66,21 @@ async function run(argv: readonly string[]): Promise<number> {
       );
       return 1;
     }
-    let offsets: PartitionOffset[];
-    if (to.kind === 'latest') offsets = await admin.fetchEndOffsets(topic);
-    else offsets = await admin.fetchOffsetsByTime(topic, to.kind === 'time' ? to.ms : 0);
-    const before = new Map((await admin.fetchCommittedOffsets(group, topic)).map((o) => [o.partition, o.offset]));
-    console.log(
-      table(
-        ['partition', 'committed', 'new'],
-        offsets.map((o) => [o.partition, before.get(o.partition) ?? '-', o.offset]),
-      ),
-    );
-    if (values['dry-run']) return 0;
-    await admin.setGroupOffsets(group, topic, offsets);
-    console.log(`moved ${group} on ${topic}; ${service} re-reads from there when it starts`);
+    for (const { topic } of entries) {
+      let offsets: PartitionOffset[];
+      if (to.kind === 'latest') offsets = await admin.fetchEndOffsets(topic);
+      else offsets = await admin.fetchOffsetsByTime(topic, to.kind === 'time' ? to.ms : 0);
+      const before = new Map((await admin.fetchCommittedOffsets(group, topic)).map((o) => [o.partition, o.offset]));
+      console.log(
+        table(
+          ['topic', 'partition', 'committed', 'new'],
+          offsets.map((o) => [topic, o.partition, before.get(o.partition) ?? '-', o.offset]),
+        ),
+      );
+      if (values['dry-run']) continue;
+      await admin.setGroupOffsets(group, topic, offsets);
+      console.log(`moved ${group} on ${topic}; ${service} re-reads from there when it starts`);
+    }
     return 0;
   });
 }

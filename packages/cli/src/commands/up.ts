@@ -1,4 +1,4 @@
-import { ensureFleetTopics } from '@fleet/core';
+import { ensureFleetTopics, fleetTopics } from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { SERVICE_NAMES, waitReady } from '../launcher/index.js';
@@ -12,7 +12,7 @@ const usage = `Usage: npx fleet up [--partitions P] [--online [--online-port P]]
 
 Starts the fleet in the background: the local broker and registry when KAFKA_BROKERS and
 SCHEMA_REGISTRY_URL are not set, the topics, and one instance of each service (duration,
-cost, tip, decision) unless it already runs. Logs go to .fleet/logs/<service>-<n>.log.
+cost, tip, decision, monitor) unless it already runs. Logs go to .fleet/logs/<service>-<n>.log.
 Then: npx fleet status · npx fleet scale <service> <n> · npx fleet lag · npx fleet down
 
   --partitions P   partitions of topics that do not exist yet (default TOPIC_PARTITIONS, 6)
@@ -36,7 +36,7 @@ async function run(argv: readonly string[]): Promise<number> {
   await withAdmin((admin, config) =>
     ensureFleetTopics(
       admin,
-      { rides: config.topicRides, predictions: config.topicPredictions, decisions: config.topicDecisions },
+      fleetTopics(config),
       positiveNumber(values.partitions, 'partitions', config.topicPartitions),
       config.topicReplicationFactor,
     ),

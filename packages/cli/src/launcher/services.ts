@@ -4,6 +4,7 @@ export const SERVICE_ENTRIES = {
   cost: 'packages/cost/src/main.ts',
   tip: 'packages/tip/src/main.ts',
   decision: 'packages/decision/src/main.ts',
+  monitor: 'packages/monitor/src/main.ts',
   online: 'packages/online/src/main.ts',
 } as const;
 
@@ -13,8 +14,8 @@ export type ServiceName = keyof typeof SERVICE_ENTRIES;
 /** A service of the stream (a consumer group): every service but `online`. */
 export type StreamServiceName = Exclude<ServiceName, 'online'>;
 
-/** The four stream services, in start order: what `fleet up` and the demo start. */
-export const SERVICE_NAMES: StreamServiceName[] = ['duration', 'cost', 'tip', 'decision'];
+/** The stream services, in start order: what `fleet up` and the demo start. */
+export const SERVICE_NAMES: StreamServiceName[] = ['duration', 'cost', 'tip', 'decision', 'monitor'];
 
 /**
  * The variable that sets the port a service answers `/readyz` on: the operations endpoint
@@ -25,6 +26,7 @@ export const SERVICE_PORT_ENV: Readonly<Record<ServiceName, string>> = {
   cost: 'METRICS_PORT',
   tip: 'METRICS_PORT',
   decision: 'METRICS_PORT',
+  monitor: 'METRICS_PORT',
   online: 'ONLINE_PORT',
 };
 
