@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { downCommand } from './down.js';
 import { infraCommand } from './infra.js';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   statusCommand,
   scaleCommand,
   lagCommand,
+  dashboardCommand,
   replayCommand,
   downCommand,
   predictCommand,
