@@ -10,6 +10,7 @@ import { dlqTopic } from '@fleet/core';
 import { createContext, REPO_ROOT, type BenchContext } from './lib/context.js';
 import { fillRides } from './lib/kafka-io.js';
 import { machineInfo } from './lib/machine.js';
+import { mergeResults } from './lib/merge.js';
 import { makePlan, STAGES, type Plan, type Stage } from './lib/plan.js';
 import { findBrokerPid } from './lib/procstat.js';
 import { formatTable, writeResults, type BenchResults } from './lib/report.js';
@@ -18,6 +19,7 @@ import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
 import { measureFleet } from './sections/fleet.js';
 import { measureInference, measureSerde } from './sections/inference.js';
 import { measureModelService, measureModelServices } from './sections/model-services.js';
+import { measureOnline } from './sections/online.js';
 import { measurePeer } from './sections/peer.js';
 import { kafkajsPipe } from './sections/tuning.js';
 
@@ -41,12 +43,19 @@ SCHEMA_REGISTRY_URL), and prints a table:
              beside our decision service), both warm and fed by a librdkafka producer:
              ride→decision p50/p99 and CPU per 1,000 rides at the same rates
              (installs bench/peer/requirements.txt into models/train/.venv when needed)
+  online     the online service over HTTP, one server at a time: (a) a do-nothing Fastify
+             route, (b) /v1/quote one ride per request, (c) the same, micro-batching off,
+             (d) Flask + gunicorn (2 workers) with the same models and the Python features;
+             saturated requests/s (autocannon) and p50/p99 at 1,000 requests/s (open loop)
+             (installs bench/online/requirements.txt into models/train/.venv when needed)
 
 Options:
   --quick        smaller and shorter (under 3 minutes): 50k rides, fleet at 500/1000/2000 rides/s,
                  peer steps of 3 s
   --only LIST    comma-separated stages (default: all) — ${STAGES.join(',')}
   --out FILE     where to write the JSON (default bench/results/latest.json)
+  --merge        keep the figures of the stages not run in that file; those run replace theirs,
+                 each with its own run's date, commit and load (stageRuns)
   -h, --help     this help
 
 Topics and groups are named bench.<run id>.* and deleted at the end.`;
@@ -156,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string' },
+      merge: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -229,13 +239,18 @@ async function main(argv: string[]): Promise<number> {
         results.peer = await measurePeer(ctx, { ...plan.peer, brokerPid });
       });
     }
+    if (on('online')) {
+      await stage(results, 'online', ctx, async () => {
+        results.online = await measureOnline(ctx, plan.online);
+      });
+    }
   } finally {
     results.durationSec = Math.round((Date.now() - started) / 1000);
     results.loadavgAtEnd = await readFile('/proc/loadavg', 'utf8').then(
       (t) => t.trim(),
       () => undefined,
     );
-    await writeResults(out, results);
+    await writeResults(out, values.merge ? await mergeResults(out, results) : results);
     await ctx.close();
   }
   console.log(formatTable(results));

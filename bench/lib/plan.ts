@@ -1,7 +1,8 @@
 /** What a bench run measures and how much: the full run, or `--quick` (under 3 minutes). */
+import type { OnlinePlan } from '../sections/online.js';
 
 /** Stages that `--only` can pick. */
-export const STAGES = ['ceilings', 'alt', 'services', 'inference', 'fleet', 'tuning', 'peer'] as const;
+export const STAGES = ['ceilings', 'alt', 'services', 'inference', 'fleet', 'tuning', 'peer', 'online'] as const;
 /** One stage. */
 export type Stage = (typeof STAGES)[number];
 
@@ -29,6 +30,8 @@ export interface Plan {
   tuneFleetRates: number[];
   /** Ours against the Python peer: offered rates, seconds per rate, the warm-up before them. */
   peer: { rates: number[]; stepSec: number; warmupPerSec: number; warmupSec: number };
+  /** The online service against its ceiling and its peer (HTTP). */
+  online: OnlinePlan;
 }
 
 /** The plan of a full or quick run. */
@@ -49,6 +52,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         tunePcc: [6],
         tuneFleetRates: [1000],
         peer: { rates: [200, 1000], stepSec: 3, warmupPerSec: 500, warmupSec: 2 },
+        online: { connections: 32, ratePerSec: 1000, warmupSec: 1, saturatedSec: 3, rateSec: 3 },
       }
     : {
         quick,
@@ -65,5 +69,6 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         tunePcc: [3, 6],
         tuneFleetRates: [1000, 2000, 5000],
         peer: { rates: [200, 1000], stepSec: 20, warmupPerSec: 500, warmupSec: 30 },
+        online: { connections: 32, ratePerSec: 1000, warmupSec: 3, saturatedSec: 10, rateSec: 10 },
       };
 }

@@ -6,11 +6,14 @@ import type { ClientRate } from '../sections/ceilings.js';
 import type { FleetResult } from '../sections/fleet.js';
 import type { InferencePoint, SerdeCosts } from '../sections/inference.js';
 import type { ServiceRate } from '../sections/model-services.js';
+import type { OnlineResult } from '../sections/online.js';
+import { onlineNamedFigures, onlineTableLines } from '../sections/online-report.js';
 import { PEER_SIDES, type PeerResult } from '../sections/peer.js';
 import type { PipeSettings } from '../sections/tuning.js';
 import { gitCommit } from '../../scripts/docs/provenance.js';
 import type { ConsumerPerf, ProducerPerf } from './kafka-perf.js';
 import type { machineInfo } from './machine.js';
+import type { StageRun } from './merge.js';
 
 /** Everything one run measured; absent parts were not run (or failed, see `errors`). */
 export interface BenchResults {
@@ -44,6 +47,10 @@ export interface BenchResults {
   };
   /** Ours against the Python peer, both warm, fed by the same librdkafka producer. */
   peer?: PeerResult;
+  /** The online service over HTTP against a do-nothing route and the Flask peer (the `online` stage). */
+  online?: OnlineResult;
+  /** Stages merged from another run than the file's own (`--merge`), with that run's provenance. */
+  stageRuns?: Record<string, StageRun>;
   errors: Record<string, string>;
 }
 
@@ -66,6 +73,7 @@ export function namedFigures(r: BenchResults): Record<string, number | null> {
   put('alt_client_consumer_rps', r.altClient?.consumer?.ratePerSec);
   put('alt_client_pipe_rps', r.altClient?.pipe?.ratePerSec);
   for (const [name, v] of Object.entries(clientNamedFigures(r.clients))) put(name, v);
+  for (const [name, v] of Object.entries(onlineNamedFigures(r.online))) put(name, v);
   for (const s of r.modelServices ?? []) {
     put(`service_${s.model}_rps`, s.ratePerSec);
     put(`service_${s.model}_ratio_to_pipe`, s.ratioToPipe);
@@ -229,6 +237,7 @@ export function formatTable(r: BenchResults): string {
       }
     }
   }
+  if (r.online) lines.push(...onlineTableLines(r.online));
   for (const [stage, message] of Object.entries(r.errors)) lines.push(`\n!! ${stage} failed: ${message}`);
   return lines.join('\n');
 }

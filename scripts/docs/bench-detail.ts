@@ -2,8 +2,9 @@
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
-import { byRate, num, readBenchResults, runLine } from './bench.js';
+import { byRate, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
 import { clientsDetail } from './bench-clients.js';
+import { onlineDetail } from './bench-online.js';
 import { peerDetail } from './bench-peer.js';
 import { markdown, table } from './sections.js';
 
@@ -166,6 +167,7 @@ export async function benchDetail(r = readBenchResults()): Promise<string> {
   return markdown(
     [
       `Run of ${runLine(r)}; ${num(r.rides)} rides pre-filled, ${num(r.rideValueBytes)}-byte Avro records. Versions: ${versions(r)}.`,
+      ...mergedRunLines(r),
       '',
       ...ceilings(r),
       ...clientsDetail(r),
@@ -174,6 +176,7 @@ export async function benchDetail(r = readBenchResults()): Promise<string> {
       ...fleet(r),
       ...tuning(r),
       ...peerDetail(r),
+      ...onlineDetail(r),
       ...(errors.length > 0 ? ['Stages that failed in this run:', '', ...errors] : []),
     ],
     FILE,

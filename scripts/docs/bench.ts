@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { RateStep } from '../../bench/sections/fleet.js';
 import { clientRows } from './bench-clients.js';
+import { onlineRows } from './bench-online.js';
 import { peerRows } from './bench-peer.js';
 import { provenanceLine } from './provenance.js';
 import { markdown, REPO_ROOT, table } from './sections.js';
@@ -174,6 +175,16 @@ function fleetRows(r: BenchResults): string[][] {
   return rows;
 }
 
+/** One line per stage whose figures come from another run than the file's own (`--merge`). */
+export function mergedRunLines(r: BenchResults): string[] {
+  const runs = Object.entries(r.stageRuns ?? {});
+  if (runs.length === 0) return [];
+  return [
+    '',
+    ...runs.map(([stage, run]) => `The \`${stage}\` figures come from another run: ${runLine({ ...r, ...run })}.`),
+  ];
+}
+
 /** The README's performance table: the headline figures of the last run against the targets. */
 export async function benchSummary(r = readBenchResults()): Promise<string> {
   if (!r) return markdown(NOT_YET);
@@ -183,8 +194,9 @@ export async function benchSummary(r = readBenchResults()): Promise<string> {
     '',
     ...table(
       ['what', 'measured', 'target'],
-      [...ceilingRows(r), ...clientRows(r), ...serviceRows(r), ...fleetRows(r), ...peerRows(r)],
+      [...ceilingRows(r), ...clientRows(r), ...serviceRows(r), ...fleetRows(r), ...peerRows(r), ...onlineRows(r)],
     ),
+    ...mergedRunLines(r),
     ...(errors.length > 0 ? ['', 'Stages that failed in this run:', '', ...errors] : []),
   ]);
 }

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench -- --only STAGES --merge`: a run of some stages replaces their figures in
+ * the results file and keeps the others', each merged stage with its own run's date,
+ * commit, machine and load (`stageRuns`), so a table generated from the file says which
+ * run each figure comes from. For a machine shared with others, where a full run is not
+ * possible at the time.
+ */
+import { readFile } from 'node:fs/promises';
+import { gitCommit } from '../../scripts/docs/provenance.js';
+import type { BenchResults } from './report.js';
+
+/** The run a merged stage comes from. */
+export interface StageRun {
+  timestamp: string;
+  commit: string;
+  quick: boolean;
+  durationSec: number;
+  info: BenchResults['info'];
+  loadavgAtEnd?: string;
+}
+
+/** What describes a run rather than a stage. */
+const RUN_KEYS = new Set([
+  'timestamp',
+  'commit',
+  'quick',
+  'durationSec',
+  'runId',
+  'info',
+  'rides',
+  'rideValueBytes',
+  'errors',
+  'loadavgAtEnd',
+  'figures',
+  'stageRuns',
+]);
+
+/** `partial`'s stages merged into the results at `path` (`partial` alone when there are none). */
+export async function mergeResults(path: string, partial: BenchResults): Promise<BenchResults> {
+  let previous: BenchResults & { figures?: unknown };
+  try {
+    previous = JSON.parse(await readFile(path, 'utf8')) as BenchResults & { figures?: unknown };
+  } catch {
+    return partial;
+  }
+  const { figures: _, ...kept } = previous;
+  const run: StageRun = {
+    timestamp: partial.timestamp,
+    commit: gitCommit(),
+    quick: partial.quick,
+    durationSec: partial.durationSec,
+    info: partial.info,
+    loadavgAtEnd: partial.loadavgAtEnd,
+  };
+  const merged: BenchResults = { ...kept, stageRuns: { ...kept.stageRuns }, errors: { ...kept.errors } };
+  const target = merged as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(partial)) {
+    if (RUN_KEYS.has(key) || value === undefined) continue;
+    target[key] = value;
+    merged.stageRuns![key] = run;
+    delete merged.errors[key];
+  }
+  Object.assign(merged.errors, partial.errors);
+  return merged;
+}

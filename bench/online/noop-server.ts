@@ -1,0 +1,12 @@
+/**
+ * The ceiling of the online bench: a do-nothing Fastify route, as the online service runs
+ * Fastify (same version, same machine), taking the same request (a ride as JSON, parsed)
+ * and answering a small JSON object without doing anything with it. Launched like the
+ * online service (`launchService('online', { entry })`), so it reads `ONLINE_PORT`.
+ */
+import Fastify from 'fastify';
+
+const app = Fastify({ logger: false });
+app.post('/v1/quote', async () => ({ ok: true }));
+app.get('/readyz', async () => ({ ready: true }));
+await app.listen({ port: Number(process.env.ONLINE_PORT ?? 8080), host: process.env.ONLINE_HOST ?? '127.0.0.1' });

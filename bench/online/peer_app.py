@@ -1,0 +1,105 @@
+"""The online service as the deployment note writes a web service: Flask under gunicorn.
+
+The bench's peer of `packages/online` (POST /v1/quote only): the same ONNX models with
+onnxruntime, the project's own Python feature code (models/train/features.py with
+models/features.json, the code the models were trained with) and the decision rules of
+packages/decision/src/rules.ts. One process per gunicorn worker, each with its own sessions:
+
+    models/train/.venv/bin/gunicorn --workers 2 --bind 127.0.0.1:8090 \
+        --chdir bench/online peer_app:app
+
+The bench checks that its quotes equal the online service's before it measures either.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import onnxruntime as ort
+from flask import Flask, jsonify, request
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "models" / "train"))
+from features import build_features  # noqa: E402  (the project's feature code, defined once)
+
+MODELS = REPO_ROOT / "models"
+MODEL_NAMES = ("duration", "cost", "tip")
+SPEC = json.loads((MODELS / "features.json").read_text())
+OPTIONAL = {
+    "pickup_zone": None,
+    "dropoff_zone": None,
+    "pickup_borough": None,
+    "dropoff_borough": None,
+    "payment_method": "UNKNOWN",
+}
+
+
+def load(name: str) -> tuple[dict, ort.InferenceSession]:
+    card = json.loads((MODELS / name / "model.json").read_text())
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(MODELS / name / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    return card, session
+
+
+SESSIONS = {name: load(name) for name in MODEL_NAMES}
+VERSIONS = {name: card["version"] for name, (card, _) in SESSIONS.items()}
+
+
+def decide(duration: float, cost: float, tip: float) -> dict:
+    """packages/decision/src/rules.ts: fare, ETA and dispatch priority."""
+    per_minute = (cost + max(0.0, tip)) / max(duration, 1.0)
+    priority = "HIGH" if per_minute >= 2.5 else "LOW" if per_minute < 1.2 else "NORMAL"
+    return {
+        "fare_quote_usd": max(2.5, math.ceil(cost * 2) / 2),
+        "eta_minutes": max(1, math.ceil(duration)),
+        "priority": priority,
+    }
+
+
+def ride_of(body: dict, now: int) -> dict:
+    ride = {**OPTIONAL, **body}
+    ride.setdefault("ride_id", f"quote-{uuid.uuid4()}")
+    ride.setdefault("pickup_time", now)
+    return ride
+
+
+app = Flask(__name__)
+
+
+@app.post("/v1/quote")
+def quote():
+    body = request.get_json()
+    now = int(time.time() * 1000)
+    listed = "rides" in body
+    rides = [ride_of(r, now) for r in (body["rides"] if listed else [body])]
+    features = build_features(SPEC, rides)
+    values = {}
+    for name, (card, session) in SESSIONS.items():
+        values[name] = session.run(None, {card["onnx"]["input"]["name"]: features})[0].reshape(-1)
+    quotes = []
+    for i, ride in enumerate(rides):
+        duration, cost, tip = (float(values[m][i]) for m in MODEL_NAMES)
+        quotes.append(
+            {
+                "ride_id": ride["ride_id"],
+                "duration_min": duration,
+                "cost_usd": cost,
+                "tip_usd": tip,
+                **decide(duration, cost, tip),
+                "model_versions": VERSIONS,
+                "quoted_at": now,
+            }
+        )
+    return jsonify({"quotes": quotes} if listed else quotes[0])
+
+
+@app.get("/readyz")
+def ready():
+    return jsonify({"ready": True})

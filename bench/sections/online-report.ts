@@ -1,0 +1,81 @@
+/** The online stage's figures: its targets, its named figures and its lines of the printed table. */
+import { ONLINE_TARGETS, type OnlineResult, type OnlineTarget } from './online.js';
+
+/** What each server is, for people. */
+export const ONLINE_LABELS: Readonly<Record<OnlineTarget, string>> = {
+  noop: '(a) do-nothing Fastify route',
+  quote: '(b) /v1/quote, 1 ride per request',
+  quoteUnbatched: '(c) the same, micro-batching off',
+  peer: '(d) Flask + gunicorn, 2 workers',
+};
+
+/** The targets on a 2-core machine: (b) ≥ 0.5 × (a), (b) ≥ 5 × (d), p99 of (b) ≤ 5 ms at 1,000 requests/s. */
+export const ONLINE_GOALS = { quoteToNoop: 0.5, quoteToPeer: 5, p99Ms: 5 } as const;
+
+/** One target: the measured value, the goal, whether it is met (undefined: not measured). */
+export interface Verdict {
+  value: number;
+  goal: number;
+  met: boolean;
+}
+
+/** The three targets evaluated on a run's figures. */
+export function onlineVerdicts(r: OnlineResult): { quoteToNoop?: Verdict; quoteToPeer?: Verdict; p99?: Verdict } {
+  const rps = (t: OnlineTarget): number | undefined => r.targets[t]?.saturated.requestsPerSec;
+  const ratio = (a?: number, b?: number): number | undefined => (a !== undefined && b ? a / b : undefined);
+  const atLeast = (value: number | undefined, goal: number): Verdict | undefined =>
+    value === undefined ? undefined : { value, goal, met: value >= goal };
+  const p99 = r.targets.quote?.atRate.latencyMs.p99;
+  return {
+    quoteToNoop: atLeast(ratio(rps('quote'), rps('noop')), ONLINE_GOALS.quoteToNoop),
+    quoteToPeer: atLeast(ratio(rps('quote'), rps('peer')), ONLINE_GOALS.quoteToPeer),
+    p99: p99 === undefined ? undefined : { value: p99, goal: ONLINE_GOALS.p99Ms, met: p99 <= ONLINE_GOALS.p99Ms },
+  };
+}
+
+/** The stage's flat named figures (for the JSON's `figures`). */
+export function onlineNamedFigures(r: OnlineResult | undefined): Record<string, number | undefined> {
+  const f: Record<string, number | undefined> = {};
+  if (!r) return f;
+  for (const target of ONLINE_TARGETS) {
+    const t = r.targets[target];
+    if (!t) continue;
+    f[`online_${target}_saturated_rps`] = t.saturated.requestsPerSec;
+    f[`online_${target}_p50_ms_at_${r.ratePerSec}`] = t.atRate.latencyMs.p50;
+    f[`online_${target}_p99_ms_at_${r.ratePerSec}`] = t.atRate.latencyMs.p99;
+    if (t.meanBatchRows !== undefined) f[`online_${target}_mean_batch_rows`] = t.meanBatchRows;
+  }
+  const v = onlineVerdicts(r);
+  f.online_ratio_quote_to_noop = v.quoteToNoop?.value;
+  f.online_ratio_quote_to_peer = v.quoteToPeer?.value;
+  return f;
+}
+
+/** The stage as lines of the table the bench prints. */
+export function onlineTableLines(r: OnlineResult): string[] {
+  const n = (x: number | undefined, digits = 0): string =>
+    x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+  const row = (label: string, ...cells: string[]): string =>
+    `${label.padEnd(44)} ${cells.map((cell) => cell.padStart(12)).join(' ')}`;
+  const lines = [
+    '',
+    `8. online (${r.connections} connections)       saturated req/s  p50 ms@${r.ratePerSec}  p99 ms@${r.ratePerSec}  rows/call`,
+  ];
+  for (const target of ONLINE_TARGETS) {
+    const t = r.targets[target];
+    if (t) {
+      const { p50, p99 } = t.atRate.latencyMs;
+      lines.push(
+        row(ONLINE_LABELS[target], n(t.saturated.requestsPerSec), n(p50, 2), n(p99, 2), n(t.meanBatchRows, 1)),
+      );
+    }
+  }
+  if (r.peerSkipped) lines.push(row(`${ONLINE_LABELS.peer}: not measured (${r.peerSkipped})`));
+  const v = onlineVerdicts(r);
+  const say = (name: string, x: Verdict | undefined, unit: string): string =>
+    x ? `${name} ${n(x.value, 2)}${unit} (goal ${x.goal}${unit}: ${x.met ? 'met' : 'NOT met'})` : `${name} -`;
+  lines.push(
+    `targets: ${say('(b)/(a)', v.quoteToNoop, '')} · ${say('(b)/(d)', v.quoteToPeer, '')} · ${say('p99 of (b)', v.p99, ' ms')}`,
+  );
+  return lines;
+}

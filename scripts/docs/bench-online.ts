@@ -1,0 +1,103 @@
+/**
+ * The online service over HTTP, from the bench's `online` stage (`online` in
+ * bench/results/latest.json): the README's rows with the targets met or not, and a section
+ * of bench/README.md.
+ */
+import type { BenchResults } from '../../bench/lib/report.js';
+import { ONLINE_TARGETS, type OnlineResult } from '../../bench/sections/online.js';
+import { ONLINE_LABELS, onlineVerdicts, type Verdict } from '../../bench/sections/online-report.js';
+import { num, si } from './bench.js';
+import { table } from './sections.js';
+
+const met = (v: Verdict): string => (v.met ? 'met' : '**not met**');
+
+function rps(o: OnlineResult, target: (typeof ONLINE_TARGETS)[number]): string {
+  return si(o.targets[target]?.saturated.requestsPerSec);
+}
+
+function latency(o: OnlineResult, target: (typeof ONLINE_TARGETS)[number]): string {
+  const ms = o.targets[target]?.atRate.latencyMs;
+  return ms ? `${num(ms.p50, 2)} / ${num(ms.p99, 2)} ms` : '–';
+}
+
+/** README rows [what, measured, target]: the three targets of the online mode. */
+export function onlineRows(r: BenchResults): string[][] {
+  const o = r.online;
+  if (!o) return [];
+  const v = onlineVerdicts(o);
+  const rows: string[][] = [];
+  const saturated = ONLINE_TARGETS.map((t) => rps(o, t)).join(' / ');
+  rows.push([
+    'online, saturated requests/s: (a) do-nothing Fastify route / (b) `/v1/quote`, 1 ride per request / (c) micro-batching off / (d) Flask + gunicorn (2 workers)',
+    `${saturated} requests/s${o.peerSkipped ? ` ((d) not measured: ${o.peerSkipped})` : ''}`,
+    '',
+  ]);
+  if (v.quoteToNoop)
+    rows.push([
+      'online: (b) ÷ (a)',
+      `**${num(v.quoteToNoop.value, 2)}**`,
+      `≥ ${v.quoteToNoop.goal}: ${met(v.quoteToNoop)}`,
+    ]);
+  if (v.quoteToPeer)
+    rows.push([
+      'online: (b) ÷ (d)',
+      `**${num(v.quoteToPeer.value, 1)}**`,
+      `≥ ${v.quoteToPeer.goal}: ${met(v.quoteToPeer)}`,
+    ]);
+  const rate = num(o.ratePerSec);
+  rows.push([
+    `online, p50 / p99 at ${rate} requests/s: (b) · (c) · (a) · (d)`,
+    `${latency(o, 'quote')} · ${latency(o, 'quoteUnbatched')} · ${latency(o, 'noop')} · ${latency(o, 'peer')}`,
+    v.p99 ? `p99 of (b) ≤ ${v.p99.goal} ms: ${met(v.p99)}` : '',
+  ]);
+  return rows;
+}
+
+/** bench/README.md's section: every server's figures, then the verdicts. */
+export function onlineDetail(r: BenchResults): string[] {
+  const o = r.online;
+  if (!o) return [];
+  const rows = ONLINE_TARGETS.flatMap((target) => {
+    const t = o.targets[target];
+    if (!t) return [[ONLINE_LABELS[target], 'not measured', '', '', '', '', '', '', '']];
+    const failed = (x: typeof t.saturated) => num(x.non2xx + x.errors);
+    return [
+      [
+        ONLINE_LABELS[target],
+        num(t.saturated.requestsPerSec),
+        num(t.saturated.latencyMs.p50, 2),
+        num(t.saturated.latencyMs.p99, 2),
+        num(t.atRate.latencyMs.p50, 2),
+        num(t.atRate.latencyMs.p99, 2),
+        num(t.atRate.latencyMs.max, 2),
+        `${failed(t.saturated)} / ${failed(t.atRate)}`,
+        num(t.meanBatchRows, 1),
+      ],
+    ];
+  });
+  const rate = num(o.ratePerSec);
+  const header = [
+    'server',
+    'saturated requests/s',
+    'p50 ms (saturated)',
+    'p99 ms (saturated)',
+    `p50 ms at ${rate}/s`,
+    `p99 ms at ${rate}/s`,
+    `max ms at ${rate}/s`,
+    'not 2xx or no answer (saturated / fixed rate)',
+    'rides per model call (saturated)',
+  ];
+  const verdicts = onlineRows(r)
+    .filter(([, , target]) => target !== '')
+    .map(([what, measured, target]) => `- ${what}: ${measured}; ${target}.`);
+  return [
+    '### 8. The online service over HTTP',
+    '',
+    `One server at a time, each its own process on 127.0.0.1, warmed ${num(o.warmupSec)} s. Saturated: autocannon ${o.autocannon}, ${num(o.connections)} connections, ${num(o.saturatedSec)} s. At ${rate} requests/s: open loop (each request sent when due), ${num(o.rateSec)} s. One real ride per request, the same rides for every server; latency from a request's write to its whole answer.${o.peerSkipped ? ` (d) not measured: ${o.peerSkipped}.` : ''}`,
+    '',
+    ...table(header, rows, 'lrrrrrrrr'),
+    '',
+    ...verdicts,
+    '',
+  ];
+}
