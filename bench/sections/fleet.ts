@@ -1,5 +1,5 @@
 /**
- * The whole fleet as processes (duration, cost, tip, decision), fed by the backend's ride
+ * The whole fleet as processes (duration, cost, tip, decision, monitor), fed by the backend's ride
  * replay at fixed offered rates; ride→decision latency from the backend's decisions listener
  * (decision received − ride event_time), CPU per 1,000 rides and peak RSS per process.
  */
@@ -90,15 +90,23 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     rides: ctx.topic(`fleet${tag}-rides`),
     predictions: ctx.topic(`fleet${tag}-predictions`),
     decisions: ctx.topic(`fleet${tag}-decisions`),
+    completed: ctx.topic(`fleet${tag}-completed`),
+    health: ctx.topic(`fleet${tag}-health`),
   };
-  await ctx.createTopics([topics.rides, topics.predictions, topics.decisions], options.partitions ?? 6);
-  await ctx.createTopics([dlqTopic(topics.rides), dlqTopic(topics.predictions)], 1);
+  await ctx.createTopics(
+    [topics.rides, topics.predictions, topics.decisions, topics.completed],
+    options.partitions ?? 6,
+  );
+  await ctx.createTopics([dlqTopic(topics.rides), dlqTopic(topics.predictions), dlqTopic(topics.completed)], 1);
+  await ctx.createTopics([topics.health], 1);
   const env = {
     KAFKA_BROKERS: ctx.brokers,
     SCHEMA_REGISTRY_URL: ctx.registryUrl,
     TOPIC_RIDES: topics.rides,
     TOPIC_PREDICTIONS: topics.predictions,
     TOPIC_DECISIONS: topics.decisions,
+    TOPIC_COMPLETED: topics.completed,
+    TOPIC_MODEL_HEALTH: topics.health,
     ...options.env,
   };
   const procs: BenchProcess[] = [];
@@ -109,6 +117,10 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
   }
   procs.push(
     await startService('decision', `fleet${tag}-decision`, { ...env, GROUP_ID: ctx.group(`fleet${tag}-decision`) }),
+  );
+  // The monitor reads rides and predictions beside the decision, as in `fleet up`: its cost is the fleet's.
+  procs.push(
+    await startService('monitor', `fleet${tag}-monitor`, { ...env, GROUP_ID: ctx.group(`fleet${tag}-monitor`) }),
   );
   const trackers = new Map<string, StepTracker>();
   const listener = await createDecisionListener({
@@ -130,7 +142,7 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
   });
   const publisher = await createRidePublisher(ctx.kafka, ctx.registry, topics.rides);
   try {
-    ctx.say(`fleet${tag}: starting duration, cost, tip and decision processes`);
+    ctx.say(`fleet${tag}: starting duration, cost, tip, decision and monitor processes`);
     await waitAllReady(procs);
     await listener.start();
     const pids: Record<string, number> = Object.fromEntries(procs.map((p) => [p.service, p.pid]));
