@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes a fresh clone ready to run: installs the npm packages when node_modules is missing
-// or older than package-lock.json. The broker and registry are fetched and started by the
-// commands that need them (the test setup, `fleet demo`, `fleet infra up`).
-import { execFileSync } from 'node:child_process';
+// or older than package-lock.json, and for `npm test` (and `npm run setup`) Debian's chromium
+// when it is missing, for the dashboard's browser test. The broker and registry are fetched
+// and started by the commands that need them (the test setup, `fleet demo`, `fleet infra up`).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -32,4 +33,23 @@ if (!fresh) {
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
   writeFileSync(stamp, new Date().toISOString());
+}
+
+// The dashboard's browser test (packages/cli/test/dashboard.test.ts) drives Debian's chromium
+// through playwright-core, which downloads no browser. CI may start on a fresh machine, as root.
+const CHROMIUM = '/usr/bin/chromium';
+const needsBrowser = ['test', 'setup'].includes(process.env.npm_lifecycle_event ?? '');
+if (needsBrowser && !existsSync(CHROMIUM)) {
+  const aptGet = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (process.getuid?.() === 0 && aptGet) {
+    console.error('setup: installing chromium (apt-get) for the dashboard browser test ...');
+    const apt = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+    execFileSync('apt-get', ['update', '-q'], apt);
+    execFileSync('apt-get', ['install', '-y', '-q', 'chromium'], apt);
+  } else {
+    console.error(
+      `setup: ${CHROMIUM} is missing and cannot be installed here (root and apt-get needed): ` +
+        "install Debian's chromium (sudo apt-get install -y chromium); the dashboard browser test needs it.",
+    );
+  }
 }
