@@ -17,7 +17,7 @@ import { formatTable, writeResults, type BenchResults } from './lib/report.js';
 import { compareClients } from './sections/alt-client.js';
 import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
 import { measureFleet } from './sections/fleet.js';
-import { measureInference, measureSerde } from './sections/inference.js';
+import { measureInference, measureModelCost, measureSerde } from './sections/inference.js';
 import { measureModelService, measureModelServices } from './sections/model-services.js';
 import { measureOnline } from './sections/online.js';
 import { measurePeer } from './sections/peer.js';
@@ -34,7 +34,8 @@ SCHEMA_REGISTRY_URL), and prints a table:
              rides/s on each (KAFKA_CLIENT of every service)
   services   each model service alone, as a process, saturated on a pre-filled topic,
              and its ratio to the pipe ceiling
-  inference  onnxruntime-node rows/s and µs per call for batch sizes 1..1000; Avro
+  inference  onnxruntime-node rows/s and µs per call for batch sizes 1..1000; each served
+             model's µs per ride (1 thread, batch 256) beside its card's cost proxy; Avro
              decode/encode µs per record
   fleet      the four services as processes: ride→decision latency p50/p95/p99 at offered
              rates, the highest sustained rate, CPU s per 1,000 rides and peak RSS per process
@@ -61,6 +62,9 @@ Options:
 Topics and groups are named bench.<run id>.* and deleted at the end.`;
 
 type Results = BenchResults;
+
+/** Each served model's µs per ride: rides per call and repetitions (the models take turns). */
+const MODEL_COST = { batch: 256, reps: 5 };
 
 async function stage(results: Results, name: string, ctx: BenchContext, fn: () => Promise<void>): Promise<void> {
   const t0 = Date.now();
@@ -217,7 +221,8 @@ async function main(argv: string[]): Promise<number> {
       await stage(results, 'inference', ctx, async () => {
         ctx.say('inference and serde in this process');
         const points = await measureInference(ctx, plan.inferenceBatches, plan.onnxThreads, plan.msPerPoint);
-        results.inference = { points, serde: await measureSerde(ctx, plan.msPerPoint) };
+        const models = await measureModelCost(ctx, MODEL_COST.batch, MODEL_COST.reps, plan.msPerPoint / 2);
+        results.inference = { points, serde: await measureSerde(ctx, plan.msPerPoint), models };
       });
     }
     if (on('fleet')) {

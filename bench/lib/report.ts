@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import { clientNamedFigures, clientTableLines, type ClientComparison } from '../sections/alt-client.js';
 import type { ClientRate } from '../sections/ceilings.js';
 import type { FleetResult } from '../sections/fleet.js';
-import type { InferencePoint, SerdeCosts } from '../sections/inference.js';
+import type { InferencePoint, ModelCost, SerdeCosts } from '../sections/inference.js';
+import { modelCostNamedFigures, modelCostTableLines } from '../sections/model-cost-report.js';
 import type { ServiceRate } from '../sections/model-services.js';
 import type { OnlineResult } from '../sections/online.js';
 import { onlineNamedFigures, onlineTableLines } from '../sections/online-report.js';
@@ -38,7 +39,7 @@ export interface BenchResults {
   /** The two Kafka clients behind the seam side by side (the `alt` stage). */
   clients?: ClientComparison;
   modelServices?: Array<ServiceRate & { ratioToPipe: number }>;
-  inference?: { points: InferencePoint[]; serde: SerdeCosts };
+  inference?: { points: InferencePoint[]; serde: SerdeCosts; models?: ModelCost[] };
   fleet?: FleetResult;
   tuning?: {
     kafkajsPipe?: Record<string, ClientRate & { settings: PipeSettings }>;
@@ -90,6 +91,7 @@ export function namedFigures(r: BenchResults): Record<string, number | null> {
   put('avro_ride_encode_us', serde?.rideEncodeUs);
   put('avro_prediction_encode_us', serde?.predictionEncodeUs);
   put('features_us_per_row', serde?.featuresUsPerRow);
+  for (const [name, v] of Object.entries(modelCostNamedFigures(r.inference?.models))) put(name, v);
   for (const s of r.fleet?.steps ?? []) {
     put(`fleet_p50_ms_at_${s.offeredPerSec}`, s.latencyMs.p50);
     put(`fleet_p95_ms_at_${s.offeredPerSec}`, s.latencyMs.p95);
@@ -170,6 +172,7 @@ export function formatTable(r: BenchResults): string {
     row('Avro ride decode / +validate µs/record', r2(s.rideDecodeUs), r2(s.rideDecodeValidateUs));
     row('Avro ride encode / prediction encode µs', r2(s.rideEncodeUs), r2(s.predictionEncodeUs));
     row('features µs/row (batch 1000)', r2(s.featuresUsPerRow));
+    lines.push(...modelCostTableLines(r.inference.models ?? []));
   }
   const fleetRows = (fleet: FleetResult): void => {
     for (const s of fleet.steps) {

@@ -1,7 +1,8 @@
 /**
  * Inference and serde alone, in this process: onnxruntime-node rows per second and
  * microseconds per call for batch sizes 1, 10, 100, 1000 (features prepared beforehand,
- * as the service builds them once per batch), feature building per row, and Avro
+ * as the service builds them once per batch), each served model's microseconds per ride
+ * beside its card's deterministic cost proxy, feature building per row, and Avro
  * decode/encode per record through the fleet's serde (warm schema cache).
  */
 import {
@@ -14,7 +15,7 @@ import {
   type ModelName,
   type RideStarted,
 } from '@fleet/contract';
-import { createSerde } from '@fleet/core';
+import { createSerde, type InferenceCost } from '@fleet/core';
 import { loadRideModel } from '@fleet/scoring';
 import type { BenchContext } from '../lib/context.js';
 import { makeRides } from '../lib/kafka-io.js';
@@ -27,6 +28,33 @@ export interface InferencePoint {
   rowsPerSec: number;
   usPerCall: number;
   usPerRow: number;
+}
+
+/**
+ * One served model's cost per ride: onnxruntime-node microseconds per ride, and what its
+ * card says (models/train/inference_cost.py) about the served ensemble and the reference
+ * it replaced: the tree walk's decision nodes per ride, a deterministic proxy.
+ */
+export interface ModelCost {
+  model: ModelName;
+  batch: number;
+  threads: number;
+  /** Repetitions, the models taking turns, so that load from elsewhere falls on all of them alike. */
+  reps: number;
+  /** Median, fastest and slowest repetition, µs per ride. */
+  usPerRide: number;
+  usPerRideMin: number;
+  usPerRideMax: number;
+  /** The card's test MAE of the served model.onnx. */
+  testMae: number;
+  /** From the card's `inference_cost`, when it has one. */
+  served?: string;
+  reference?: string;
+  trees?: number;
+  nodes?: number;
+  decisionsPerRide?: number;
+  referenceDecisionsPerRide?: number;
+  referenceTestMae?: number;
 }
 
 /** Serde and feature costs per record. */
@@ -90,6 +118,71 @@ export async function measureInference(
     }
   }
   return out;
+}
+
+/** What the card says about the served ensemble's cost (nothing for a linear model). */
+function cardCost(cost: InferenceCost | { note: string } | undefined): Partial<ModelCost> {
+  if (!cost || !('served' in cost)) return {};
+  const served = cost.candidates[cost.served];
+  const reference = cost.candidates[cost.reference];
+  return {
+    served: cost.served,
+    reference: cost.reference,
+    trees: served.tree_walk.trees,
+    nodes: served.tree_walk.nodes,
+    decisionsPerRide: served.tree_walk.decisions_per_ride,
+    referenceDecisionsPerRide: reference.tree_walk.decisions_per_ride,
+    referenceTestMae: reference.test.mae,
+  };
+}
+
+/**
+ * Microseconds per ride of each served model, 1 intra-op thread, `batch` rides per call,
+ * walking through different real rides: `reps` repetitions of `msPerRep` each, the models
+ * taking turns in every repetition. The card's proxy is reported beside it.
+ */
+export async function measureModelCost(
+  ctx: BenchContext,
+  batch: number,
+  reps: number,
+  msPerRep: number,
+): Promise<ModelCost[]> {
+  const pool = 8000;
+  const rides = makeRides(ctx.templates, pool + batch, 'model-cost');
+  const runners = await Promise.all(
+    MODEL_NAMES.map((model) => loadRideModel(defaultModelDir(model), { intraOpNumThreads: 1 })),
+  );
+  try {
+    const calls = runners.map((runner) => {
+      const width = runner.card.features.length;
+      const features = buildFeatures(runner.spec, rides);
+      let at = 0;
+      return () => {
+        at = (at + batch) % pool;
+        return runner.predictFeatures(features.subarray(at * width, (at + batch) * width), batch);
+      };
+    });
+    const us: number[][] = runners.map(() => []);
+    for (let rep = 0; rep < reps; rep++) {
+      for (let m = 0; m < runners.length; m++) us[m].push((await timeIt(calls[m], msPerRep)) / batch);
+    }
+    return runners.map((runner, m) => {
+      const sorted = [...us[m]].sort((a, b) => a - b);
+      return {
+        model: MODEL_NAMES[m],
+        batch,
+        threads: 1,
+        reps,
+        usPerRide: sorted[Math.floor(sorted.length / 2)],
+        usPerRideMin: sorted[0],
+        usPerRideMax: sorted[sorted.length - 1],
+        testMae: runner.card.metrics.test.mae,
+        ...cardCost(runner.card.inference_cost),
+      };
+    });
+  } finally {
+    await Promise.all(runners.map((r) => r.close()));
+  }
 }
 
 /** Avro decode/encode microseconds per record and feature building per row. */

@@ -4,6 +4,7 @@ import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
 import { clientsDetail } from './bench-clients.js';
+import { modelCostDetail } from './bench-model-cost.js';
 import { onlineDetail } from './bench-online.js';
 import { peerDetail } from './bench-peer.js';
 import { markdown, table } from './sections.js';
@@ -83,6 +84,7 @@ function inference(r: BenchResults): string[] {
     '',
     ...table(header, rows, `ll${'r'.repeat(batches.length)}`),
     '',
+    ...modelCostDetail(r),
     'The fleet serde (warm schema cache), µs per record:',
     '',
     ...table(serdeHeader, [serdeRow], 'rrrrr'),

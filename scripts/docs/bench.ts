@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { RateStep } from '../../bench/sections/fleet.js';
 import { clientRows } from './bench-clients.js';
+import { modelCostRows } from './bench-model-cost.js';
 import { onlineRows } from './bench-online.js';
 import { peerRows } from './bench-peer.js';
 import { provenanceLine } from './provenance.js';
@@ -123,6 +124,7 @@ function serviceRows(r: BenchResults): string[][] {
       '',
     ]);
   }
+  rows.push(...modelCostRows(r));
   const s = r.inference?.serde;
   if (s) {
     const avro = [s.rideDecodeUs, s.rideDecodeValidateUs, s.rideEncodeUs].map((x) => num(x, 2)).join(' / ');

@@ -15,6 +15,46 @@ export interface FamilyReport {
   readonly params: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** One lighter candidate of the served tree ensemble (`models/train/inference_cost.py`). */
+export interface CostCandidate {
+  readonly trees: number;
+  readonly max_leaf_nodes: number;
+  readonly learning_rate: number;
+  /** onnxruntime on the exported candidate, test split. */
+  readonly test: SplitMetrics;
+  /** test MAE / the reference's − 1. */
+  readonly test_mae_vs_reference: number;
+  /** 5-fold CV MAE on the training split; null where the rule did not need it. */
+  readonly cv_mae: number | null;
+  readonly qualifies: boolean | null;
+  /** The deterministic cost proxy, read from the exported model. */
+  readonly tree_walk: {
+    readonly trees: number;
+    readonly nodes: number;
+    readonly max_depth: number;
+    /** Decision nodes the tree walk evaluates per ride, mean over the test rides. */
+    readonly decisions_per_ride: number;
+  };
+}
+
+/** How the served ensemble was chosen among lighter candidates, by a deterministic cost proxy. */
+export interface InferenceCost {
+  /** Candidate names (`n100_l31`: 100 trees of at most 31 leaves). */
+  readonly reference: string;
+  readonly served: string;
+  readonly rule: string;
+  readonly bounds: { readonly test_mae: number; readonly cv_mae: number };
+  readonly proxy: string;
+  readonly served_vs_reference: {
+    readonly decisions_per_ride: number;
+    readonly nodes: number;
+    readonly test_mae: number;
+  };
+  /** Where the microseconds per ride are measured (not in the reproducible card). */
+  readonly us_per_ride: string;
+  readonly candidates: Readonly<Record<string, CostCandidate>>;
+}
+
 /**
  * A model card (`model.json`, written by `models/train/train.py`): what the model
  * predicts, from which features, trained on what, how good it is, and the sha256 of the
@@ -57,6 +97,8 @@ export interface ModelCard {
     readonly selection: string;
     readonly candidates: Readonly<Record<string, FamilyReport>>;
   };
+  /** Lighter candidates of a chosen tree ensemble; only a note for a linear model. */
+  readonly inference_cost?: InferenceCost | { readonly note: string };
   readonly onnx: {
     readonly file: string;
     readonly input: { readonly name: string; readonly dtype: string; readonly shape: readonly (number | null)[] };

@@ -1,2 +1,9 @@
 export { loadModel, readModelFile, verifyChecksum, type LoadModelOptions, type ModelRunner } from './runner.js';
-export { parseModelCard, type FamilyReport, type ModelCard, type SplitMetrics } from './card.js';
+export {
+  parseModelCard,
+  type CostCandidate,
+  type FamilyReport,
+  type InferenceCost,
+  type ModelCard,
+  type SplitMetrics,
+} from './card.js';
