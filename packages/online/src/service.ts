@@ -68,6 +68,9 @@ function fastify(config: OnlineConfig, logger: Logger): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // A drain (traffic.drain) answers what clients sent before the server closes.
     forceCloseConnections: 'idle',
+    // A request must arrive whole within this: a client trickling its body cannot hold one of
+    // the ONLINE_MAX_IN_FLIGHT places for long.
+    requestTimeout: 30_000,
   });
 }
 
