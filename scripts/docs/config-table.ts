@@ -7,6 +7,7 @@ import { clientEnv } from '@fleet/client';
 import { commonEnv, type EnvField } from '@fleet/core';
 import { decisionEnv } from '@fleet/decision';
 import { infraEnv } from '@fleet/infra';
+import { monitorEnv } from '@fleet/monitor';
 import { onlineEnv } from '@fleet/online';
 import { modelServiceEnv } from '@fleet/scoring';
 import { REPO_ROOT } from './sections.js';
@@ -14,6 +15,7 @@ import { REPO_ROOT } from './sections.js';
 const SERVICES: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['duration, cost, tip', modelServiceEnv('<model>')],
   ['decision', decisionEnv],
+  ['monitor', monitorEnv],
   ['online', onlineEnv],
 ];
 /** What the tools read beyond the common variables (listed after the services'). */
