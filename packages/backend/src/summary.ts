@@ -117,7 +117,7 @@ const statusOrder: DriftStatus[] = ['ALERT', 'WARNING', 'OK', 'INSUFFICIENT_DATA
 
 /** The monitor's lines of the summary: accuracy over the longest window, drift over the shortest. */
 export function formatMonitor(m: MonitorSummary | undefined): string[] {
-  if (!m) return ['monitor             no figures (no monitor answered)'];
+  if (!m) return ['monitor             no figures in this run'];
   const each = (pick: (f: ModelFigures) => string) => m.accuracy.map((f) => `${f.model} ${f.version} ${pick(f)}`);
   const unit = (f: ModelFigures) => UNITS[f.model] ?? '';
   const joined = [...new Set(m.accuracy.map((f) => f.outcomes))].join('/');

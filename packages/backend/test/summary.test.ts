@@ -79,6 +79,6 @@ describe('run summary', () => {
     expect(text).toContain(
       'drift (monitor, 1m)  ALERT, largest PSI: prediction 0.41 (duration) · estimated_distance_miles 0.287 (duration, tip) · prediction 0.05 (tip) · passengers 0.002 (duration)',
     );
-    expect(formatSummary(summarize(new Set(), [], 0, 1))).toContain('monitor             no figures');
+    expect(formatSummary(summarize(new Set(), [], 0, 1))).toContain('monitor             no figures in this run');
   });
 });
