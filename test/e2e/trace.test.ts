@@ -1,8 +1,11 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleetClient } from '@fleet/client';
 import { loadRideCsv, MODEL_NAMES, type RideStarted } from '@fleet/contract';
+import { createTracing } from '@fleet/core';
+import { createOnlineProcess } from '@fleet/online';
 import { startFleet, type FleetHarness } from '../fleet-harness.js';
-import { eventually, randomName } from '../helpers.js';
+import { eventually, randomName, testLogger } from '../helpers.js';
 import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 const JOIN_TIMEOUT_MS = 20_000;
@@ -75,6 +78,48 @@ describe('a ride traced from the backend to its decision (W3C traceparent in Kaf
         const [produce] = named('decision', `produce ${decisionsTopic}`);
         expect(parentOf(produce)).toBe(join.spanContext().spanId);
       }
+    },
+  );
+});
+
+describe('a quote traced from the client through the online service (traceparent in HTTP headers)', () => {
+  it(
+    'puts the client request, the server request and its scoring in one trace',
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS) },
+    async () => {
+      const exporter = new InMemorySpanExporter();
+      const online = await createOnlineProcess({
+        env: { ONLINE_PORT: '0' },
+        logger: testLogger(),
+        spanExporter: exporter,
+      });
+      const port = await online.service.start();
+      const tracing = createTracing({ service: 'backend', exporter: 'none', endpoint: '' }, exporter);
+      const client = createFleetClient({
+        env: { ONLINE_URL: `http://127.0.0.1:${port}` },
+        logger: testLogger(),
+        tracing,
+      });
+      let spans: ReadableSpan[];
+      try {
+        const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
+        const ride = rows.flatMap((r) => (r.ok ? [r.ride] : []))[0];
+        const quote = await client.quote(ride);
+        expect(quote.ride_id).toBe(ride.ride_id);
+        // Read before the processes stop: shutting a provider down empties the in-memory exporter.
+        spans = exporter.getFinishedSpans();
+      } finally {
+        await client.close();
+        await online.stop();
+        await tracing.shutdown();
+      }
+      const [request] = spans.filter((s) => service(s) === 'backend' && s.name === 'POST /v1/quote');
+      const [served] = spans.filter((s) => service(s) === 'online' && s.name === 'POST /v1/quote');
+      const [score] = spans.filter((s) => service(s) === 'online' && s.name === 'score');
+      expect(parentOf(request)).toBeUndefined();
+      expect(served.spanContext().traceId).toBe(request.spanContext().traceId);
+      expect(parentOf(served)).toBe(request.spanContext().spanId);
+      expect(parentOf(score)).toBe(served.spanContext().spanId);
     },
   );
 });

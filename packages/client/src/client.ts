@@ -124,7 +124,7 @@ export function createFleetClient(options: FleetClientOptions = {}): FleetClient
   const open = (): void => {
     if (closed) throw new FleetError('FLEET_CLIENT_CLOSED', 'the fleet client is closed');
   };
-  const quoteOptions = { onlineUrl: config.onlineUrl, timeoutMs: options.quoteTimeoutMs ?? 10_000 };
+  const quoteOptions = { onlineUrl: config.onlineUrl, timeoutMs: options.quoteTimeoutMs ?? 10_000, tracing };
 
   return {
     config,

@@ -1,4 +1,5 @@
 import { ERROR_CODES, FleetError, type ErrorCode, type QuoteRide, type RideQuote } from '@fleet/contract';
+import { noTracing, type Tracing } from '@fleet/core';
 
 /** Options of {@link requestQuotes}. */
 export interface QuoteRequestOptions {
@@ -6,6 +7,8 @@ export interface QuoteRequestOptions {
   onlineUrl: string;
   /** How long to wait for the answer. */
   timeoutMs: number;
+  /** A client span per request, its context sent in `traceparent`. @default none */
+  tracing?: Tracing;
 }
 
 interface ErrorBody {
@@ -41,15 +44,22 @@ export async function requestQuotes(
   options: QuoteRequestOptions,
 ): Promise<RideQuote | { quotes: RideQuote[] }> {
   const url = `${options.onlineUrl.replace(/\/+$/, '')}/v1/quote`;
+  const span = (options.tracing ?? noTracing).span('POST /v1/quote', {
+    kind: 'client',
+    attributes: { 'http.request.method': 'POST', 'url.full': url },
+  });
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...span.headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
+    span.end();
   } catch (cause) {
+    span.fail(cause);
+    span.end();
     const why = (cause as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : String(cause);
     throw new FleetError('FLEET_ONLINE_UNAVAILABLE', `cannot get a quote from ${url}: ${why}`, {
       cause,

@@ -11,6 +11,8 @@ const modelEnv = modelServiceEnv('<model>');
 export const onlineEnv = {
   logLevel: commonEnv.logLevel,
   shutdownGraceMs: serviceEnv.shutdownGraceMs,
+  tracesExporter: commonEnv.tracesExporter,
+  tracesEndpoint: commonEnv.tracesEndpoint,
   onnxThreads: modelEnv.onnxThreads,
   port: int(
     'ONLINE_PORT',

@@ -1,4 +1,5 @@
-import { createLogger, installShutdown, loadConfig, type Clock, type Logger } from '@fleet/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createLogger, createTracing, installShutdown, loadConfig, type Clock, type Logger } from '@fleet/core';
 import { onlineEnv, type OnlineConfig } from './env.js';
 import { loadOnlineModels, type OnlineModels } from './models.js';
 import { createOnlineService, type OnlineService, type OnlineServiceDeps } from './service.js';
@@ -13,6 +14,8 @@ export interface OnlineProcessOverrides {
   clock?: Clock;
   /** Wraps each model's call (to hold calls, count them…). */
   run?: OnlineServiceDeps['run'];
+  /** Where the spans go, instead of `OTEL_TRACES_EXPORTER` (a test's in-memory exporter). */
+  spanExporter?: SpanExporter;
 }
 
 /** A composed online process: its configuration, models and service, not started. */
@@ -42,10 +45,13 @@ export async function createOnlineProcess(overrides: OnlineProcessOverrides = {}
     Object.fromEntries(Object.entries(models.byName).map(([name, m]) => [name, `${m.version} ${m.card.sha256}`])),
     'models loaded and verified',
   );
-  const service = createOnlineService(config, { models, logger, clock: overrides.clock, run: overrides.run });
+  const settings = { service: 'online', exporter: config.tracesExporter, endpoint: config.tracesEndpoint };
+  const tracing = createTracing(settings, overrides.spanExporter);
+  const service = createOnlineService(config, { models, logger, clock: overrides.clock, run: overrides.run, tracing });
   const stop = async (): Promise<void> => {
     await service.stop();
     await models.close();
+    await tracing.shutdown();
   };
   return {
     config,

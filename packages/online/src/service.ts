@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
-import { componentLogger, systemClock, type Clock, type Logger } from '@fleet/core';
+import { componentLogger, noTracing, systemClock, type Clock, type Logger, type Tracing } from '@fleet/core';
 import { createAdmission } from './admission.js';
 import { createMicroBatcher, type BatchRun, type MicroBatcher } from './batcher.js';
 import type { OnlineConfig } from './env.js';
@@ -22,6 +22,8 @@ export interface OnlineServiceDeps {
   clock?: Clock;
   /** Wraps each model's call (a test holds calls to fill the queue). */
   run?: (model: ModelName, real: BatchRun) => BatchRun;
+  /** Spans per quote request, continuing the caller's `traceparent`. @default none */
+  tracing?: Tracing;
 }
 
 /** The online service: built, not started. */
@@ -104,7 +106,11 @@ function routes(app: FastifyInstance, parts: RouteParts): void {
       .send({ error: `no route ${request.method} ${request.url}: see /v1/quote, /v2, /metrics, /healthz, /readyz` }),
   );
   void app.register(opsRoutes, { registry: metrics.registry, live: parts.live, ready });
-  void app.register(quoteRoutes, { scoring: parts.scoring, maxRides: config.maxRides });
+  void app.register(quoteRoutes, {
+    scoring: parts.scoring,
+    maxRides: config.maxRides,
+    tracing: parts.deps.tracing ?? noTracing,
+  });
   void app.register(v2Routes, { models: parts.deps.models, scoring: parts.scoring, maxRows: config.maxRides, ready });
 }
 

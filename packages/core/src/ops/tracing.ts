@@ -41,7 +41,7 @@ export interface SpanOptions {
   /** Headers of the record the span works on: its trace context becomes the parent. */
   parent?: Readonly<Record<string, string>>;
   /** @default 'internal' */
-  kind?: 'producer' | 'consumer' | 'internal';
+  kind?: 'producer' | 'consumer' | 'server' | 'client' | 'internal';
   /** Epoch ms (fractions allowed). @default now */
   startTimeMs?: number;
   attributes?: Attributes;
@@ -72,7 +72,13 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const KINDS = { producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL } as const;
+const KINDS = {
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+} as const;
 
 /** Epoch ms with sub-millisecond precision, for span times. */
 export function nowMs(): number {
