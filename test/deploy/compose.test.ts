@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { monitorEnv } from '@fleet/monitor';
 import { onlineEnv } from '@fleet/online';
 
 type Service = {
@@ -20,7 +21,7 @@ const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.me
 const root = new URL('../../', import.meta.url);
 
 describe('docker-compose.yml', () => {
-  it.each(['duration', 'cost', 'tip', 'decision'])('runs the %s service from the one image, scalable', (name) => {
+  it.each(['duration', 'cost', 'tip', 'decision', 'monitor'])('runs the %s service from the one image', (name) => {
     const service = compose.services[name];
     // The image runs the bundle npm run build makes of packages/<name>/src/main.ts.
     expect(service.command).toEqual([`dist/${name}.js`]);
@@ -31,7 +32,8 @@ describe('docker-compose.yml', () => {
     const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
     expect(env.KAFKA_BROKERS).toBe('kafka:19092');
     // The environment parses with the service's own configuration schema.
-    expect(() => loadConfig(name === 'decision' ? decisionEnv : modelServiceEnv(name), env)).not.toThrow();
+    const schema = name === 'decision' ? decisionEnv : name === 'monitor' ? monitorEnv : modelServiceEnv(name);
+    expect(() => loadConfig(schema, env)).not.toThrow();
   });
 
   it('runs the online service from the one image on a host port, with no broker to wait for', () => {
