@@ -65,6 +65,9 @@ function fastify(config: OnlineConfig, logger: Logger): FastifyInstance {
   return Fastify({
     loggerInstance: componentLogger(logger, 'http') as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (Fastify's default): nothing logs per request, and making
+    // one (with the redaction of secrets) costs more than some routes' whole work.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
     // The body is checked as sent: no type coercion ("3" is not a number), no stripped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
