@@ -35,6 +35,8 @@ Object.assign(process.env, {
   TOPIC_RIDES: `${prefix}.ride_started`,
   TOPIC_PREDICTIONS: `${prefix}.predictions`,
   TOPIC_DECISIONS: `${prefix}.ride_decisions`,
+  TOPIC_COMPLETED: `${prefix}.ride_completed`,
+  TOPIC_MODEL_HEALTH: `${prefix}.model_health`,
   FLEET_GROUP_PREFIX: prefix,
   FLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'fleet-scale-')),
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
