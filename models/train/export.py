@@ -14,8 +14,8 @@ INPUT_NAME = "features"
 OPSET = {"": 17, "ai.onnx.ml": 3}
 
 
-def export_onnx(model, n_features: int, name: str, version: str, path: str) -> dict:
-    """Writes the fitted model as ONNX (float32 input `features` [N, F]); returns I/O info."""
+def to_onnx(model, n_features: int, name: str, version: str):
+    """The fitted model as an ONNX ModelProto (float32 input `features` [N, F])."""
     onx = convert_sklearn(
         model,
         name=name,
@@ -24,6 +24,17 @@ def export_onnx(model, n_features: int, name: str, version: str, path: str) -> d
     )
     onx.graph.doc_string = f"fleet {name} model {version}"
     onx.model_version = int(version.split(".")[0])
+    return onx
+
+
+def onnx_bytes(model, n_features: int, name: str, version: str) -> bytes:
+    """The bytes export_onnx would write for this model (deterministic serialisation)."""
+    return to_onnx(model, n_features, name, version).SerializeToString(deterministic=True)
+
+
+def export_onnx(model, n_features: int, name: str, version: str, path: str) -> dict:
+    """Writes the fitted model as ONNX (float32 input `features` [N, F]); returns I/O info."""
+    onx = to_onnx(model, n_features, name, version)
     data = onx.SerializeToString(deterministic=True)
     with open(path, "wb") as handle:
         handle.write(data)

@@ -5,7 +5,7 @@ Run through `npm run train` (scripts/train.mjs), or directly:
 
 Writes models/features.json, models/{duration,cost,tip}/{model.onnx,model.json},
 models/golden/parity.json, models/data/test_rides.csv (the test split) and the
-generated tables of models/README.md (metrics; clean vs noisy-distance MAE).
+generated tables of models/README.md (metrics; clean vs noisy-distance MAE; inference cost).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from booking import INPUTS_AT_BOOKING, noise_report, noisy_test_features
 from data import load_rides, sha256_file
 from export import export_onnx, onnx_predict, write_compact_json, write_json
 from features import build_features, learn_spec
+from inference_cost import select as select_lighter
 from golden import entry, pick_test_rows, synthetic_rides, time_of_day_table
 from modeling import (SEED, baselines, choose_family, families, family_params,
                       fit_distance_baseline, metrics)
@@ -70,12 +71,17 @@ def train_target(name: str, ctx: dict) -> dict:
     X_tr, X_te = ctx["X_train"], ctx["X_test"]
     chosen, cv = choose_family(X_tr, y_tr)
     fitted = {fam: make().fit(X_tr, y_tr) for fam, make in families().items()}
+    if chosen == "hist_gradient_boosting":
+        served, inference_cost = select_lighter(fitted[chosen], cv[chosen], X_tr, y_tr, X_te,
+                                                y_te, name, VERSION)
+    else:
+        served, inference_cost = fitted[chosen], {"note": f"{chosen}: no lighter candidates"}
     out_dir = os.path.join(MODELS, name)
     os.makedirs(out_dir, exist_ok=True)
     onnx_path = os.path.join(out_dir, "model.onnx")
-    io = export_onnx(fitted[chosen], X_tr.shape[1], name, VERSION, onnx_path)
+    io = export_onnx(served, X_tr.shape[1], name, VERSION, onnx_path)
     onnx_test = onnx_predict(onnx_path, X_te)
-    sk_gap = float(np.max(np.abs(onnx_test - fitted[chosen].predict(X_te))))
+    sk_gap = float(np.max(np.abs(onnx_test - served.predict(X_te))))
     base = baselines(X_tr, y_tr, X_te, y_te)
     test = metrics(y_te, onnx_test)
     dist_mae = base["distance_linear"]["mae"]
@@ -110,6 +116,7 @@ def train_target(name: str, ctx: dict) -> dict:
         },
         "family": {"chosen": chosen, "selection": "lowest 5-fold CV MAE on the training split",
                    "candidates": families_report},
+        "inference_cost": inference_cost,
         "reference": reference,
         "onnx": {"file": "model.onnx", **{k: v for k, v in io.items() if k != "sha256"}},
         "sha256": io["sha256"],
@@ -180,6 +187,13 @@ def main() -> int:
               f"({m['mae_reduction_vs_distance_baseline']:.1%} below distance baseline); "
               f"with ±15 % distance error {noisy['served']['mae']} "
               f"(baseline {noisy['distance_linear']['mae']})")
+        cost = card["inference_cost"]
+        if "served" in cost:
+            walk = cost["candidates"][cost["served"]]["tree_walk"]
+            print(f"{name}: serves {cost['served']} of {len(cost['candidates'])} candidates, "
+                  f"{walk['decisions_per_ride']} decision nodes per ride "
+                  f"({cost['served_vs_reference']['decisions_per_ride']:.2f} x the reference "
+                  f"{cost['reference']})")
     os.makedirs(os.path.join(MODELS, "golden"), exist_ok=True)
     write_golden(ctx)
     write_test_split(os.path.join(os.path.dirname(MODELS), "models", "data", "test_rides.csv"), records, test)
