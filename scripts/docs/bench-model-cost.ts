@@ -16,12 +16,14 @@ export function modelCostRows(r: BenchResults): string[][] {
   const { batch, threads } = models[0];
   const share = (d: number | undefined, ref: number | undefined): string =>
     d !== undefined && ref ? num(d / ref, 2) : '–';
+  const references = [...new Set(models.map((m) => m.reference))];
+  const reference = references.length === 1 ? ` (${candidateLabel(references[0])})` : '';
   return [
     [
       `served model per ride, ${threads} thread, batch ${num(batch)}: ${models.map((m) => m.model).join(' / ')}`,
       `${models.map((m) => num(m.usPerRide, 2)).join(' / ')} µs; decision nodes per ride ${models
         .map((m) => share(m.decisionsPerRide, m.referenceDecisionsPerRide))
-        .join(' / ')} × the 400-tree ensemble's`,
+        .join(' / ')} × the reference's${reference}`,
       '',
     ],
   ];
