@@ -20,6 +20,8 @@ export function defaultTopics() {
     rides: commonEnv.topicRides.default as string,
     predictions: commonEnv.topicPredictions.default as string,
     decisions: commonEnv.topicDecisions.default as string,
+    completed: commonEnv.topicCompleted.default as string,
+    health: commonEnv.topicModelHealth.default as string,
   });
 }
 

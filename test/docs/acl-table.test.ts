@@ -21,7 +21,13 @@ describe("README's ACL table", () => {
     // fleet init applies exactly these: one binding per rule and operation.
     const operations = rules.reduce((n, r) => n + r.operations.length, 0);
     expect(
-      fleetAclBindings({ rides: 'ride_started', predictions: 'predictions', decisions: 'ride_decisions' }),
+      fleetAclBindings({
+        rides: 'ride_started',
+        predictions: 'predictions',
+        decisions: 'ride_decisions',
+        completed: 'ride_completed',
+        health: 'model_health',
+      }),
     ).toHaveLength(operations);
   });
 

@@ -24,7 +24,13 @@ import {
 } from './secure-stack.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
-const TOPICS = { rides: 'ride_started', predictions: 'predictions', decisions: 'ride_decisions' };
+const TOPICS = {
+  rides: 'ride_started',
+  predictions: 'predictions',
+  decisions: 'ride_decisions',
+  completed: 'ride_completed',
+  health: 'model_health',
+};
 
 /** The broker's error types an attempt met: thrown (with causes), or logged by the client (a coordinator lookup). */
 async function refusedWith(attempt: () => Promise<unknown>, logs: ForeignLog[]): Promise<string[]> {
@@ -128,7 +134,7 @@ const REFUSALS: Array<[string, string, Try, string]> = [
   ['backend', "read in the decision's group", read(TOPICS.decisions, 'fleet.decision'), 'GROUP_AUTHORIZATION_FAILED'],
   [
     'monitor',
-    'read ride_decisions (no ACL at all)',
+    'read ride_decisions (not among its ACLs)',
     read(TOPICS.decisions, 'fleet.monitor'),
     'TOPIC_AUTHORIZATION_FAILED',
   ],

@@ -40,6 +40,10 @@ export interface AclTopics {
   readonly decisions: string;
   readonly ridesDlq: string;
   readonly predictionsDlq: string;
+  /** Outcomes of the rides (`TOPIC_COMPLETED`): the backend writes them, the monitor reads them. */
+  readonly completed?: string;
+  /** The monitor's `model_health` records (`TOPIC_MODEL_HEALTH`). */
+  readonly health?: string;
 }
 
 /** Group prefix of the decision service's read-back readers (`readPartition` in core's Kafka seam). */
@@ -53,7 +57,6 @@ export const BACKEND_GROUP_PREFIX = 'fleet.backend.';
  * (deny by default). Their users exist so that a service can be given rules when it needs them.
  */
 export const PRINCIPALS_WITHOUT_ACLS: Readonly<Partial<Record<ServicePrincipal, string>>> = {
-  monitor: 'not a service yet (it will read outcomes and predictions)',
   online: 'reads and writes no topic: it answers over HTTP',
 };
 
@@ -91,6 +94,19 @@ export function fleetAcls(topics: AclTopics): AclRule[] {
     rule('backend', 'topic', topics.rides, ['WRITE'], 'the rides it publishes'),
     rule('backend', 'topic', topics.decisions, ['READ'], 'the decisions it acts on'),
     rule('backend', 'group', BACKEND_GROUP_PREFIX, ['READ'], 'its decision listeners', 'prefixed'),
+    ...(topics.completed ? [rule('backend', 'topic', topics.completed, ['WRITE'], 'how each ride really ended')] : []),
+    ...monitorRules(topics),
+  ];
+}
+
+function monitorRules(t: AclTopics): AclRule[] {
+  if (!t.completed || !t.health) return [];
+  return [
+    rule('monitor', 'group', 'fleet.monitor', ['READ'], 'its consumer group'),
+    rule('monitor', 'topic', t.rides, ['READ'], 'the inputs it watches for drift'),
+    rule('monitor', 'topic', t.predictions, ['READ'], 'the predictions it judges'),
+    rule('monitor', 'topic', t.completed, ['READ'], 'the outcomes it judges them by'),
+    rule('monitor', 'topic', t.health, ['WRITE'], 'its model_health records'),
   ];
 }
 
