@@ -52,7 +52,15 @@ export async function mergeResults(path: string, partial: BenchResults): Promise
     info: partial.info,
     loadavgAtEnd: partial.loadavgAtEnd,
   };
-  const merged: BenchResults = { ...kept, stageRuns: { ...kept.stageRuns }, errors: { ...kept.errors } };
+  // The base run keeps its own commit: writeResults stamps the current commit on results
+  // without one, which would credit a base recorded before commits were kept ('' renders as
+  // "commit not recorded") to the merging commit.
+  const merged: BenchResults = {
+    ...kept,
+    commit: kept.commit ?? '',
+    stageRuns: { ...kept.stageRuns },
+    errors: { ...kept.errors },
+  };
   const target = merged as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(partial)) {
     if (RUN_KEYS.has(key) || value === undefined) continue;

@@ -1,0 +1,48 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeResults } from '../../bench/lib/merge.js';
+import { writeResults, type BenchResults } from '../../bench/lib/report.js';
+import { runLine } from '../../scripts/docs/bench.js';
+
+const info = {
+  machine: { cpus: 2, cpuModel: 'AMD EPYC', memGb: 24, loadavgAtStart: '1.00 1.00 1.00' },
+  versions: { node: '20.20.2' },
+};
+const base = {
+  timestamp: '2026-11-25T15:57:00.000Z',
+  quick: false,
+  durationSec: 259,
+  runId: 'a',
+  info,
+  rides: 1,
+  errors: {},
+};
+
+describe('a bench run merged into an earlier results file', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bench-merge-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the base run's commit not recorded instead of crediting it to the merging commit", async () => {
+    const path = join(dir, 'latest.json');
+    await writeFile(path, JSON.stringify(base));
+    const partial = { ...base, timestamp: '2026-11-25T22:00:00.000Z', runId: 'b', inference: { points: [] } };
+    await writeResults(path, await mergeResults(path, partial as unknown as BenchResults));
+    const written = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
+    expect(runLine(written)).toContain('commit not recorded');
+    expect(written.stageRuns?.inference?.commit).toMatch(/^[0-9a-f]{7}/);
+  });
+
+  it("keeps a base run's recorded commit", async () => {
+    const path = join(dir, 'recorded.json');
+    await writeFile(path, JSON.stringify({ ...base, commit: 'abc1234' }));
+    const merged = await mergeResults(path, { ...base, runId: 'b' } as unknown as BenchResults);
+    expect(merged.commit).toBe('abc1234');
+  });
+});
