@@ -9,7 +9,7 @@ export interface MicroBatcherOptions {
   enabled: boolean;
   /** Most rows in one call (a larger single request still goes alone). */
   maxRows: number;
-  /** Longest a request is held for others to join its call while the model is idle. */
+  /** Longest a request is held for others to join its call while the model is idle (0: never). */
   maxWaitMs: number;
   run: BatchRun;
   /** Observes each call: rows, requests merged, seconds it took. */
@@ -40,8 +40,8 @@ const GAP_WEIGHT = 0.2;
  * A micro-batcher with one call at a time. While a call runs, requests queue; when it ends,
  * the next call takes everything queued (up to `maxRows`), so batches grow with the load by
  * themselves. When the model is idle, a request is held up to `maxWaitMs` for others to
- * join it, but only while requests have been arriving closer together than that (a moving
- * average of the gaps): at a low rate a request is scored at once and pays no wait.
+ * join it, but only while at least two more are due in that time (by a moving average of
+ * the gaps between requests): below that rate a request is scored at once and pays no wait.
  */
 export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
   const { width, maxRows, maxWaitMs, run } = options;
@@ -114,7 +114,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
 
   function schedule(): void {
     if (running) return;
-    if (queuedRows >= maxRows || maxWaitMs === 0 || gapMs > maxWaitMs) {
+    if (queuedRows >= maxRows || maxWaitMs === 0 || 2 * gapMs > maxWaitMs) {
       clearTimeout(timer);
       timer = undefined;
       immediate ??= setImmediate(() => void flush());

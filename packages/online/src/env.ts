@@ -31,7 +31,7 @@ export const onlineEnv = {
   batchMaxRows: int('ONLINE_BATCH_MAX_ROWS', 'Most rows (rides) in one micro-batched model call', 256, 1, 100_000),
   batchMaxWaitMs: int(
     'ONLINE_BATCH_MAX_WAIT_MS',
-    'Longest a request waits for others to join its model call (only while requests arrive faster than that)',
+    'Longest an idle model holds a request for others to join its call (only while two more are due in that time)',
     1,
     0,
     1000,

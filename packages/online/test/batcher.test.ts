@@ -112,7 +112,30 @@ describe('micro-batcher', () => {
     expect(calls).toEqual([1, 1, 1]);
   });
 
-  it('holds a request for others while requests come closer together than maxWaitMs', async () => {
+  it('does not hold a request when fewer than two more are due within maxWaitMs', async () => {
+    let now = 0;
+    const calls: number[] = [];
+    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 100,
+      maxWaitMs: 1000,
+      run,
+      now: () => now,
+    });
+    const one = () => batcher.submit(rowsFrom(0, 1), 1);
+    await one();
+    now += 600; // one more due within maxWaitMs, not two
+    const alone = one();
+    await settle();
+    await settle();
+    now += 600;
+    await Promise.all([alone, one()]);
+    expect(calls).toEqual([1, 1, 1]);
+  });
+
+  it('holds a request for others while requests come at least twice as often as maxWaitMs', async () => {
     let now = 0;
     const calls: number[] = [];
     const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
