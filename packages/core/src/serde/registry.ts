@@ -124,10 +124,14 @@ function notFound(err: unknown): boolean {
   );
 }
 
+const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up/;
+
 /** Classifies an error of the registry client into the fleet's codes. */
 function registryError(err: unknown, doing: string): FleetError {
-  const status = (err as { status?: number }).status;
   const message = err instanceof Error ? err.message : String(err);
+  // The registry client (mappersmith) reports a connection that failed as a response with
+  // status 400 ("connect ECONNREFUSED ..."): a registry that is down, not a rejection.
+  const status = NETWORK_FAILURE.test(message) ? undefined : (err as { status?: number }).status;
   if (status === 404) {
     return new FleetError('FLEET_SERDE_UNKNOWN_SCHEMA', `schema registry has no such schema ${doing}: ${message}`, {
       cause: err,
