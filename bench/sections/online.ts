@@ -160,9 +160,14 @@ export async function measureOnline(ctx: BenchContext, plan: OnlinePlan): Promis
     quoteUnbatched: () => startOurs('online-unbatched', { ONLINE_BATCHING: 'false' }),
     peer: async () => {
       const peer = await startPeer(ctx);
-      const ours = await startOurs('online-check', {});
-      await sameQuotes(ours.url, peer.url, rides.slice(0, 50)).finally(() => ours.stop());
-      return peer;
+      try {
+        const ours = await startOurs('online-check', {});
+        await sameQuotes(ours.url, peer.url, rides.slice(0, 50)).finally(() => ours.stop());
+        return peer;
+      } catch (err) {
+        await peer.stop();
+        throw err;
+      }
     },
   };
   for (const target of ONLINE_TARGETS) {
