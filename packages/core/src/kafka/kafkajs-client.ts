@@ -85,6 +85,11 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   // next one, so partitions handled at once share a round trip. A failed commit only means
   // records are read again.
   const pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  // A commit refused because the broker no longer knows this member (evicted while the
+  // broker was frozen, say): kafkajs keeps fetching without a member id, its heartbeats are
+  // then no-ops, and it rejoins only when a fetch or a batch handler fails with such an
+  // error, so commits would fail for ever. The next batch fails with it instead.
+  let membershipLost = false;
   let flushing: Promise<void> | undefined;
   async function flush(): Promise<void> {
     while (pending.size > 0) {
@@ -92,7 +97,10 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
       pending.clear();
       await consumer
         .commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() })))
-        .catch((err: unknown) => log.warn({ err, offsets }, 'commit failed; records will be read again'));
+        .catch((err: unknown) => {
+          log.warn({ err, offsets }, 'commit failed; records will be read again');
+          if (lostMembership(err)) membershipLost = true;
+        });
     }
     flushing = undefined;
   }
@@ -109,6 +117,12 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
         autoCommit: false,
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (membershipLost) {
+            membershipLost = false;
+            throw Object.assign(new Error('the group coordinator no longer knows this member: rejoining'), {
+              type: 'UNKNOWN_MEMBER_ID',
+            });
+          }
           const records: IncomingRecord[] = batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -161,4 +175,15 @@ function stringHeaders(
     if (last !== undefined) out[name] = last.toString();
   }
   return out;
+}
+
+/** Error types of a commit refused because this member is no longer in the group. */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
+
+function lostMembership(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type && MEMBERSHIP_LOST.has(e.type)) return true;
+  }
+  // kafkajs' retrier wraps the protocol error in a KafkaJSNonRetriableError with its message.
+  return /not aware of this member|generation id is not valid/i.test((err as Error)?.message ?? '');
 }
