@@ -11,7 +11,9 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { QuoteRide, RideQuote } from '@fleet/contract';
-import { freePort, isReady, launchService, stopProcess } from '@fleet/cli/launcher';
+import { freePort, launchService, stopProcess, waitReady } from '@fleet/cli/launcher';
+import { parseHistograms } from '@fleet/core';
+import { ONLINE_METRIC } from '@fleet/online';
 import { ensureVenv } from '../../scripts/python-venv.mjs';
 import type { BenchContext } from '../lib/context.js';
 import { REPO_ROOT } from '../lib/context.js';
@@ -89,23 +91,17 @@ async function startPeer(ctx: BenchContext): Promise<Server> {
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start gunicorn (see ${logFile})`);
-  const deadline = Date.now() + READY_MS;
-  while (!(await isReady(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopProcess(pid, 5000);
-      throw new Error(`the Flask + gunicorn peer did not get ready (see ${logFile})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitReady({ 'Flask + gunicorn peer': port }, READY_MS).catch(async (err: unknown) => {
+    await stopProcess(pid, 5000);
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (see ${logFile})`);
+  });
   return { url: `http://127.0.0.1:${port}/v1/quote`, stop: () => stopProcess(pid, 10_000) };
 }
 
-/** Mean of `fleet_online_batch_rows` of the duration model since `before` (sum and count). */
+/** `fleet_online_batch_rows` of the duration model so far (its sum and count). */
 async function batchRows(metricsUrl: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(metricsUrl)).text();
-  const read = (name: string): number =>
-    Number(new RegExp(`^${name}\\{[^}]*model="duration"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return { sum: read('fleet_online_batch_rows_sum'), count: read('fleet_online_batch_rows_count') };
+  const series = parseHistograms(await (await fetch(metricsUrl)).text(), ONLINE_METRIC.batchRows);
+  return series.find((s) => s.labels.model === 'duration') ?? { sum: Number.NaN, count: Number.NaN };
 }
 
 async function measure(

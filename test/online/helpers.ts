@@ -1,4 +1,5 @@
 import { loadRideCsv, type ModelName, type RideStarted } from '@fleet/contract';
+import { parseSamples } from '@fleet/core';
 import { createOnlineProcess, type BatchRun, type OnlineProcess, type OnlineProcessOverrides } from '@fleet/online';
 import { eventually, testLogger } from '../helpers.js';
 
@@ -56,12 +57,8 @@ async function answerOf(response: Response): Promise<Answer> {
 /** The value of a metric on `/metrics` (the first sample whose labels include `labels`). */
 export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = (await get(`${url}/metrics`)).body as string;
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return Number.NaN;
+  const sample = parseSamples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return sample?.value ?? Number.NaN;
 }
 
 /** Real rides the models never saw (the test split), with fresh ids. */
