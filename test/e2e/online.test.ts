@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetClient, type FleetClient, type ReceivedDecision } from '@fleet/client';
 import { runFleet } from '@fleet/cli';
-import { rideCsvParser, readCsvRecords, type RideQuote, type RideStarted } from '@fleet/contract';
+import { loadRideCsv, type RideQuote, type RideStarted } from '@fleet/contract';
 import { startFleet, type FleetHarness } from '../fleet-harness.js';
 import { randomName, testKafka, testRegistry, testLogger } from '../helpers.js';
 import { startOnline, type StartedOnline } from '../online/helpers.js';
@@ -18,23 +18,9 @@ const TEST_RIDES_CSV = new URL('../../models/data/test_rides.csv', import.meta.u
 
 /** The first `count` rides of the test split (rides the models never saw), as the file has them. */
 async function csvRides(count: number): Promise<{ header: string; lines: string[]; rides: RideStarted[] }> {
-  let parse: ReturnType<typeof rideCsvParser> | undefined;
-  let header = '';
-  const lines: string[] = [];
-  const rides: RideStarted[] = [];
-  for await (const record of readCsvRecords(TEST_RIDES_CSV)) {
-    if (parse === undefined) {
-      parse = rideCsvParser(record.fields);
-      header = record.raw;
-      continue;
-    }
-    const row = parse(record.fields, record.row);
-    if (!row.ok) continue;
-    lines.push(record.raw);
-    rides.push(row.ride);
-    if (rides.length === count) break;
-  }
-  return { header, lines, rides };
+  const { header, rows } = await loadRideCsv(TEST_RIDES_CSV);
+  const good = rows.flatMap((r) => (r.ok ? [{ raw: r.raw, ride: r.ride }] : [])).slice(0, count);
+  return { header: header.join(','), lines: good.map((r) => r.raw), rides: good.map((r) => r.ride) };
 }
 
 /** What a quote and a decision share: everything but the decision's join fields and times. */
