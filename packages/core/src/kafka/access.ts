@@ -11,3 +11,31 @@ export const ACCESS_CODES: ReadonlySet<ErrorCode> = new Set(['FLEET_KAFKA_AUTH_F
 export function isAccessError(err: unknown): err is FleetError {
   return isFleetError(err) && ACCESS_CODES.has(err.code);
 }
+
+/** Broker answers that an ACL refused the request (FLEET_KAFKA_NOT_AUTHORIZED), on either library. */
+export const NOT_AUTHORIZED: ReadonlySet<string> = new Set([
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/** Broker answers that refuse the SASL credentials (FLEET_KAFKA_AUTH_FAILED). */
+export const SASL_FAILED: ReadonlySet<string> = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+]);
+
+/** Node's codes for a broker certificate the client does not trust (FLEET_KAFKA_AUTH_FAILED). */
+export const UNTRUSTED_CERT: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);

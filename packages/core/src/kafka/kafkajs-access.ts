@@ -1,27 +1,7 @@
 import { FleetError, isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
-import { isAccessError } from './access.js';
+import { isAccessError, NOT_AUTHORIZED, SASL_FAILED, UNTRUSTED_CERT } from './access.js';
 import type { LogEntry } from 'kafkajs';
 import type { AdminClient, ConsumerClient, KafkaClient, KafkaConnection, ProducerClient } from './types.js';
-
-const NOT_AUTHORIZED = new Set([
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
-const SASL_FAILED = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
-/** Node's codes for a broker certificate the client does not trust. */
-const UNTRUSTED_CERT = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 interface KafkajsError {
   name?: string;

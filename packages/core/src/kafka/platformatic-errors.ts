@@ -1,4 +1,5 @@
 import { FleetError, isFleetError } from '@fleet/contract';
+import { NOT_AUTHORIZED, SASL_FAILED, UNTRUSTED_CERT } from './access.js';
 
 /**
  * Broker answers that no retry can fix: the request itself or the client's configuration
@@ -19,30 +20,6 @@ const REJECTED_API_IDS = new Set([
   'POLICY_VIOLATION',
   'UNSUPPORTED_VERSION',
   'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-]);
-
-/** Broker answers that an ACL refused the request (FLEET_KAFKA_NOT_AUTHORIZED). */
-const NOT_AUTHORIZED = new Set([
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
-
-/** Broker answers that refuse the SASL credentials (FLEET_KAFKA_AUTH_FAILED). */
-const SASL_FAILED = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM']);
-
-/** Node's codes for a broker certificate the client does not trust (FLEET_KAFKA_AUTH_FAILED). */
-const UNTRUSTED_CERT = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** Client-side errors of the library that mean a bug or a bad option, not an outage. */
