@@ -33,7 +33,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY schemas schemas
 # The models the services load (ONNX + card) and the feature spec; not the training pipeline
 # nor its data.
-COPY --parents models/features.json models/*/model.onnx models/*/model.json ./
+COPY --parents models/features.json models/manifest.json models/*/*/model.onnx models/*/*/model.json ./
 COPY --from=builder /app/dist dist
 USER node
 # Stack traces point at the TypeScript sources (dist/*.js.map).

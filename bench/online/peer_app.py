@@ -40,11 +40,13 @@ OPTIONAL = {
 
 
 def load(name: str) -> tuple[dict, ort.InferenceSession]:
-    card = json.loads((MODELS / name / "model.json").read_text())
+    manifest = json.loads((MODELS / "manifest.json").read_text())
+    folder = MODELS / name / manifest[name]["current"]  # the version the fleet serves
+    card = json.loads((folder / "model.json").read_text())
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(MODELS / name / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(folder / card["onnx"]["file"]), options, providers=["CPUExecutionProvider"])
     return card, session
 
 

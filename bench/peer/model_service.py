@@ -59,13 +59,15 @@ class Model:
     """The served ONNX model of `name`, checked against its card, with the feature spec."""
 
     def __init__(self, name: str):
-        card = json.loads((MODELS / name / "model.json").read_text(encoding="utf-8"))
-        onnx_bytes = (MODELS / name / card["onnx"]["file"]).read_bytes()
+        manifest = json.loads((MODELS / "manifest.json").read_text(encoding="utf-8"))
+        folder = MODELS / name / manifest[name]["current"]  # the version the fleet serves
+        card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        onnx_bytes = (folder / card["onnx"]["file"]).read_bytes()
         if hashlib.sha256(onnx_bytes).hexdigest() != card["sha256"]:
-            raise RuntimeError(f"models/{name}/model.onnx does not match the sha256 of its card")
+            raise RuntimeError(f"{folder}/model.onnx does not match the sha256 of its card")
         self.spec = json.loads((MODELS / "features.json").read_text(encoding="utf-8"))
         if self.spec["names"] != card["features"]:
-            raise RuntimeError(f"models/{name}/model.json: features differ from models/features.json")
+            raise RuntimeError(f"{folder}/model.json: features differ from models/features.json")
         options = ort.SessionOptions()
         # One thread each, as the fleet's services run by default (ONNX_INTRA_OP_THREADS=1).
         options.intra_op_num_threads = 1

@@ -11,17 +11,18 @@ describe('a tampered model', () => {
     // A copy of the models folder (the runner checks features.json beside the model dir too).
     const models = mkdtempSync(join(tmpdir(), 'fleet-tampered-'));
     cpSync(defaultModelsDir(), models, { recursive: true });
-    const onnx = join(models, 'duration', 'model.onnx');
+    const dir = defaultModelDir('duration', models);
+    const onnx = join(dir, 'model.onnx');
     const bytes = readFileSync(onnx);
     bytes[bytes.length - 10] ^= 0xff;
     writeFileSync(onnx, bytes);
-    expect(defaultModelDir('duration')).not.toBe(join(models, 'duration'));
+    expect(defaultModelDir('duration')).not.toBe(dir);
 
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'packages/duration/src/main.ts'], {
       cwd: new URL('../../', import.meta.url).pathname,
       env: {
         ...process.env,
-        MODEL_DIR: join(models, 'duration'),
+        MODEL_DIR: dir,
         KAFKA_BROKERS: stack().brokers.join(','),
         SCHEMA_REGISTRY_URL: stack().registryUrl,
       },

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   FLEET_KAFKA_AUTH_FAILED: { retriable: false },
   FLEET_KAFKA_NOT_AUTHORIZED: { retriable: false },
   FLEET_MODEL_LOAD_FAILED: { retriable: false },
+  FLEET_MODEL_VERSION_UNKNOWN: { retriable: false },
   FLEET_MODEL_CHECKSUM_MISMATCH: { retriable: false },
   FLEET_MODEL_INFERENCE_FAILED: { retriable: false },
   FLEET_MODEL_NON_FINITE_OUTPUT: { retriable: false },

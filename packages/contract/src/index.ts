@@ -1,6 +1,7 @@
 export * from './acls.js';
 export * from './errors.js';
 export * from './paths.js';
+export * from './models.js';
 export * from './records.js';
 export * from './quote.js';
 export * from './schemas.js';

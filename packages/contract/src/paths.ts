@@ -32,11 +32,3 @@ export function isModelName(name: string): name is ModelName {
 export function defaultModelsDir(override?: string): string {
   return override !== undefined && override !== '' ? resolve(override) : join(REPO_ROOT, 'models');
 }
-
-/**
- * The directory of one model, `<models dir>/<name>` (holding `model.onnx` and `model.json`).
- * @param modelsDir overrides {@link defaultModelsDir}.
- */
-export function defaultModelDir(name: string, modelsDir?: string): string {
-  return join(defaultModelsDir(modelsDir), name);
-}

@@ -1,19 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FleetError, MODEL_NAMES } from '@fleet/contract';
+import { FleetError, listModelVersions, MODEL_NAMES, type ModelName } from '@fleet/contract';
 import { parseModelCard } from '@fleet/core';
 import type { KnownVersion } from './monitor-state.js';
 import { parseReference } from './reference.js';
 
-/** The card files of a model under `modelsDir`: `<model>/model.json` and `<model>/<version>/model.json`. */
-function cardFiles(modelsDir: string, model: string): string[] {
-  const dir = join(modelsDir, model);
-  if (!existsSync(dir)) return [];
-  const files = [join(dir, 'model.json')];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) files.push(join(dir, entry.name, 'model.json'));
-  }
-  return files.filter((f) => existsSync(f));
+/** The card files of a model under `modelsDir`: `<model>/<version>/model.json`, one per version. */
+function cardFiles(modelsDir: string, model: ModelName): string[] {
+  return listModelVersions(model, modelsDir).map((version) => join(modelsDir, model, version, 'model.json'));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRideCsv, REPO_ROOT, type RideStarted } from '@fleet/contract';
+import { defaultModelDir, loadRideCsv, REPO_ROOT, type RideStarted } from '@fleet/contract';
 import { loadKnownVersions } from '../src/cards.js';
 import { DRIFT_INPUTS, pickupHour } from '../src/inputs.js';
 import {
@@ -82,7 +82,7 @@ describe('the model cards', () => {
         expect(referenceShares(ref).reduce((s, x) => s + x, 0)).toBeCloseTo(1, 4);
       }
     }
-    const card = JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'duration', 'model.json'), 'utf8'));
+    const card = JSON.parse(readFileSync(join(defaultModelDir('duration'), 'model.json'), 'utf8'));
     expect(card.reference.rows).toBe(card.training_data.train_rows_after_cleaning);
   });
 

@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { FleetError, MODEL_NAMES, type FeatureSpec, type ModelName } from '@fleet/contract';
+import { defaultModelDir, FleetError, MODEL_NAMES, type FeatureSpec, type ModelName } from '@fleet/contract';
 import { loadRideModel, type RideModel } from '@fleet/scoring';
 
 /** The three ride models the online service serves, and the one feature spec they share. */
@@ -30,7 +29,9 @@ export async function loadOnlineModels(
   const loaded: RideModel[] = [];
   try {
     for (const name of MODEL_NAMES) {
-      loaded.push(await loadRideModel(join(modelsDir, name), { intraOpNumThreads: options.intraOpNumThreads ?? 1 }));
+      loaded.push(
+        await loadRideModel(defaultModelDir(name, modelsDir), { intraOpNumThreads: options.intraOpNumThreads ?? 1 }),
+      );
     }
     const [first, ...others] = loaded;
     const differing = others.find((m) => m.spec.names.join('\n') !== first.spec.names.join('\n'));

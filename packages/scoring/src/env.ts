@@ -1,5 +1,4 @@
-import { commonEnv, int, serviceEnv, str, type ConfigOf } from '@fleet/core';
-import { defaultModelDir } from '@fleet/contract';
+import { bool, commonEnv, int, serviceEnv, str, type ConfigOf } from '@fleet/core';
 
 /**
  * Environment of a model service, defaults derived from the model name. Every service
@@ -10,7 +9,17 @@ export function modelServiceEnv(model: string) {
     ...commonEnv,
     ...serviceEnv,
     groupId: str('GROUP_ID', 'Consumer group of the service', `fleet.${model}`),
-    modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json', defaultModelDir(model)),
+    modelVersion: str(
+      'MODEL_VERSION',
+      `Version of the model to serve, a folder of models/${model}/ (empty: the current one of models/manifest.json)`,
+      '',
+    ),
+    modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json (overrides MODEL_VERSION)', ''),
+    shadow: bool(
+      'SHADOW',
+      'Publish predictions marked as shadow: the decision service ignores them, the monitor compares them (fleet shadow)',
+      false,
+    ),
     onnxThreads: int('ONNX_INTRA_OP_THREADS', 'onnxruntime intra-op threads per model call', 1, 1, 64),
     maxBytesPerPartition: int(
       'KAFKA_MAX_BYTES_PER_PARTITION',

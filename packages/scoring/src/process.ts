@@ -1,4 +1,4 @@
-import type { RideStarted } from '@fleet/contract';
+import { modelVersionDir, type ModelName, type RideStarted } from '@fleet/contract';
 import { fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
 import { modelServiceEnv, type ModelServiceConfig } from './env.js';
 import { createModelService } from './model-service.js';
@@ -33,8 +33,12 @@ export async function createModelProcess(
 ): Promise<ModelProcess> {
   const parts = processParts(spec.model, modelServiceEnv(spec.model), overrides);
   const { config, logger } = parts;
-  const model = await loadRideModel(config.modelDir, { intraOpNumThreads: config.onnxThreads });
-  logger.info({ model: model.name, version: model.version, sha256: model.card.sha256 }, 'model loaded and verified');
+  const dir = config.modelDir || modelVersionDir(spec.model as ModelName, config.modelVersion || undefined);
+  const model = await loadRideModel(dir, { intraOpNumThreads: config.onnxThreads });
+  logger.info(
+    { model: model.name, version: model.version, sha256: model.card.sha256, shadow: config.shadow },
+    'model loaded and verified',
+  );
   await warmUp(model);
   try {
     const service = await createModelService(

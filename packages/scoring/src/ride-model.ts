@@ -29,7 +29,7 @@ export interface RideModel extends ModelRunner {
 
 /** Options of {@link loadRideModel}. */
 export interface LoadRideModelOptions extends LoadModelOptions {
-  /** The feature spec the model was trained with. @default `<dir>/../features.json` */
+  /** The feature spec the model was trained with. @default `<dir>/../../features.json` (`models/features.json`) */
   featureSpecPath?: string;
 }
 
@@ -42,7 +42,7 @@ export async function loadRideModel(dir: string, opts: LoadRideModelOptions = {}
   const runner = await loadModel(dir, opts);
   const { card } = runner;
   try {
-    const specPath = opts.featureSpecPath ?? join(dirname(dir), 'features.json');
+    const specPath = opts.featureSpecPath ?? join(dirname(dirname(dir)), 'features.json');
     const specBytes = await readModelFile(specPath, card.name);
     verifyChecksum(specPath, specBytes, card.feature_spec.sha256, card.name);
     const spec = parseFeatureSpec(JSON.parse(specBytes.toString('utf8')), specPath);

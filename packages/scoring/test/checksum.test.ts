@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultModelDir, defaultModelsDir, FleetError } from '@fleet/contract';
 import { loadRideModel as loadModel } from '../src/ride-model.js';
 
-// A copy of models/duration (and the feature spec beside it) in a temp dir.
+// A copy of models/duration/<current> (and the feature spec two levels up) in a temp dir.
 async function copyModel(): Promise<{ root: string; dir: string }> {
   const root = await mkdtemp(join(tmpdir(), 'fleet-model-'));
-  const dir = join(root, 'duration');
+  const dir = join(root, 'duration', 'current');
   await cp(defaultModelDir('duration'), dir, { recursive: true });
   await cp(join(defaultModelsDir(), 'features.json'), join(root, 'features.json'));
   return { root, dir };

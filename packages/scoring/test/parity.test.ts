@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildFeatures,
-  defaultModelDir,
   defaultModelsDir,
+  listModelVersions,
   loadFeatureSpec,
   MODEL_NAMES,
+  modelVersionDir,
   rideCsvParser,
   type FeatureSpec,
   type RideOutcome,
@@ -31,16 +32,36 @@ interface Golden {
   entries: GoldenEntry[];
 }
 
-const golden = JSON.parse(readFileSync(join(defaultModelsDir(), 'golden', 'parity.json'), 'utf8')) as Golden;
-const rides = golden.entries.map((e) => e.ride);
+const goldenDir = join(defaultModelsDir(), 'golden');
+const goldenFiles = readdirSync(goldenDir).filter((f) => /^parity-.+\.json$/.test(f));
 
-describe('training/serving parity (models/golden/parity.json)', () => {
+/** The version folder of a model whose card has `sha256` (the one the golden file was written with). */
+function versionWithSha(name: (typeof MODEL_NAMES)[number], sha256: string): string {
+  for (const version of listModelVersions(name)) {
+    const card = JSON.parse(readFileSync(join(modelVersionDir(name, version), 'model.json'), 'utf8')) as {
+      sha256: string;
+    };
+    if (card.sha256 === sha256) return modelVersionDir(name, version);
+  }
+  throw new Error(`no version of ${name} under models/${name}/ has sha256 ${sha256}`);
+}
+
+it('has a golden file for every training run (models/golden/parity-<version>.json)', () => {
+  expect(goldenFiles).toContain('parity-1.0.0.json');
+});
+
+describe.each(goldenFiles)('training/serving parity (models/golden/%s)', (file) => {
+  const golden = JSON.parse(readFileSync(join(goldenDir, file), 'utf8')) as Golden;
+  const rides = golden.entries.map((e) => e.ride);
   let spec: FeatureSpec;
   const runners: ModelRunner[] = [];
 
   beforeAll(async () => {
     spec = await loadFeatureSpec(join(defaultModelsDir(), 'features.json'));
-    for (const name of MODEL_NAMES) runners.push(await loadModel(defaultModelDir(name)));
+    for (const name of MODEL_NAMES) {
+      const sha = golden.meta.models[name];
+      if (sha !== undefined) runners.push(await loadModel(versionWithSha(name, sha)));
+    }
   });
   afterAll(async () => {
     await Promise.all(runners.map((r) => r.close()));
@@ -78,7 +99,8 @@ describe('training/serving parity (models/golden/parity.json)', () => {
     });
   });
 
-  it('predicts within 1e-4 of Python onnxruntime with all three models', async () => {
+  it('predicts within 1e-4 of Python onnxruntime with every model of the run', async () => {
+    expect(runners.length).toBe(Object.keys(golden.meta.models).length);
     for (const runner of runners) {
       expect(runner.card.sha256).toBe(golden.meta.models[runner.name]);
       const predictions = await runner.predict(rides);

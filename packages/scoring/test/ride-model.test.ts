@@ -2,7 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir, defaultModelsDir, isFleetError, MODEL_NAMES, type RideStarted } from '@fleet/contract';
+import {
+  defaultModelDir,
+  defaultModelsDir,
+  isFleetError,
+  listModelVersions,
+  MODEL_NAMES,
+  modelVersionDir,
+  readModelManifest,
+  type RideStarted,
+} from '@fleet/contract';
 import { loadRideModel as loadModel, type RideModel as ModelRunner } from '../src/ride-model.js';
 
 const base: RideStarted = {
@@ -39,8 +48,21 @@ describe('ModelRunner', () => {
     expect(duration.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(duration.card.target.unit).toBe('minutes');
     expect(duration.card.features).toEqual(duration.spec.names);
-    expect(defaultModelDir('tip', '/x')).toBe('/x/tip');
     expect(defaultModelsDir()).toMatch(/models$/);
+  });
+
+  it('finds a model version by the manifest, or names the versions there', () => {
+    const current = readModelManifest().tip.current;
+    expect(defaultModelDir('tip')).toBe(join(defaultModelsDir(), 'tip', current));
+    expect(listModelVersions('tip')).toContain(current);
+    let error: unknown;
+    try {
+      modelVersionDir('tip', '9.9.9');
+    } catch (err) {
+      error = err;
+    }
+    expect(isFleetError(error) && error.code).toBe('FLEET_MODEL_VERSION_UNKNOWN');
+    expect((error as Error).message).toContain(`versions: ${listModelVersions('tip').join(', ')}`);
   });
 
   it('scores a batch in order, with plausible values', async () => {
