@@ -88,6 +88,9 @@ async function sendPredictions(
         unit: UNIT[model],
         event_time: eventTime,
         predicted_at: Date.now(),
+        lower: null,
+        upper: null,
+        shadow: false,
       }),
     })),
   );

@@ -288,7 +288,11 @@ describe('a model that returns a non-finite number', () => {
         },
         scorer: (real) => ({
           ...real,
-          score: async (rides) => rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
+          score: async (rides) => ({
+            value: rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
+            lower: null,
+            upper: null,
+          }),
         }),
       },
     );

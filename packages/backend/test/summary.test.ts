@@ -16,6 +16,10 @@ const decision = (ride_id: string, latency_ms: number, complete = true): Receive
   model_versions: {},
   event_time: 0,
   decided_at: 0,
+  fare_low_usd: null,
+  fare_high_usd: null,
+  eta_low_minutes: null,
+  eta_high_minutes: null,
   received_at: latency_ms,
   latency_ms,
 });

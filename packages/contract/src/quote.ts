@@ -34,6 +34,11 @@ export interface RideQuote {
   model_versions: Record<string, string>;
   /** When the quote was made, epoch ms. */
   quoted_at: number;
+  /** Fare range in USD and trip-time range in minutes (the decision's); null for model versions without an interval. */
+  fare_low_usd: number | null;
+  fare_high_usd: number | null;
+  eta_low_minutes: number | null;
+  eta_high_minutes: number | null;
 }
 
 /** The `RideStarted` a quote request's ride stands for, its optional fields filled in. */

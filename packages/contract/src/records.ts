@@ -33,6 +33,11 @@ export interface PredictionRecord {
   unit: string;
   event_time: number;
   predicted_at: number;
+  /** Prediction interval (10th–90th percentile), in `unit`; null for a version without one. */
+  lower: number | null;
+  upper: number | null;
+  /** A shadow version's prediction: the decision ignores it, the monitor compares it. */
+  shadow: boolean;
 }
 
 /** Dispatch priority of a decision, as in the `ride_decision` schema. */
@@ -52,6 +57,11 @@ export interface RideDecisionRecord {
   model_versions: Record<string, string>;
   event_time: number;
   decided_at: number;
+  /** Fare range (rounded to 0.50 USD) and trip-time range (whole minutes); null without an interval. */
+  fare_low_usd: number | null;
+  fare_high_usd: number | null;
+  eta_low_minutes: number | null;
+  eta_high_minutes: number | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { decide } from './rules.js';
+import { decide, quotedRanges } from './rules.js';
 import { MODELS, type ModelName, type Prediction, type RideDecision } from './types.js';
 
 /** Options of {@link JoinTable}. */
@@ -15,6 +15,7 @@ export type OfferResult =
   | { kind: 'pending' }
   | { kind: 'duplicate' }
   | { kind: 'late' }
+  | { kind: 'shadow' }
   | { kind: 'unknown-model' };
 
 interface Pending {
@@ -22,7 +23,7 @@ interface Pending {
   firstOffset: bigint;
   firstSeenAt: number;
   eventTime: number;
-  values: Partial<Record<ModelName, { value: number; version: string }>>;
+  values: Partial<Record<ModelName, { value: number; version: string; lower: number | null; upper: number | null }>>;
   /** A decision was emitted and awaits the broker's acknowledgement. */
   deciding: boolean;
 }
@@ -34,8 +35,10 @@ const isModel = (name: string): name is ModelName => (MODELS as readonly string[
  * join timed out, and the rides decided recently. Pure and synchronous; the service feeds it.
  *
  * Rules: the first prediction of a model for a ride counts, a second one of the same model
- * is a duplicate; a prediction of a ride decided already is late and ignored (a decision is
- * never revised, so a ride never gets two different decisions).
+ * is a duplicate (so a ride is decided with exactly one version of each model, also while
+ * `fleet promote` replaces versions); a prediction of a ride decided already is late and
+ * ignored (a decision is never revised, so a ride never gets two different decisions); a
+ * shadow version's prediction never counts.
  */
 export class JoinTable {
   private readonly pending = new Map<string, Pending>();
@@ -50,6 +53,7 @@ export class JoinTable {
 
   /** Adds one prediction read at `partition`/`offset`. */
   offer(p: Prediction, partition: number, offset: string, now: number): OfferResult {
+    if (p.shadow) return { kind: 'shadow' };
     if (!isModel(p.model)) return { kind: 'unknown-model' };
     if (this.decided.has(p.ride_id)) return { kind: 'late' };
     let entry = this.pending.get(p.ride_id);
@@ -66,7 +70,8 @@ export class JoinTable {
     }
     if (entry.deciding) return { kind: 'late' };
     const duplicate = entry.values[p.model] !== undefined;
-    if (!duplicate) entry.values[p.model] = { value: p.value, version: p.model_version };
+    if (!duplicate)
+      entry.values[p.model] = { value: p.value, version: p.model_version, lower: p.lower, upper: p.upper };
     // Complete also when re-read after a failed send reopened the ride (see `reopen`).
     if (MODELS.every((m) => entry.values[m])) return { kind: 'decided', decision: this.close(p.ride_id, entry, now) };
     return duplicate ? { kind: 'duplicate' } : { kind: 'pending' };
@@ -163,6 +168,12 @@ export class JoinTable {
       model_versions: versions,
       event_time: entry.eventTime,
       decided_at: now,
+      ...quotedRanges({ duration: rangeOf(v.duration), cost: rangeOf(v.cost) }),
     };
   }
+}
+
+/** The interval of a joined estimate, or null when its version has none. */
+function rangeOf(v: { lower: number | null; upper: number | null } | undefined) {
+  return v && v.lower !== null && v.upper !== null ? { lower: v.lower, upper: v.upper } : null;
 }

@@ -7,6 +7,46 @@ export interface Estimates {
   tip_usd: number | null;
 }
 
+/** The prediction interval of an estimate (10th–90th percentile), in its unit. */
+export interface EstimateRange {
+  lower: number;
+  upper: number;
+}
+
+/** The intervals of the duration and cost estimates, where their model versions have one. */
+export interface EstimateRanges {
+  duration: EstimateRange | null;
+  cost: EstimateRange | null;
+}
+
+/** The ranges quoted to the rider ("fare 12.50–16.00 USD", "14–19 min"); null without an interval. */
+export interface QuotedRanges {
+  fare_low_usd: number | null;
+  fare_high_usd: number | null;
+  eta_low_minutes: number | null;
+  eta_high_minutes: number | null;
+}
+
+/**
+ * The ranges quoted to the rider, rounded outwards like the point quotes so the quote lies
+ * within its range: fare low = the cost interval's lower bound rounded down to 0.50 USD,
+ * fare high = its upper bound rounded up to 0.50 (both at least 2.50); ETA low = the
+ * duration interval's lower bound rounded down to whole minutes, ETA high = its upper bound
+ * rounded up (both at least 1).
+ */
+export function quotedRanges(ranges: EstimateRanges): QuotedRanges {
+  const { duration, cost } = ranges;
+  return {
+    fare_low_usd: cost ? Math.max(FLAG_DROP_USD, Math.floor(cost.lower * 2) / 2) : null,
+    fare_high_usd: cost ? Math.max(FLAG_DROP_USD, Math.ceil(cost.upper * 2) / 2) : null,
+    eta_low_minutes: duration ? Math.max(1, Math.floor(duration.lower)) : null,
+    eta_high_minutes: duration ? Math.max(1, Math.ceil(duration.upper)) : null,
+  };
+}
+
+/** The lowest fare quoted, the NYC flag drop. */
+const FLAG_DROP_USD = 2.5;
+
 /** Dispatch priority of a ride for the driver pool. */
 export type Priority = DispatchPriority;
 
@@ -32,7 +72,7 @@ export const PRIORITY_THRESHOLDS = { highUsdPerMin: 2.5, lowUsdPerMin: 1.2 } as 
  */
 export function decide(estimates: Estimates): DecisionOutcome {
   const { duration_min: duration, cost_usd: cost, tip_usd: tip } = estimates;
-  const fare = cost === null ? null : Math.max(2.5, Math.ceil(cost * 2) / 2);
+  const fare = cost === null ? null : Math.max(FLAG_DROP_USD, Math.ceil(cost * 2) / 2);
   const eta = duration === null ? null : Math.max(1, Math.ceil(duration));
   return { fare_quote_usd: fare, eta_minutes: eta, priority: priorityOf(duration, cost, tip ?? 0) };
 }

@@ -88,7 +88,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       const result = table.offer(value, record.partition, record.offset, now);
       if (result.kind === 'pending' || result.kind === 'decided') traces.offered(value.ride_id, record.headers);
       if (result.kind === 'decided') decisions.push(result.decision);
-      else if (result.kind === 'late' || result.kind === 'duplicate')
+      else if (result.kind === 'late' || result.kind === 'duplicate' || result.kind === 'shadow')
         log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
     }
     const last = batch.records[batch.records.length - 1].offset;

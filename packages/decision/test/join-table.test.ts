@@ -10,6 +10,9 @@ const pred = (ride_id: string, model: string, value = 10): Prediction => ({
   unit: model === 'duration' ? 'minutes' : 'USD',
   event_time: 1000,
   predicted_at: 1001,
+  lower: null,
+  upper: null,
+  shadow: false,
 });
 
 const table = () => new JoinTable({ joinTimeoutMs: 1000, decidedTtlMs: 60_000 });
@@ -88,6 +91,56 @@ describe('JoinTable', () => {
     t.offer(pred('x', 'duration'), 3, '0', 0);
     t.dropPartitions(new Set([1]));
     expect(t.pendingCount).toBe(0);
+  });
+
+  it('never counts a shadow version: the ride is decided with the live versions only', () => {
+    const t = table();
+    const shadow = (model: string, value: number) => ({
+      ...pred('r1', model, value),
+      model_version: '2.0.0',
+      shadow: true,
+    });
+    expect(t.offer(shadow('duration', 99), 0, '0', 0).kind).toBe('shadow');
+    t.offer(pred('r1', 'duration', 12), 0, '1', 0);
+    expect(t.offer(shadow('cost', 99), 0, '2', 0).kind).toBe('shadow');
+    t.offer(pred('r1', 'cost', 20), 0, '3', 0);
+    const result = t.offer(pred('r1', 'tip', 3), 0, '4', 0);
+    expect(result.kind === 'decided' && result.decision).toMatchObject({
+      duration_min: 12,
+      cost_usd: 20,
+      model_versions: { duration: '1.0.0', cost: '1.0.0', tip: '1.0.0' },
+    });
+    // One of a ride with no live prediction yet holds nothing back (no join, no offset).
+    t.settle(['r1']);
+    expect(t.offer({ ...shadow('tip', 1), ride_id: 'r9' }, 0, '5', 0).kind).toBe('shadow');
+    expect(t.pendingCount).toBe(0);
+    expect(t.lowWatermark(0)).toBeNull();
+  });
+
+  it('quotes the fare and trip-time ranges of the versions with an interval, null for the others', () => {
+    const t = table();
+    const ranged = (model: string, value: number, lower: number, upper: number) => ({
+      ...pred('r1', model, value),
+      model_version: '2.0.0',
+      lower,
+      upper,
+    });
+    t.offer(ranged('duration', 12, 9.6, 17.2), 0, '0', 0);
+    t.offer(ranged('cost', 14.2, 12.6, 15.9), 0, '1', 0);
+    const result = t.offer(pred('r1', 'tip', 3), 0, '2', 0);
+    expect(result.kind === 'decided' && result.decision).toMatchObject({
+      fare_quote_usd: 14.5,
+      fare_low_usd: 12.5,
+      fare_high_usd: 16,
+      eta_minutes: 12,
+      eta_low_minutes: 9,
+      eta_high_minutes: 18,
+      model_versions: { duration: '2.0.0', cost: '2.0.0', tip: '1.0.0' },
+    });
+    const plain = table();
+    for (const m of ['duration', 'cost']) plain.offer(pred('r2', m), 0, '0', 0);
+    const r2 = plain.offer(pred('r2', 'tip'), 0, '1', 0);
+    expect(r2.kind === 'decided' && r2.decision).toMatchObject({ fare_low_usd: null, eta_high_minutes: null });
   });
 
   it('ignores predictions of unknown models', () => {

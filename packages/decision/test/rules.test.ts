@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/rules.js';
+import { decide, quotedRanges } from '../src/rules.js';
 
 describe('decision rules', () => {
   it('quotes the cost rounded up to the next 0.50 and never below the 2.50 flag drop', () => {
@@ -46,5 +46,16 @@ describe('decision rules', () => {
   it('never lets a negative tip estimate lower the priority', () => {
     // The tip model can return slightly negative values; they count as no tip.
     expect(decide({ duration_min: 10, cost_usd: 25, tip_usd: -0.4 }).priority).toBe('HIGH');
+  });
+
+  it('rounds ranges outwards so the quote lies within them, with the same floors', () => {
+    const ranges = quotedRanges({ duration: { lower: 0.2, upper: 6.01 }, cost: { lower: 1.1, upper: 12.01 } });
+    expect(ranges).toEqual({ fare_low_usd: 2.5, fare_high_usd: 12.5, eta_low_minutes: 1, eta_high_minutes: 7 });
+    expect(quotedRanges({ duration: null, cost: null })).toEqual({
+      fare_low_usd: null,
+      fare_high_usd: null,
+      eta_low_minutes: null,
+      eta_high_minutes: null,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { ModelHealthRecord } from '@fleet/contract';
 import { DRIFT_STATUS_VALUE, METRIC } from '@fleet/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { JoinResult } from './monitor-state.js';
+import type { Comparison, JoinResult } from './monitor-state.js';
 
 /** A window's label on /metrics: `1m`, `15m`, `1h`, or seconds (`90s`). */
 export function windowLabel(windowSec: number): string {
@@ -12,6 +12,7 @@ export function windowLabel(windowSec: number): string {
 /** What the gauges are read from at each scrape. */
 export interface MonitorFigures {
   health(): ModelHealthRecord[];
+  comparisons(): Comparison[];
   readonly pendingRides: number;
   readonly results: Readonly<Record<JoinResult, number>>;
 }
@@ -75,6 +76,30 @@ export function registerMonitorMetrics(registry: Registry, figures: MonitorFigur
       this.set(figures.pendingRides);
     },
   });
+  const pairLabels = ['model', 'live_version', 'shadow_version'] as const;
+  new Gauge({
+    name: METRIC.monitorCompareRides,
+    help: 'Rides with an outcome and a prediction of both the live and the shadow version (fleet compare)',
+    labelNames: pairLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of figures.comparisons()) this.set(pairOf(c), c.rides);
+    },
+  });
+  new Gauge({
+    name: METRIC.monitorCompareMae,
+    help: 'MAE of the live and of the shadow version on the same rides, by role (live | shadow)',
+    labelNames: [...pairLabels, 'role'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of figures.comparisons()) {
+        this.set({ ...pairOf(c), role: 'live' }, c.live_mae);
+        this.set({ ...pairOf(c), role: 'shadow' }, c.shadow_mae);
+      }
+    },
+  });
   let counted: Partial<Record<JoinResult, number>> = {};
   new Counter({
     name: METRIC.monitorJoins,
@@ -88,4 +113,8 @@ export function registerMonitorMetrics(registry: Registry, figures: MonitorFigur
       counted = { ...figures.results };
     },
   });
+}
+
+function pairOf(c: Comparison) {
+  return { model: c.model, live_version: c.live_version, shadow_version: c.shadow_version };
 }

@@ -35,11 +35,37 @@ export interface KnownVersion {
 /** What happened to the records the monitor joins, for `fleet_monitor_joins_total`. */
 export type JoinResult = 'joined' | 'duplicate' | 'unknown_model' | 'dropped_full' | 'expired_unjoined' | 'stale';
 
+/** A version's prediction of a ride, as held until the ride's outcome joins it. */
+interface HeldPrediction {
+  stats: ModelStats;
+  model: ModelName;
+  version: string;
+  shadow: boolean;
+  value: number;
+  predictedAt: number;
+}
+
 interface PendingRide {
   seenAt: number;
-  /** The first prediction of each model version, by `model@version`. */
-  predictions: Map<string, { stats: ModelStats; model: ModelName; value: number; predictedAt: number }>;
+  /** The first prediction of each model version and role, by `model@version` (`…~shadow`). */
+  predictions: Map<string, HeldPrediction>;
   outcome: RideCompleted | null;
+  /** The live/shadow pairs of this ride counted in the comparisons already. */
+  paired: Set<string> | null;
+}
+
+/**
+ * A shadow version judged against the live version of its model on the same rides (those
+ * with an outcome and a prediction of both), since the monitor started: what
+ * `fleet compare` prints.
+ */
+export interface Comparison {
+  model: ModelName;
+  live_version: string;
+  shadow_version: string;
+  rides: number;
+  live_mae: number;
+  shadow_mae: number;
 }
 
 /** Versions tracked at most: a producer writing a new version per record cannot exhaust memory. */
@@ -56,6 +82,10 @@ export class MonitorState {
   private readonly pending = new Map<string, PendingRide>();
   private readonly versions = new Map<string, ModelStats>();
   private readonly started: SlidingCounters;
+  private readonly pairs = new Map<
+    string,
+    { c: Omit<Comparison, 'live_mae' | 'shadow_mae'>; live: number; shadow: number }
+  >();
   readonly results: Record<JoinResult, number> = {
     joined: 0,
     duplicate: 0,
@@ -98,17 +128,39 @@ export class MonitorState {
       this.results.stale++;
       return;
     }
-    const key = `${p.model}@${p.model_version}`;
-    const stats = this.versions.get(key) ?? this.newVersion(key, p.model, p.model_version);
+    const versionKey = `${p.model}@${p.model_version}`;
+    const stats = this.versions.get(versionKey) ?? this.newVersion(versionKey, p.model, p.model_version);
     if (!stats) return;
     const ride = this.rideOf(p.ride_id, nowMs);
+    const key = p.shadow ? `${versionKey}~shadow` : versionKey;
     if (ride.predictions.has(key)) {
       this.results.duplicate++;
       return;
     }
-    ride.predictions.set(key, { stats, model: p.model, value: p.value, predictedAt: p.predicted_at });
-    stats.predicted(p.value, p.predicted_at, nowMs);
-    if (ride.outcome) this.join(ride.predictions.get(key)!, ride.outcome, nowMs);
+    const held: HeldPrediction = {
+      stats,
+      model: p.model,
+      version: p.model_version,
+      shadow: p.shadow,
+      value: p.value,
+      predictedAt: p.predicted_at,
+    };
+    ride.predictions.set(key, held);
+    // A version running live and as a shadow at once counts once in its own accuracy.
+    if (!ride.predictions.has(p.shadow ? versionKey : `${versionKey}~shadow`)) {
+      stats.predicted(p.value, p.predicted_at, nowMs);
+      if (ride.outcome) this.join(held, ride.outcome, nowMs);
+    }
+    if (ride.outcome) this.compare(ride, ride.outcome);
+  }
+
+  /** Each shadow version against the live version of its model, on the same rides. */
+  comparisons(): Comparison[] {
+    return [...this.pairs.values()].map(({ c, live, shadow }) => ({
+      ...c,
+      live_mae: live / c.rides,
+      shadow_mae: shadow / c.rides,
+    }));
   }
 
   /** An outcome: joined with every prediction of its ride here, and held for later ones. */
@@ -123,7 +175,14 @@ export class MonitorState {
       return;
     }
     ride.outcome = o;
-    for (const p of ride.predictions.values()) this.join(p, o, nowMs);
+    const joined = new Set<string>();
+    for (const p of ride.predictions.values()) {
+      const versionKey = `${p.model}@${p.version}`;
+      if (joined.has(versionKey)) continue;
+      joined.add(versionKey);
+      this.join(p, o, nowMs);
+    }
+    this.compare(ride, o);
   }
 
   /** Forgets the rides held longer than the join TTL. */
@@ -146,13 +205,38 @@ export class MonitorState {
     return out;
   }
 
-  private join(
-    p: { stats: ModelStats; model: ModelName; value: number; predictedAt: number },
-    o: RideCompleted,
-    nowMs: number,
-  ) {
+  private join(p: HeldPrediction, o: RideCompleted, nowMs: number) {
     p.stats.joined(p.value, o[TARGET_OF[p.model]], p.predictedAt, o.event_time, nowMs);
     this.results.joined++;
+  }
+
+  /** Counts every live/shadow pair of a ride with an outcome once. */
+  private compare(ride: PendingRide, o: RideCompleted): void {
+    const held = [...ride.predictions.values()];
+    for (const s of held) {
+      if (!s.shadow) continue;
+      for (const l of held) {
+        if (l.shadow || l.model !== s.model) continue;
+        const pairKey = `${s.model}|${l.version}|${s.version}`;
+        ride.paired ??= new Set();
+        if (ride.paired.has(pairKey)) continue;
+        ride.paired.add(pairKey);
+        const actual = o[TARGET_OF[s.model]];
+        let pair = this.pairs.get(pairKey);
+        if (!pair) {
+          if (this.pairs.size >= MAX_VERSIONS) continue;
+          pair = {
+            c: { model: s.model, live_version: l.version, shadow_version: s.version, rides: 0 },
+            live: 0,
+            shadow: 0,
+          };
+          this.pairs.set(pairKey, pair);
+        }
+        pair.c.rides++;
+        pair.live += Math.abs(l.value - actual);
+        pair.shadow += Math.abs(s.value - actual);
+      }
+    }
   }
 
   private rideOf(rideId: string, nowMs: number): PendingRide {
@@ -163,7 +247,7 @@ export class MonitorState {
         this.pending.delete(oldest);
         this.results.dropped_full++;
       }
-      ride = { seenAt: nowMs, predictions: new Map(), outcome: null };
+      ride = { seenAt: nowMs, predictions: new Map(), outcome: null, paired: null };
       this.pending.set(rideId, ride);
     }
     return ride;

@@ -90,6 +90,7 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
   if (deps.metrics) {
     registerMonitorMetrics(deps.metrics.registry, {
       health: () => state.health(clock()),
+      comparisons: () => state.comparisons(),
       get pendingRides() {
         return state.pendingRides;
       },

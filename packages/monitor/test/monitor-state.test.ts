@@ -38,6 +38,9 @@ const prediction = (
   value,
   unit: 'minutes',
   event_time: at,
+  lower: null,
+  upper: null,
+  shadow: false,
   predicted_at: at,
 });
 
@@ -107,6 +110,31 @@ describe('MonitorState', () => {
     const mae = Object.fromEntries(versions.map((h) => [`${h.model}@${h.model_version}`, h.mae]));
     expect(mae).toEqual({ 'duration@1.0.0': 2, 'duration@2.0.0': 1, 'cost@1.0.0': 9 });
     expect(state.results.unknown_model).toBe(1);
+  });
+
+  it('compares a shadow version with the live one on the same rides, in either order of arrival', () => {
+    const state = new MonitorState(options, []);
+    const shadow = (id: string, value: number) => ({ ...prediction(id, value, T0, 'duration', '2.0.0'), shadow: true });
+    state.prediction(prediction('a', 10, T0), T0);
+    state.prediction(shadow('a', 11), T0);
+    state.outcome(outcome('a', 12, T0), T0);
+    state.outcome(outcome('b', 4, T0), T0);
+    state.prediction(shadow('b', 5), T0);
+    state.prediction(prediction('b', 8, T0), T0);
+    // Rides with one side only are not in the comparison.
+    state.prediction(prediction('c', 30, T0), T0);
+    state.outcome(outcome('c', 1, T0), T0);
+    state.prediction(shadow('a', 11), T0);
+    expect(state.comparisons()).toEqual([
+      { model: 'duration', live_version: '1.0.0', shadow_version: '2.0.0', rides: 2, live_mae: 3, shadow_mae: 1 },
+    ]);
+    const mae = Object.fromEntries(
+      state
+        .health(T0)
+        .filter((h) => h.window_sec === 60)
+        .map((h) => [h.model_version, h.mae]),
+    );
+    expect(mae).toEqual({ '1.0.0': (2 + 4 + 29) / 3, '2.0.0': 1 });
   });
 
   it('slides: an error leaves the 1-minute window and stays in the 15-minute one', () => {

@@ -1,5 +1,7 @@
-/** One model call over `rows` row-major feature rows; one value per row. */
-export type BatchRun = (features: Float32Array, rows: number) => Promise<Float64Array>;
+import type { ModelOutputs } from '@fleet/core';
+
+/** One model call over `rows` row-major feature rows; the outputs of each row. */
+export type BatchRun = (features: Float32Array, rows: number) => Promise<ModelOutputs>;
 
 /** Options of {@link createMicroBatcher}. */
 export interface MicroBatcherOptions {
@@ -20,8 +22,8 @@ export interface MicroBatcherOptions {
 
 /** Requests for one model, merged into calls (Triton's and BentoML's dynamic batching). */
 export interface MicroBatcher {
-  /** Scores `rows` rows, in a call shared with whatever arrives together; one value per row. */
-  submit(features: Float32Array, rows: number): Promise<Float64Array>;
+  /** Scores `rows` rows, in a call shared with whatever arrives together; the outputs of each row. */
+  submit(features: Float32Array, rows: number): Promise<ModelOutputs>;
   /** Resolves once nothing is queued or running (a drain). */
   idle(): Promise<void>;
 }
@@ -29,7 +31,7 @@ export interface MicroBatcher {
 interface Waiting {
   features: Float32Array;
   rows: number;
-  resolve: (values: Float64Array) => void;
+  resolve: (outputs: ModelOutputs) => void;
   reject: (err: unknown) => void;
 }
 
@@ -60,7 +62,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
   };
 
-  async function call(features: Float32Array, rows: number, requests: number): Promise<Float64Array> {
+  async function call(features: Float32Array, rows: number, requests: number): Promise<ModelOutputs> {
     const started = now();
     const values = await run(features, rows);
     options.onBatch?.(rows, requests, (now() - started) / 1000);
@@ -97,11 +99,16 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     running = true;
     const { batch, rows } = take();
     try {
-      const values = await call(concat(batch, rows), rows, batch.length);
+      const outputs = await call(concat(batch, rows), rows, batch.length);
       let at = 0;
       for (const w of batch) {
-        w.resolve(values.subarray(at, at + w.rows));
-        at += w.rows;
+        const to = at + w.rows;
+        w.resolve({
+          value: outputs.value.subarray(at, to),
+          lower: outputs.lower && outputs.lower.subarray(at, to),
+          upper: outputs.upper && outputs.upper.subarray(at, to),
+        });
+        at = to;
       }
     } catch (err) {
       for (const w of batch) w.reject(err);
@@ -136,7 +143,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
       try {
         if (!options.enabled) return await call(features, rows, 1);
         noteArrival();
-        return await new Promise<Float64Array>((resolve, reject) => {
+        return await new Promise<ModelOutputs>((resolve, reject) => {
           queue.push({ features, rows, resolve, reject });
           queuedRows += rows;
           schedule();

@@ -10,8 +10,8 @@ import {
   type RideQuote,
   type RideStarted,
 } from '@fleet/contract';
-import type { Clock } from '@fleet/core';
-import { decide } from '@fleet/decision';
+import type { Clock, ModelOutputs } from '@fleet/core';
+import { decide, quotedRanges, type EstimateRange } from '@fleet/decision';
 import type { Admission } from './admission.js';
 import type { MicroBatcher } from './batcher.js';
 import type { OnlineModels } from './models.js';
@@ -51,7 +51,16 @@ function rides(inputs: readonly QuoteRide[], list: boolean, now: number): RideSt
   });
 }
 
-function quoteOf(ride: RideStarted, values: Record<ModelName, number>, versions: Record<string, string>, now: number) {
+/** One ride's row of each model's outputs. */
+type RowOutputs = Record<ModelName, { value: number; range: EstimateRange | null }>;
+
+function rowOf(outputs: ModelOutputs, i: number): RowOutputs[ModelName] {
+  const { value, lower, upper } = outputs;
+  return { value: value[i], range: lower && upper ? { lower: lower[i], upper: upper[i] } : null };
+}
+
+function quoteOf(ride: RideStarted, row: RowOutputs, versions: Record<string, string>, now: number) {
+  const values = { duration: row.duration.value, cost: row.cost.value, tip: row.tip.value };
   for (const model of MODEL_NAMES) {
     if (!Number.isFinite(values[model])) {
       throw new FleetError(
@@ -73,6 +82,7 @@ function quoteOf(ride: RideStarted, values: Record<ModelName, number>, versions:
     priority: outcome.priority,
     model_versions: versions,
     quoted_at: now,
+    ...quotedRanges({ duration: row.duration.range, cost: row.cost.range }),
   };
   return quote;
 }
@@ -102,10 +112,10 @@ export function createScoring(deps: ScoringDeps): Scoring {
         );
         const at = deps.clock();
         return valid.map((ride, i) =>
-          quoteOf(ride, { duration: duration[i], cost: cost[i], tip: tip[i] }, versions, at),
+          quoteOf(ride, { duration: rowOf(duration, i), cost: rowOf(cost, i), tip: rowOf(tip, i) }, versions, at),
         );
       });
     },
-    infer: (model, features, rows) => admitted(rows, () => batchers[model].submit(features, rows)),
+    infer: (model, features, rows) => admitted(rows, async () => (await batchers[model].submit(features, rows)).value),
   };
 }

@@ -42,7 +42,7 @@ type State = 'starting' | 'ready' | 'draining' | 'stopped';
 function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: OnlineMetrics) {
   const make = (name: ModelName): MicroBatcher => {
     const model = deps.models.byName[name];
-    const real: BatchRun = (features, rows) => model.predictFeaturesUnchecked(features, rows);
+    const real: BatchRun = (features, rows) => model.predictOutputs(features, rows);
     return createMicroBatcher({
       width: deps.models.width,
       enabled: config.batching,

@@ -3,7 +3,7 @@ import { createMicroBatcher, type BatchRun } from '../src/batcher.js';
 
 const WIDTH = 2;
 
-/** A model call that doubles each row's first column, held until released. */
+/** A model call that doubles each row's first column (interval ± 1), held until released. */
 function heldRun() {
   const calls: number[] = [];
   const pending: Array<() => void> = [];
@@ -12,7 +12,8 @@ function heldRun() {
     calls.push(rows);
     await new Promise<void>((resolve) => pending.push(resolve));
     if (fail) throw fail;
-    return Float64Array.from({ length: rows }, (_, r) => features[r * WIDTH] * 2);
+    const value = Float64Array.from({ length: rows }, (_, r) => features[r * WIDTH] * 2);
+    return { value, lower: value.map((v) => v - 1), upper: value.map((v) => v + 1) };
   };
   return {
     calls,
@@ -52,8 +53,12 @@ describe('micro-batcher', () => {
     model.releaseOne();
     await until(() => model.held() === 1);
     model.releaseOne();
-    expect(Array.from(await first)).toEqual([0]);
-    expect((await Promise.all(queued)).map((v) => Array.from(v))).toEqual([[20, 22], [40, 42, 44], [60]]);
+    expect(Array.from((await first).value)).toEqual([0]);
+    const answers = await Promise.all(queued);
+    expect(answers.map((o) => Array.from(o.value))).toEqual([[20, 22], [40, 42, 44], [60]]);
+    // Each request gets its own rows of every output, interval bounds included.
+    expect(answers.map((o) => Array.from(o.lower ?? []))).toEqual([[19, 21], [39, 41, 43], [59]]);
+    expect(answers.map((o) => Array.from(o.upper ?? []))).toEqual([[21, 23], [41, 43, 45], [61]]);
     expect(model.calls).toEqual([1, 5, 1]);
   });
 
@@ -63,7 +68,7 @@ describe('micro-batcher', () => {
     const big = batcher.submit(rowsFrom(0, 4), 4);
     await until(() => model.held() === 1);
     model.releaseOne();
-    expect(Array.from(await big)).toEqual([0, 2, 4, 6]);
+    expect(Array.from((await big).value)).toEqual([0, 2, 4, 6]);
     expect(model.calls).toEqual([4]);
   });
 
@@ -73,7 +78,7 @@ describe('micro-batcher', () => {
     const answers = [1, 2, 3].map((n) => batcher.submit(rowsFrom(n, 1), 1));
     await until(() => model.held() === 3);
     for (let i = 0; i < 3; i++) model.releaseOne();
-    expect((await Promise.all(answers)).map((v) => Array.from(v))).toEqual([[2], [4], [6]]);
+    expect((await Promise.all(answers)).map((o) => Array.from(o.value))).toEqual([[2], [4], [6]]);
     expect(model.calls).toEqual([1, 1, 1]);
   });
 
@@ -89,13 +94,16 @@ describe('micro-batcher', () => {
     const next = batcher.submit(rowsFrom(5, 1), 1);
     await until(() => model.held() === 1);
     model.releaseOne();
-    expect(Array.from(await next)).toEqual([10]);
+    expect(Array.from((await next).value)).toEqual([10]);
   });
 
   it('does not hold a request while requests come further apart than maxWaitMs', async () => {
     let now = 0;
     const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    const run: BatchRun = async (_, rows) => (
+      calls.push(rows),
+      { value: new Float64Array(rows), lower: null, upper: null }
+    );
     // Were a request held for company, each of these would wait a minute (the test's timeout).
     const batcher = createMicroBatcher({
       width: WIDTH,
@@ -115,7 +123,10 @@ describe('micro-batcher', () => {
   it('does not hold a request when fewer than two more are due within maxWaitMs', async () => {
     let now = 0;
     const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    const run: BatchRun = async (_, rows) => (
+      calls.push(rows),
+      { value: new Float64Array(rows), lower: null, upper: null }
+    );
     const batcher = createMicroBatcher({
       width: WIDTH,
       enabled: true,
@@ -138,7 +149,10 @@ describe('micro-batcher', () => {
   it('holds a request for others while requests come at least twice as often as maxWaitMs', async () => {
     let now = 0;
     const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (calls.push(rows), new Float64Array(rows));
+    const run: BatchRun = async (_, rows) => (
+      calls.push(rows),
+      { value: new Float64Array(rows), lower: null, upper: null }
+    );
     const batcher = createMicroBatcher({
       width: WIDTH,
       enabled: true,

@@ -32,6 +32,8 @@ export interface ModelServiceSettings {
   maxBytesPerPartition: number;
   /** Partitions handled at once. @default 1 */
   partitionsConcurrently?: number;
+  /** Mark every prediction as a shadow version's (`fleet shadow`). @default false */
+  shadow?: boolean;
 }
 
 /** What a model service is built from. */
@@ -73,13 +75,13 @@ export async function createModelService(
   async function process(items: Decoded<RideStarted>[]): Promise<ProcessOutcome> {
     if (items.length === 0) return { outputs: [], failed: [] };
     const startedMs = nowMs();
-    const values = await scorer.score(items.map((i) => i.value));
+    const scores = await scorer.score(items.map((i) => i.value));
     const endedMs = nowMs();
     const now = clock();
     const records: OutgoingRecord[] = [];
     const failed: ProcessOutcome['failed'] = [];
     items.forEach(({ record, value: ride }, i) => {
-      const value = values[i];
+      const value = scores.value[i];
       // One model call scores the batch: each ride's span is that call, in its own trace.
       const span = tracing.span('score', {
         parent: record.headers,
@@ -112,6 +114,9 @@ export async function createModelService(
         unit: scorer.unit,
         event_time: ride.event_time,
         predicted_at: now,
+        lower: finiteOrNull(scores.lower?.[i]),
+        upper: finiteOrNull(scores.upper?.[i]),
+        shadow: settings.shadow ?? false,
       };
       records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction), headers: span.headers });
       deps.metrics?.eventToOutput.observe((now - ride.event_time) / 1000);
@@ -160,4 +165,9 @@ export async function createModelService(
 function scoreFailure(err: unknown, items: Decoded<RideStarted>[]): ProcessOutcome {
   if (!isFleetError(err) || err.retriable) throw err;
   return { outputs: [], failed: items.map(({ record }) => ({ record, error: err })) };
+}
+
+/** An interval bound as the record carries it: null when absent or not finite. */
+function finiteOrNull(v: number | undefined): number | null {
+  return v !== undefined && Number.isFinite(v) ? v : null;
 }

@@ -48,6 +48,7 @@ export async function createModelProcess(
         sessionTimeoutMs: config.sessionTimeoutMs,
         maxBytesPerPartition: config.maxBytesPerPartition,
         partitionsConcurrently: config.partitionsConcurrently,
+        shadow: config.shadow,
       },
       {
         kafka: parts.kafka,
@@ -94,5 +95,5 @@ async function warmUp(model: RideModel): Promise<void> {
     service_color: 'YELLOW',
     payment_method: 'CREDIT_CARD',
   };
-  for (const size of [1, 2, 8, 64, 1]) await model.predictUnchecked(Array.from({ length: size }, () => ride));
+  for (const size of [1, 2, 8, 64, 1]) await model.predictRides(Array.from({ length: size }, () => ride));
 }

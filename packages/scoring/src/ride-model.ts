@@ -2,14 +2,24 @@ import { dirname, join } from 'node:path';
 import { buildFeatures, FleetError, parseFeatureSpec, type FeatureSpec, type RideStarted } from '@fleet/contract';
 import { loadModel, readModelFile, verifyChecksum, type LoadModelOptions, type ModelRunner } from '@fleet/core';
 
+/**
+ * What a scorer returns for a batch, one entry per ride in order: the estimate, and the
+ * bounds of its prediction interval for a model version that has one (else null).
+ */
+export interface Scores {
+  readonly value: ArrayLike<number>;
+  readonly lower: ArrayLike<number> | null;
+  readonly upper: ArrayLike<number> | null;
+}
+
 /** A model as a stream service uses it: one call scores a whole batch of rides. */
 export interface Scorer {
   readonly name: string;
   readonly version: string;
   /** Unit of the predicted values, e.g. `minutes` or `USD`. */
   readonly unit: string;
-  /** One value per ride, in order; non-finite values are the caller's to handle. */
-  score(rides: readonly RideStarted[]): Promise<ArrayLike<number>>;
+  /** The estimates of the rides, in order; non-finite values are the caller's to handle. */
+  score(rides: readonly RideStarted[]): Promise<Scores>;
 }
 
 /** A verified ONNX model together with the ride feature spec it was trained with. */
@@ -23,6 +33,8 @@ export interface RideModel extends ModelRunner {
   predict(rides: readonly RideStarted[]): Promise<Float64Array>;
   /** Like {@link RideModel.predict}, non-finite outputs returned as they are. */
   predictUnchecked(rides: readonly RideStarted[]): Promise<Float64Array>;
+  /** Estimates and interval bounds of every ride in one session call, non-finite values as they are. */
+  predictRides(rides: readonly RideStarted[]): Promise<Scores>;
   /** The model as the stream's {@link Scorer}. */
   readonly scorer: Scorer;
 }
@@ -51,14 +63,15 @@ export async function loadRideModel(dir: string, opts: LoadRideModelOptions = {}
         context: { model: card.name },
       });
     }
-    const predictUnchecked = (rides: readonly RideStarted[]) =>
-      runner.predictFeaturesUnchecked(buildFeatures(spec, rides), rides.length);
+    const predictRides = (rides: readonly RideStarted[]) =>
+      runner.predictOutputs(buildFeatures(spec, rides), rides.length);
     return {
       ...runner,
       spec,
       predict: (rides) => runner.predictFeatures(buildFeatures(spec, rides), rides.length),
-      predictUnchecked,
-      scorer: { name: card.name, version: card.version, unit: card.target.unit, score: predictUnchecked },
+      predictUnchecked: (rides) => runner.predictFeaturesUnchecked(buildFeatures(spec, rides), rides.length),
+      predictRides,
+      scorer: { name: card.name, version: card.version, unit: card.target.unit, score: predictRides },
     };
   } catch (err) {
     await runner.close();
@@ -75,18 +88,23 @@ export async function loadRideModel(dir: string, opts: LoadRideModelOptions = {}
 export function coalescingScorer(scorer: Scorer): Scorer {
   let waiting: Array<{
     rides: readonly RideStarted[];
-    resolve: (v: ArrayLike<number>) => void;
+    resolve: (v: Scores) => void;
     reject: (e: unknown) => void;
   }> = [];
   async function run(): Promise<void> {
     const group = waiting;
     waiting = [];
     try {
-      const values = await scorer.score(group.flatMap((g) => g.rides));
+      const scores = await scorer.score(group.flatMap((g) => g.rides));
       let at = 0;
       for (const g of group) {
-        g.resolve(slice(values, at, at + g.rides.length));
-        at += g.rides.length;
+        const to = at + g.rides.length;
+        g.resolve({
+          value: slice(scores.value, at, to),
+          lower: scores.lower && slice(scores.lower, at, to),
+          upper: scores.upper && slice(scores.upper, at, to),
+        });
+        at = to;
       }
     } catch (err) {
       for (const g of group) g.reject(err);

@@ -15,7 +15,8 @@ function countingScorer(fail = false): Scorer & { calls: number[] } {
     async score(rides) {
       calls.push(rides.length);
       if (fail) throw new Error('model failed');
-      return Float64Array.from(rides.map((r) => r.estimated_distance_miles * 10));
+      const value = Float64Array.from(rides.map((r) => r.estimated_distance_miles * 10));
+      return { value, lower: value.map((v) => v - 1), upper: null };
     },
   };
 }
@@ -26,8 +27,11 @@ describe('coalescingScorer', () => {
     const scorer = coalescingScorer(inner);
     const [a, b] = await Promise.all([scorer.score([ride('a1', 1), ride('a2', 2)]), scorer.score([ride('b1', 3)])]);
     expect(inner.calls).toEqual([3]);
-    expect(Array.from(a)).toEqual([10, 20]);
-    expect(Array.from(b)).toEqual([30]);
+    expect(Array.from(a.value)).toEqual([10, 20]);
+    expect(Array.from(b.value)).toEqual([30]);
+    expect(Array.from(a.lower ?? [])).toEqual([9, 19]);
+    expect(Array.from(b.lower ?? [])).toEqual([29]);
+    expect(b.upper).toBeNull();
   });
 
   it('starts a new model call for calls made after the previous one was sent', async () => {

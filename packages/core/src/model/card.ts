@@ -104,6 +104,14 @@ export interface ModelCard {
     readonly input: { readonly name: string; readonly dtype: string; readonly shape: readonly (number | null)[] };
     readonly output: { readonly name: string; readonly dtype: string; readonly shape: readonly (number | null)[] };
     readonly opset: Readonly<Record<string, number>>;
+    /**
+     * The graph's prediction interval outputs (model versions from 2.0.0): lower and upper
+     * bounds ([N, 1] float32 each, lower ≤ point ≤ upper) and the quantiles they estimate.
+     */
+    readonly interval?: {
+      readonly lower: { readonly name: string; readonly quantile: number };
+      readonly upper: { readonly name: string; readonly quantile: number };
+    };
   };
   /** Hex sha256 of `model.onnx`; the runner refuses a file that does not match. */
   readonly sha256: string;
@@ -129,5 +137,8 @@ export function parseModelCard(json: unknown, source = 'model.json'): ModelCard 
   if (typeof card.onnx?.input?.name !== 'string') throw bad('onnx.input.name');
   if (typeof card.onnx.output?.name !== 'string') throw bad('onnx.output.name');
   if (typeof card.feature_spec?.sha256 !== 'string') throw bad('feature_spec.sha256');
+  const interval = card.onnx.interval;
+  if (interval !== undefined && (typeof interval.lower?.name !== 'string' || typeof interval.upper?.name !== 'string'))
+    throw bad('onnx.interval');
   return card as ModelCard;
 }

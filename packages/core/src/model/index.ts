@@ -1,4 +1,11 @@
-export { loadModel, readModelFile, verifyChecksum, type LoadModelOptions, type ModelRunner } from './runner.js';
+export {
+  loadModel,
+  readModelFile,
+  verifyChecksum,
+  type LoadModelOptions,
+  type ModelOutputs,
+  type ModelRunner,
+} from './runner.js';
 export {
   parseModelCard,
   type CostCandidate,

@@ -18,6 +18,16 @@ export interface LoadModelOptions {
 }
 
 /**
+ * What one model call returns per row: the point estimate, and the bounds of its
+ * prediction interval when the card declares one (`card.onnx.interval`), else null.
+ */
+export interface ModelOutputs {
+  readonly value: Float64Array;
+  readonly lower: Float64Array | null;
+  readonly upper: Float64Array | null;
+}
+
+/**
  * A loaded, verified model over a generic input: one onnxruntime session and its card,
  * fed a row-major float32 matrix of `card.features.length` columns. What the columns mean
  * is the caller's (the ride features live in `@fleet/contract`).
@@ -42,6 +52,11 @@ export interface ModelRunner {
    * instead of throwing, so a caller can set aside just the rows the model cannot score.
    */
   predictFeaturesUnchecked(features: Float32Array, rows: number): Promise<Float64Array>;
+  /**
+   * The point estimates and interval bounds of each row in one session call, non-finite
+   * values as they are (what {@link ModelRunner.predictFeaturesUnchecked} reads `value` of).
+   */
+  predictOutputs(features: Float32Array, rows: number): Promise<ModelOutputs>;
   /** Releases the session; the runner cannot predict afterwards. */
   close(): Promise<void>;
 }
@@ -135,32 +150,54 @@ function checkFinite(result: Float64Array, card: ModelCard): Float64Array {
 function batchScorer(session: ort.InferenceSession, card: ModelCard) {
   const width = card.features.length;
   const context = { model: card.name, version: card.version };
-  return async function scoreUnchecked(features: Float32Array, rows: number): Promise<Float64Array> {
+  const interval = card.onnx.interval;
+  const outputName = (name: string) => {
+    if (session.outputNames.includes(name)) return name;
+    throw new FleetError('FLEET_MODEL_LOAD_FAILED', `model "${card.name}": the graph has no output "${name}"`, {
+      context,
+    });
+  };
+  const names = interval
+    ? [outputName(card.onnx.output.name), outputName(interval.lower.name), outputName(interval.upper.name)]
+    : [outputName(card.onnx.output.name)];
+  return async function scoreUnchecked(features: Float32Array, rows: number): Promise<ModelOutputs> {
     if (features.length !== rows * width) {
       throw new FleetError('FLEET_INPUT_INVALID', `expected ${rows}×${width} features, got ${features.length} values`, {
         context,
       });
     }
-    if (rows === 0) return new Float64Array(0);
-    let data: unknown;
+    if (rows === 0)
+      return {
+        value: new Float64Array(0),
+        lower: interval && new Float64Array(0),
+        upper: interval && new Float64Array(0),
+      } as ModelOutputs;
+    let output: ort.InferenceSession.ReturnType;
     try {
       const input = new ort.Tensor('float32', features, [rows, width]);
-      const output = await session.run({ [card.onnx.input.name]: input });
-      data = output[card.onnx.output.name]?.data;
+      output = await session.run({ [card.onnx.input.name]: input }, names);
     } catch (cause) {
       throw new FleetError('FLEET_MODEL_INFERENCE_FAILED', `model "${card.name}" failed on a batch of ${rows}`, {
         cause,
         context,
       });
     }
-    if (!(data instanceof Float32Array) || data.length !== rows) {
-      throw new FleetError(
-        'FLEET_MODEL_INFERENCE_FAILED',
-        `model "${card.name}" returned no float32 output of ${rows} values`,
-        { context },
-      );
-    }
-    return Float64Array.from(data);
+    const column = (name: string): Float64Array => {
+      const data = output[name]?.data;
+      if (!(data instanceof Float32Array) || data.length !== rows) {
+        throw new FleetError(
+          'FLEET_MODEL_INFERENCE_FAILED',
+          `model "${card.name}" returned no float32 output "${name}" of ${rows} values`,
+          { context },
+        );
+      }
+      return Float64Array.from(data);
+    };
+    return {
+      value: column(names[0]),
+      lower: interval ? column(names[1]) : null,
+      upper: interval ? column(names[2]) : null,
+    };
   };
 }
 
@@ -174,7 +211,9 @@ function batchScorer(session: ort.InferenceSession, card: ModelCard) {
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<ModelRunner> {
   const { card, onnx } = await loadParts(dir);
   const session = await createSession(onnx, card, opts);
-  const predictFeaturesUnchecked = batchScorer(session, card);
+  const predictOutputs = batchScorer(session, card);
+  const predictFeaturesUnchecked = async (features: Float32Array, rows: number) =>
+    (await predictOutputs(features, rows)).value;
   return {
     dir,
     card,
@@ -182,6 +221,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     version: card.version,
     predictFeatures: async (features, rows) => checkFinite(await predictFeaturesUnchecked(features, rows), card),
     predictFeaturesUnchecked,
+    predictOutputs,
     close: () => session.release(),
   };
 }

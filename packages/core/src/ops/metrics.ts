@@ -28,6 +28,8 @@ export const METRIC = {
   monitorDriftStatus: 'fleet_monitor_drift_status',
   monitorPendingRides: 'fleet_monitor_pending_rides',
   monitorJoins: 'fleet_monitor_joins_total',
+  monitorCompareRides: 'fleet_monitor_compare_rides',
+  monitorCompareMae: 'fleet_monitor_compare_mae',
 } as const;
 
 /**
