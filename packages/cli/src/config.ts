@@ -6,6 +6,11 @@ export const cliEnv = {
   ...commonEnv,
   groupPrefix: str('FLEET_GROUP_PREFIX', 'Prefix of the consumer groups the CLI starts and inspects', 'fleet'),
   stateDir: infraEnv.stateDir,
+  modelsDir: str(
+    'MODELS_DIR',
+    "Directory of the model versions and manifest.json (empty: the repository's models/); the services the CLI starts read the same",
+    '',
+  ),
 } as const;
 
 /** The parsed {@link cliEnv}. */

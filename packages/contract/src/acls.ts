@@ -46,6 +46,11 @@ export interface AclTopics {
   readonly health?: string;
 }
 
+/** Where `fleet backfill` writes the predictions it re-scores, by default: `<predictions>.backfill`. */
+export function backfillTopic(predictions: string): string {
+  return `${predictions}.backfill`;
+}
+
 /** Group prefix of the decision service's read-back readers (`readPartition` in core's Kafka seam). */
 export const READER_GROUP_PREFIX = 'fleet.reader.';
 
@@ -63,8 +68,17 @@ export const PRINCIPALS_WITHOUT_ACLS: Readonly<Partial<Record<ServicePrincipal, 
 function modelRules(model: 'duration' | 'cost' | 'tip', t: AclTopics): AclRule[] {
   return [
     rule(model, 'group', `fleet.${model}`, ['READ'], 'its consumer group'),
+    rule(
+      model,
+      'group',
+      `fleet.${model}.`,
+      ['READ'],
+      'the groups of its shadows and backfills (fleet shadow, fleet backfill)',
+      'prefixed',
+    ),
     rule(model, 'topic', t.rides, ['READ'], 'the rides it scores'),
-    rule(model, 'topic', t.predictions, ['WRITE'], 'its predictions'),
+    rule(model, 'topic', t.predictions, ['WRITE'], "its predictions (a shadow's too)"),
+    rule(model, 'topic', backfillTopic(t.predictions), ['WRITE'], 'predictions re-scored by fleet backfill'),
     rule(model, 'topic', t.ridesDlq, ['WRITE'], 'rides it cannot decode or score'),
   ];
 }

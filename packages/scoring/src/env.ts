@@ -14,6 +14,11 @@ export function modelServiceEnv(model: string) {
       `Version of the model to serve, a folder of models/${model}/ (empty: the current one of models/manifest.json)`,
       '',
     ),
+    modelsDir: str(
+      'MODELS_DIR',
+      "Directory of the model versions and manifest.json (empty: the repository's models/)",
+      '',
+    ),
     modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json (overrides MODEL_VERSION)', ''),
     shadow: bool(
       'SHADOW',

@@ -33,7 +33,9 @@ export async function createModelProcess(
 ): Promise<ModelProcess> {
   const parts = processParts(spec.model, modelServiceEnv(spec.model), overrides);
   const { config, logger } = parts;
-  const dir = config.modelDir || modelVersionDir(spec.model as ModelName, config.modelVersion || undefined);
+  const dir =
+    config.modelDir ||
+    modelVersionDir(spec.model as ModelName, config.modelVersion || undefined, config.modelsDir || undefined);
   const model = await loadRideModel(dir, { intraOpNumThreads: config.onnxThreads });
   logger.info(
     { model: model.name, version: model.version, sha256: model.card.sha256, shadow: config.shadow },

@@ -13,7 +13,7 @@ started them.
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { 'keep-infra': { type: 'boolean', default: false } });
-  const instances = listInstances();
+  const instances = listInstances(undefined, 'all');
   await Promise.all(instances.map((i) => stopInstance(i)));
   console.log(`stopped ${instances.length} instance(s)`);
   const stack = loadStack();

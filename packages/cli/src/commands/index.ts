@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { backfillCommand } from './backfill.js';
+import { compareCommand } from './compare.js';
 import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { downCommand } from './down.js';
@@ -6,9 +8,11 @@ import { infraCommand } from './infra.js';
 import { initCommand } from './init.js';
 import { lagCommand } from './lag.js';
 import { predictCommand } from './predict.js';
+import { promoteCommand, rollbackCommand } from './promote.js';
 import { replayCommand } from './replay.js';
 import { scaleCommand } from './scale.js';
 import { serveCommand } from './serve.js';
+import { shadowCommand } from './shadow.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
@@ -22,6 +26,11 @@ export const commands: Command[] = [
   lagCommand,
   dashboardCommand,
   replayCommand,
+  shadowCommand,
+  compareCommand,
+  promoteCommand,
+  rollbackCommand,
+  backfillCommand,
   downCommand,
   predictCommand,
   serveCommand,

@@ -2,13 +2,13 @@ import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { table } from '../ops-context.js';
 import { loadStack } from '../procs/fleet-state.js';
-import { listInstances, probe } from '../procs/instances.js';
+import { instanceName, listInstances, probe } from '../procs/instances.js';
 
 const usage = `Usage: npx fleet status [--json]
 
-Lists the instances started by \`fleet up\` / \`fleet scale\`: pid, operations port,
-readiness, and the partitions each one owns ("idle" when its group has more instances
-than partitions).
+Lists the instances started by \`fleet up\` / \`fleet scale\` / \`fleet promote\` and the
+shadows of \`fleet shadow\`: model version, pid, operations port, readiness, and the
+partitions each one owns ("idle" when its group has more instances than partitions).
 
   --json      print JSON
   -h, --help  this help`;
@@ -17,7 +17,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { json: { type: 'boolean', default: false } });
   const stack = loadStack();
   const instances = await Promise.all(
-    listInstances().map(async (i) => {
+    listInstances(undefined, 'all').map(async (i) => {
       const state = await probe(i);
       const partitions = Object.entries(state?.assignment ?? {}).flatMap(([topic, ps]) =>
         ps.map((p) => `${topic}:${p}`),
@@ -35,13 +35,14 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   if (stack) console.log(`broker ${stack.brokers} · registry ${stack.registryUrl}\n`);
   const rows = instances.map((i) => [
-    `${i.service}-${i.index}`,
+    instanceName(i),
+    i.version ?? '-',
     i.pid,
     i.port,
     i.answering ? (i.ready ? 'ready' : 'not ready') : 'not answering',
     i.service === 'online' ? 'none (HTTP)' : i.partitions.length > 0 ? i.partitions.join(' ') : i.ready ? 'idle' : '-',
   ]);
-  console.log(table(['instance', 'pid', 'port', 'state', 'partitions'], rows));
+  console.log(table(['instance', 'version', 'pid', 'port', 'state', 'partitions'], rows));
   return 0;
 }
 

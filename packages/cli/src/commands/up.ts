@@ -49,7 +49,7 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   if (values.online && listInstances('online').length === 0) {
     const port = positiveNumber(values['online-port'], 'online-port', Number(process.env.ONLINE_PORT || 8080));
-    const instance = await startInstance('online', serviceEnv(record, 'online'), port);
+    const instance = await startInstance('online', serviceEnv(record, 'online'), { port });
     ports[`online-${instance.index}`] = instance.port;
   }
   await waitReady(ports, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to be ready`));

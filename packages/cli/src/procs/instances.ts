@@ -1,14 +1,25 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { currentModelVersion, isModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
 import { isAlive, launchService, stopProcess, type ServiceName } from '../launcher/index.js';
 
 /** Where `fleet up` keeps one JSON file per running instance. */
 export const runDir = (): string => join(cliConfig().stateDir, 'run');
 
-/** A service instance started by `fleet up` or `fleet scale`. */
+/**
+ * What an instance does: `live` instances make the fleet's decisions (`fleet up`, `fleet
+ * scale`, `fleet promote`), a `shadow` runs another model version beside them in a group
+ * of its own, its predictions marked as shadow (`fleet shadow`).
+ */
+export type InstanceRole = 'live' | 'shadow';
+
+/** A service instance started by `fleet up`, `fleet scale`, `fleet promote` or `fleet shadow`. */
 export interface Instance {
   service: ServiceName;
+  role: InstanceRole;
+  /** The model version it was started with (MODEL_VERSION), when one was named. */
+  version?: string;
   index: number;
   pid: number;
   /** Port of /metrics, /healthz, /readyz. */
@@ -17,52 +28,76 @@ export interface Instance {
   startedAt: string;
 }
 
-const fileOf = (service: string, index: number): string => join(runDir(), `${service}-${index}.json`);
+/** `duration-2` for a live instance, `duration-shadow-1` for a shadow. */
+export const instanceName = (i: Pick<Instance, 'service' | 'role' | 'index'>): string =>
+  i.role === 'shadow' ? `${i.service}-shadow-${i.index}` : `${i.service}-${i.index}`;
 
-/** The live instances (files of dead ones are removed), sorted by service and index. */
-export function listInstances(service?: ServiceName): Instance[] {
+const fileOf = (i: Pick<Instance, 'service' | 'role' | 'index'>): string => join(runDir(), `${instanceName(i)}.json`);
+
+/**
+ * The running instances of a role (`all`: both), files of dead ones removed, sorted by
+ * service and index.
+ */
+export function listInstances(service?: ServiceName, role: InstanceRole | 'all' = 'live'): Instance[] {
   const dir = runDir();
   mkdirSync(dir, { recursive: true });
   const out: Instance[] = [];
   for (const name of readdirSync(dir)) {
-    if (!/^[a-z]+-\d+\.json$/.test(name)) continue;
+    if (!/^[a-z]+-(shadow-)?\d+\.json$/.test(name)) continue;
     const instance = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Instance;
+    instance.role ??= 'live';
     if (!isAlive(instance.pid)) {
       rmSync(join(dir, name), { force: true });
       continue;
     }
-    if (!service || instance.service === service) out.push(instance);
+    if ((!service || instance.service === service) && (role === 'all' || instance.role === role)) out.push(instance);
   }
-  return out.sort((a, b) => a.service.localeCompare(b.service) || a.index - b.index);
+  return out.sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.index - b.index);
 }
 
-/** Starts one detached instance of `service` with the lowest free index (on `port`, or a free one). */
+/** Options of {@link startInstance}. */
+export interface StartOptions {
+  /** @default a free one */
+  port?: number;
+  /** @default live */
+  role?: InstanceRole;
+  /** The model version it runs (its MODEL_VERSION), recorded for `fleet status`. */
+  version?: string;
+}
+
+/** Starts one detached instance of `service` with the lowest free index of its role. */
 export async function startInstance(
   service: ServiceName,
   env: Record<string, string>,
-  port?: number,
+  options: StartOptions = {},
 ): Promise<Instance> {
-  const used = new Set(listInstances(service).map((i) => i.index));
+  const role = options.role ?? 'live';
+  const modelsDir = cliConfig().modelsDir || undefined;
+  const version = options.version ?? (isModelName(service) ? currentModelVersion(service, modelsDir) : undefined);
+  const used = new Set(listInstances(service, role).map((i) => i.index));
   let index = 1;
   while (used.has(index)) index++;
-  const logFile = join(cliConfig().stateDir, 'logs', `${service}-${index}.log`);
-  const launched = await launchService(service, { name: `${service}-${index}`, env, logFile, detached: true, port });
+  const name = instanceName({ service, role, index });
+  const logFile = join(cliConfig().stateDir, 'logs', `${name}.log`);
+  const launched = await launchService(service, { name, env, logFile, detached: true, port: options.port });
   const instance: Instance = {
     service,
+    role,
+    ...(version !== undefined && { version }),
     index,
     pid: launched.pid,
     port: launched.port,
     logFile,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(fileOf(service, index), JSON.stringify(instance, null, 2));
+  writeFileSync(fileOf(instance), JSON.stringify(instance, null, 2));
   return instance;
 }
 
 /** Stops an instance gracefully (SIGTERM, then SIGKILL after the grace time) and forgets it. */
 export async function stopInstance(instance: Instance, graceMs = 30_000): Promise<void> {
   await stopProcess(instance.pid, graceMs);
-  rmSync(fileOf(instance.service, instance.index), { force: true });
+  rmSync(fileOf(instance), { force: true });
 }
 
 /** What an instance's /readyz says; null when it does not answer. */

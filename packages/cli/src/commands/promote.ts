@@ -1,0 +1,79 @@
+import { FleetError, readModelManifest, writeModelManifest } from '@fleet/contract';
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { modelArgs, modelsDir } from '../lifecycle/model-args.js';
+import { rollOut } from '../lifecycle/rollout.js';
+import { createProgress } from '../progress.js';
+
+const promoteUsage = `Usage: npx fleet promote <model> <version>
+
+Makes <version> the live version of <model> (duration, cost or tip): records it as current
+in models/manifest.json (MODELS_DIR), the one it replaces as previous, then replaces the
+running instances of the model's consumer group one at a time — each new instance is ready
+(model loaded, group joined) before the old one stops gracefully. The new version continues
+from the group's committed offsets: no ride is skipped, and each ride is decided with
+exactly one version of each model. Judge the version first: npx fleet shadow, npx fleet compare.
+Undo with: npx fleet rollback <model>
+
+  -h, --help  this help`;
+
+const rollbackUsage = `Usage: npx fleet rollback <model>
+
+Goes back to the version of <model> that was live before the last promote (the manifest's
+previous), replacing the running instances one at a time like \`fleet promote\`. A second
+rollback goes forward again.
+
+  -h, --help  this help`;
+
+/** Sets `version` live: manifest first (new instances read it), then the running instances. */
+async function switchTo(command: string, model: Parameters<typeof rollOut>[0], version: string): Promise<number> {
+  const manifest = readModelManifest(modelsDir());
+  const from = manifest[model].current;
+  if (from === version) {
+    console.log(`${model}: ${version} is live already`);
+    return 0;
+  }
+  manifest[model] = { current: version, previous: from };
+  writeModelManifest(manifest, modelsDir());
+  const progress = createProgress();
+  const started = await rollOut(model, version, (line) => progress.done(line));
+  const where = started.length > 0 ? `${started.length} instance(s) replaced` : 'no instance runs (fleet up starts it)';
+  console.log(`fleet ${command}: ${model} ${from} → ${version}; ${where}`);
+  return 0;
+}
+
+async function promote(argv: readonly string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(argv, {}, true);
+  const { model, version } = modelArgs('promote', positionals, true);
+  return switchTo('promote', model, version);
+}
+
+async function rollback(argv: readonly string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(argv, {}, true);
+  const { model } = modelArgs('rollback', positionals, false);
+  const previous = readModelManifest(modelsDir())[model].previous;
+  if (previous === null) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `fleet rollback: ${model} has no previous version in the manifest (nothing was promoted); ` +
+        'name one with: npx fleet promote <model> <version>',
+    );
+  }
+  return switchTo('rollback', model, previous);
+}
+
+/** `fleet promote`. */
+export const promoteCommand: Command = {
+  name: 'promote',
+  summary: 'make a model version live, replacing instances one at a time',
+  usage: promoteUsage,
+  run: promote,
+};
+
+/** `fleet rollback`. */
+export const rollbackCommand: Command = {
+  name: 'rollback',
+  summary: 'go back to the model version live before the last promote',
+  usage: rollbackUsage,
+  run: rollback,
+};

@@ -1,0 +1,77 @@
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { groupOf, waitReady } from '../launcher/index.js';
+import { modelArgs } from '../lifecycle/model-args.js';
+import { withAdmin } from '../ops-context.js';
+import { cliConfig } from '../config.js';
+import { loadStack, serviceEnv } from '../procs/fleet-state.js';
+import { instanceName, listInstances, startInstance, stopInstance } from '../procs/instances.js';
+
+const usage = `Usage: npx fleet shadow <model> <version>
+       npx fleet shadow <model> --stop
+
+Runs <version> of <model> (duration, cost or tip) as a shadow beside the live version: its
+own instance in its own consumer group (<prefix>.<model>.shadow-<version>), starting where the
+live group stands, publishing to the predictions topic with shadow=true. The decision
+service ignores shadow predictions; the monitor joins them with the rides' outcomes and
+compares them with the live version's on the same rides: npx fleet compare <model>.
+
+  --stop      stop the model's shadow instances
+  -h, --help  this help`;
+
+/** The consumer group of a shadow of `model` at `version`. */
+export function shadowGroup(model: string, version: string): string {
+  return `${groupOf(model as Parameters<typeof groupOf>[0], cliConfig().groupPrefix)}.shadow-${version}`;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { stop: { type: 'boolean', default: false } }, true);
+  if (values.stop) {
+    const { model } = modelArgs('shadow', positionals, false);
+    const shadows = listInstances(model, 'shadow');
+    await Promise.all(shadows.map((s) => stopInstance(s)));
+    console.log(`${model}: stopped ${shadows.length} shadow instance(s)`);
+    return 0;
+  }
+  const { model, version } = modelArgs('shadow', positionals, true);
+  const stack = loadStack();
+  if (!stack) {
+    console.error('fleet shadow: the fleet is not up; start it with: npx fleet up');
+    return 1;
+  }
+  const running = listInstances(model, 'shadow').find((s) => s.version === version);
+  if (running) {
+    console.log(`${instanceName(running)} runs ${model} ${version} as a shadow already`);
+    return 0;
+  }
+  const group = shadowGroup(model, version);
+  const config = cliConfig();
+  // A new shadow group starts where the live group stands (else at the end), not at the
+  // beginning of the topic: it scores the rides the live version scores from now on.
+  await withAdmin(async (admin) => {
+    const own = await admin.fetchCommittedOffsets(group, config.topicRides);
+    if (own.some((p) => Number(p.offset) >= 0)) return;
+    const live = await admin.fetchCommittedOffsets(groupOf(model, config.groupPrefix), config.topicRides);
+    const from = live.some((p) => Number(p.offset) >= 0) ? live : await admin.fetchEndOffsets(config.topicRides);
+    await admin.setGroupOffsets(group, config.topicRides, from);
+  });
+  const instance = await startInstance(
+    model,
+    { ...serviceEnv(stack, model), GROUP_ID: group, MODEL_VERSION: version, SHADOW: 'true' },
+    { role: 'shadow', version },
+  );
+  await waitReady({ [instanceName(instance)]: instance.port }, 120_000);
+  console.log(
+    `${instanceName(instance)}: ${model} ${version} runs as a shadow in group ${group} ` +
+      `(log ${instance.logFile}); then: npx fleet compare ${model}`,
+  );
+  return 0;
+}
+
+/** `fleet shadow`. */
+export const shadowCommand: Command = {
+  name: 'shadow',
+  summary: 'run a model version as a shadow beside the live one',
+  usage,
+  run,
+};
