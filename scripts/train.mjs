@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run train`: trains the duration, cost and tip models (models/train/train.py).
-// Creates models/train/.venv when missing, installs the pinned requirements when they
-// changed since the last install, then runs the pipeline. Set FLEET_PYTHON to choose the
-// interpreter (default: python3.11, else python3). Prints each model's test MAE.
+// `npm run train -- [options]`: trains a new version of the duration, cost and tip models
+// (models/train/train.py; its options, e.g. `--version 2.0.0 --models duration,cost`, are
+// passed through: `npm run train -- --help` lists them). Creates models/train/.venv when
+// missing, installs the pinned requirements when they changed since the last install, then
+// runs the pipeline. Set FLEET_PYTHON to choose the interpreter (default: python3.11, else
+// python3). Prints each model's test MAE and interval coverage.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +31,12 @@ try {
   console.error(`train: ${err.message}`);
   process.exit(1);
 }
-run(venvPython, [join(trainDir, 'train.py')], {
+const args = process.argv.slice(2);
+run(venvPython, [join(trainDir, 'train.py'), ...args], {
   env: { ...process.env, PYTHONHASHSEED: '0', OMP_NUM_THREADS: '1' },
 });
-// The pipeline rewrites the metrics table of models/README.md; keep it in the repo's style.
+if (args.includes('--help') || args.includes('-h')) process.exit(0);
+// The pipeline rewrites the generated tables of models/README.md; keep it in the repo's style.
 run(
   process.execPath,
   [join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--write', join(root, 'models', 'README.md')],

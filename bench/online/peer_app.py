@@ -3,7 +3,8 @@
 The bench's peer of `packages/online` (POST /v1/quote only): the same ONNX models with
 onnxruntime, the project's own Python feature code (models/train/features.py with
 models/features.json, the code the models were trained with) and the decision rules of
-packages/decision/src/rules.ts. One process per gunicorn worker, each with its own sessions:
+packages/decision/src/rules.ts (the point quotes, and the fare and trip-time ranges of model
+versions with a prediction interval). One process per gunicorn worker, each with its own sessions:
 
     models/train/.venv/bin/gunicorn --workers 2 --bind 127.0.0.1:8090 \
         --chdir bench/online peer_app:app
@@ -50,8 +51,17 @@ def load(name: str) -> tuple[dict, ort.InferenceSession]:
     return card, session
 
 
+def outputs_of(card: dict) -> list[str]:
+    """The outputs read per call: the point estimate (card.onnx.output) first, then the
+    bounds of its prediction interval when the version has one (card.onnx.interval)."""
+    interval = card["onnx"].get("interval")
+    names = [card["onnx"]["output"]["name"]]
+    return names + [interval["lower"]["name"], interval["upper"]["name"]] if interval else names
+
+
 SESSIONS = {name: load(name) for name in MODEL_NAMES}
 VERSIONS = {name: card["version"] for name, (card, _) in SESSIONS.items()}
+OUTPUTS = {name: outputs_of(card) for name, (card, _) in SESSIONS.items()}
 
 
 def decide(duration: float, cost: float, tip: float) -> dict:
@@ -62,6 +72,17 @@ def decide(duration: float, cost: float, tip: float) -> dict:
         "fare_quote_usd": max(2.5, math.ceil(cost * 2) / 2),
         "eta_minutes": max(1, math.ceil(duration)),
         "priority": priority,
+    }
+
+
+def quoted_ranges(duration: tuple[float, float] | None, cost: tuple[float, float] | None) -> dict:
+    """packages/decision/src/rules.ts quotedRanges: the fare and trip-time ranges, rounded
+    outwards (null for model versions without an interval)."""
+    return {
+        "fare_low_usd": max(2.5, math.floor(cost[0] * 2) / 2) if cost else None,
+        "fare_high_usd": max(2.5, math.ceil(cost[1] * 2) / 2) if cost else None,
+        "eta_low_minutes": max(1, math.floor(duration[0])) if duration else None,
+        "eta_high_minutes": max(1, math.ceil(duration[1])) if duration else None,
     }
 
 
@@ -82,12 +103,17 @@ def quote():
     listed = "rides" in body
     rides = [ride_of(r, now) for r in (body["rides"] if listed else [body])]
     features = build_features(SPEC, rides)
-    values = {}
+    values, ranges = {}, {}
     for name, (card, session) in SESSIONS.items():
-        values[name] = session.run(None, {card["onnx"]["input"]["name"]: features})[0].reshape(-1)
+        outputs = [v.reshape(-1) for v in session.run(OUTPUTS[name], {card["onnx"]["input"]["name"]: features})]
+        values[name] = outputs[0]  # the point estimate (card.onnx.output)
+        ranges[name] = (outputs[1], outputs[2]) if len(outputs) == 3 else None
     quotes = []
     for i, ride in enumerate(rides):
         duration, cost, tip = (float(values[m][i]) for m in MODEL_NAMES)
+        duration_range, cost_range = (
+            (float(ranges[m][0][i]), float(ranges[m][1][i])) if ranges[m] else None for m in ("duration", "cost")
+        )
         quotes.append(
             {
                 "ride_id": ride["ride_id"],
@@ -97,6 +123,7 @@ def quote():
                 **decide(duration, cost, tip),
                 "model_versions": VERSIONS,
                 "quoted_at": now,
+                **quoted_ranges(duration_range, cost_range),
             }
         )
     return jsonify({"quotes": quotes} if listed else quotes[0])

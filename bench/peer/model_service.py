@@ -74,18 +74,25 @@ class Model:
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self._input = card["onnx"]["input"]["name"]
-        self._output = card["onnx"]["output"]["name"]
+        # The point estimate is the card's `onnx.output`; versions from 2.0.0 also have the
+        # bounds of a prediction interval (`onnx.interval`), read in the same call as ours do.
+        interval = card["onnx"].get("interval")
+        self._outputs = [card["onnx"]["output"]["name"]]
+        if interval:
+            self._outputs += [interval["lower"]["name"], interval["upper"]["name"]]
         self.name, self.version, self.unit = card["name"], card["version"], card["target"]["unit"]
 
-    def score(self, rides: list[dict]) -> np.ndarray:
-        """One value per ride, in one session call."""
+    def score(self, rides: list[dict]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(point estimates, lower bounds, upper bounds) of the rides, in one session call;
+        the bounds are None for a model version without an interval."""
         features = build_features(self.spec, rides)
-        return self._session.run([self._output], {self._input: features})[0].reshape(-1)
+        out = [v.reshape(-1) for v in self._session.run(self._outputs, {self._input: features})]
+        return (out[0], out[1], out[2]) if len(out) == 3 else (out[0], None, None)
 
     def warm(self) -> None:
         """A first call before joining: onnxruntime's first run is slower than the rest."""
         width = len(self.spec["names"])
-        self._session.run([self._output], {self._input: np.zeros((1, width), dtype=np.float32)})
+        self._session.run(self._outputs, {self._input: np.zeros((1, width), dtype=np.float32)})
 
 
 class Delivery:
@@ -201,9 +208,11 @@ def handle(batch, model: Model, rides: Decoder, predictions: Encoder, producer: 
         good.append(ride)
         keys.append(msg.key())
     if good:
-        values = model.score(good)
+        values, lower, upper = model.score(good)
+        lower = lower.tolist() if lower is not None else [None] * len(good)
+        upper = upper.tolist() if upper is not None else [None] * len(good)
         now = int(time.time() * 1000)
-        for ride, key, value in zip(good, keys, values.tolist(), strict=True):
+        for ride, key, value, low, high in zip(good, keys, values.tolist(), lower, upper, strict=True):
             if not math.isfinite(value):
                 log.error("non-finite %s for ride %s", model.name, ride["ride_id"])
                 continue
@@ -215,6 +224,9 @@ def handle(batch, model: Model, rides: Decoder, predictions: Encoder, producer: 
                 "unit": model.unit,
                 "event_time": ride["event_time"],
                 "predicted_at": now,
+                "lower": low if low is not None and math.isfinite(low) else None,
+                "upper": high if high is not None and math.isfinite(high) else None,
+                "shadow": False,
             }
             producer.produce(topic, key=key, value=predictions.encode(record), on_delivery=delivery)
     # flush() sends at once whatever linger.ms says, and returns when every message of the

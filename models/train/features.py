@@ -2,7 +2,7 @@
 
 The serving side re-implements exactly this in TypeScript
 (`packages/contract/src/features/`) and reads the same spec (`models/features.json`) for the
-vocabularies; `models/golden/parity.json` and the parity test prove both agree.
+vocabularies; `models/golden/parity-<version>.json` and the parity test prove both agree.
 
 Every feature is computed from a ride in the shape of the `ride_started` event
 (`packages/contract/src/records.ts`): epoch-millisecond pickup time, nullable zone and

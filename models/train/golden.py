@@ -1,4 +1,7 @@
-"""The parity golden file: rides, their float32 features and the ONNX predictions.
+"""The parity golden files, `models/golden/parity-<version>.json`: rides, their float32
+features and the ONNX outputs of the models of that version (`meta.models`: name -> sha256
+of model.onnx): `predictions` (the point estimates) and, for models with a prediction
+interval, `intervals` (name -> [lower, upper]).
 
 `packages/scoring/test/parity.test.ts` rebuilds the features and predictions in
 TypeScript from the `ride` of every entry and requires exact float32 feature equality and
@@ -92,12 +95,43 @@ def time_of_day_table() -> list[list[float]]:
     return table
 
 
-def entry(source: str, ride: dict, features: np.ndarray, preds: dict, **extra) -> dict:
-    """One golden entry with float32 values written exactly (as their float64 value)."""
-    return {
+def entry(source: str, ride: dict, features: np.ndarray, preds: dict, intervals: dict,
+          **extra) -> dict:
+    """One golden entry with float32 values written exactly (as their float64 value);
+    `intervals` (name -> (lower, upper)) only when a model has one."""
+    out = {
         "source": source,
         **extra,
         "ride": ride,
         "features": [float(v) for v in features.astype(np.float32)],
         "predictions": {k: float(np.float32(v)) for k, v in preds.items()},
     }
+    if intervals:
+        out["intervals"] = {k: [float(np.float32(lo)), float(np.float32(hi))]
+                            for k, (lo, hi) in intervals.items()}
+    return out
+
+
+def merge(existing: dict, new: dict, path: str) -> dict:
+    """Adds the models of `new` to a golden file of the same version written by an earlier
+    run (`existing`): same rides and features required, no model in both."""
+    both = sorted(set(existing["meta"]["models"]) & set(new["meta"]["models"]))
+    if both:
+        raise ValueError(f"{path} already holds {', '.join(both)}: a golden file is never "
+                         "overwritten; train under another --version")
+    old, fresh = existing["entries"], new["entries"]
+    same = len(old) == len(fresh) and all(
+        a["ride"] == b["ride"] and a["features"] == b["features"] for a, b in zip(old, fresh))
+    if not same or existing["time_of_day_table"] != new["time_of_day_table"]:
+        raise ValueError(f"{path} (an earlier run of this version) holds other rides or "
+                         "features than this run would write; train under another --version")
+    entries = []
+    for a, b in zip(old, fresh):
+        merged = {**a, "predictions": dict(sorted({**a["predictions"], **b["predictions"]}.items()))}
+        intervals = {**a.get("intervals", {}), **b.get("intervals", {})}
+        if intervals:
+            merged["intervals"] = dict(sorted(intervals.items()))
+        entries.append(merged)
+    meta = {**existing["meta"], "models": dict(sorted({**existing["meta"]["models"],
+                                                       **new["meta"]["models"]}.items()))}
+    return {"meta": meta, "time_of_day_table": existing["time_of_day_table"], "entries": entries}
