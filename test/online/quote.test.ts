@@ -1,21 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_NAMES, type RideQuote, type RideStarted } from '@fleet/contract';
-import { decide } from '@fleet/decision';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  defaultModelsDir,
+  MODEL_NAMES,
+  readModelManifest,
+  writeModelManifest,
+  type RideQuote,
+  type RideStarted,
+} from '@fleet/contract';
+import { decide, quotedRanges } from '@fleet/decision';
+import type { Scores } from '@fleet/scoring';
 import type { OnlineModels } from '@fleet/online';
 import { eventually } from '../helpers.js';
 import { holdCalls, metric, post, startOnline, testRides, type StartedOnline } from './helpers.js';
 
 /** The quote of `rides` computed here from the models and the rules, without the service. */
 async function expectedQuotes(models: OnlineModels, rides: RideStarted[]): Promise<Omit<RideQuote, 'quoted_at'>[]> {
-  const [duration, cost, tip] = await Promise.all(MODEL_NAMES.map((m) => models.byName[m].predict(rides)));
+  const [duration, cost, tip] = await Promise.all(MODEL_NAMES.map((m) => models.byName[m].predictRides(rides)));
+  const range = (o: Scores, i: number) => (o.lower && o.upper ? { lower: o.lower[i], upper: o.upper[i] } : null);
   return rides.map((ride, i) => {
-    const estimates = { duration_min: duration[i], cost_usd: cost[i], tip_usd: tip[i] };
+    const estimates = { duration_min: duration.value[i], cost_usd: cost.value[i], tip_usd: tip.value[i] };
     const { fare_quote_usd, eta_minutes, priority } = decide(estimates);
     const model_versions = Object.fromEntries(MODEL_NAMES.map((m) => [m, models.byName[m].version]));
-    return { ride_id: ride.ride_id, ...estimates, fare_quote_usd, eta_minutes, priority, model_versions } as Omit<
-      RideQuote,
-      'quoted_at'
-    >;
+    const ranges = quotedRanges({ duration: range(duration, i), cost: range(cost, i) });
+    return {
+      ride_id: ride.ride_id,
+      ...estimates,
+      fare_quote_usd,
+      eta_minutes,
+      priority,
+      model_versions,
+      ...ranges,
+    } as Omit<RideQuote, 'quoted_at'>;
   });
 }
 
@@ -124,5 +142,42 @@ describe('micro-batching', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('POST /v1/quote with model versions that have an interval', () => {
+  let server: StartedOnline;
+  let rides: RideStarted[];
+  let models: string;
+
+  beforeAll(async () => {
+    // A copy of the models whose manifest makes 2.0.0 of duration and cost current.
+    models = mkdtempSync(join(tmpdir(), 'fleet-online-models-'));
+    cpSync(defaultModelsDir(), models, { recursive: true, filter: (src) => !src.includes(join('models', 'train')) });
+    const manifest = readModelManifest(models);
+    for (const m of ['duration', 'cost'] as const) manifest[m] = { current: '2.0.0', previous: manifest[m].current };
+    writeModelManifest(manifest, models);
+    server = await startOnline({ MODELS_DIR: models });
+    rides = await testRides(40);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(models, { recursive: true, force: true });
+  });
+
+  it('quotes a fare range and a trip-time range around the point quotes, as the stream decides them', async () => {
+    const answer = await post(`${server.url}/v1/quote`, { rides });
+    expect(answer.status).toBe(200);
+    const quotes = (answer.body.quotes as RideQuote[]).map(withoutTime);
+    expect(quotes).toEqual(await expectedQuotes(server.online.models, rides));
+    for (const q of quotes) {
+      expect(q.model_versions).toMatchObject({ duration: '2.0.0', cost: '2.0.0' });
+      expect(q.fare_low_usd!).toBeLessThanOrEqual(q.fare_quote_usd);
+      expect(q.fare_high_usd!).toBeGreaterThanOrEqual(q.fare_quote_usd);
+      expect(q.eta_low_minutes!).toBeLessThanOrEqual(q.eta_minutes);
+      expect(q.eta_high_minutes!).toBeGreaterThanOrEqual(q.eta_minutes);
+    }
+    // The ranges are real: not every one collapses onto its point quote.
+    expect(quotes.some((q) => q.fare_high_usd! - q.fare_low_usd! >= 2)).toBe(true);
   });
 });

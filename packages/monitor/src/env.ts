@@ -8,7 +8,7 @@ export const monitorEnv = {
   groupId: str('GROUP_ID', 'Consumer group of the service', 'fleet.monitor'),
   modelsDir: str(
     'MONITOR_MODELS_DIR',
-    'Directory of the model cards (<dir>/<model>/model.json) whose reference distributions drift is measured against',
+    'Directory of the model cards (<dir>/<model>/<version>/model.json) whose reference distributions drift is measured against',
     defaultModelsDir(),
   ),
   windowsSec: intList(

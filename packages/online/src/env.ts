@@ -1,4 +1,3 @@
-import { defaultModelsDir } from '@fleet/contract';
 import { bool, commonEnv, int, serviceEnv, str, type ConfigOf } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 
@@ -24,8 +23,8 @@ export const onlineEnv = {
   host: str('ONLINE_HOST', 'Address the online service listens on', '0.0.0.0'),
   modelsDir: str(
     'MODELS_DIR',
-    'Directory of the duration, cost and tip model directories and features.json (online service)',
-    defaultModelsDir(),
+    "Directory of the model versions and manifest.json (empty: the repository's models/)",
+    '',
   ),
   batching: bool('ONLINE_BATCHING', 'Micro-batch requests that arrive together into one model call per model', true),
   batchMaxRows: int('ONLINE_BATCH_MAX_ROWS', 'Most rows (rides) in one micro-batched model call', 256, 1, 100_000),

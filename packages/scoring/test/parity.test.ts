@@ -25,6 +25,8 @@ interface GoldenEntry {
   ride: RideStarted;
   features: number[];
   predictions: Record<string, number>;
+  /** The interval bounds [lower, upper] of each model version that has one. */
+  intervals?: Record<string, [number, number]>;
 }
 interface Golden {
   meta: { models: Record<string, string> };
@@ -108,6 +110,21 @@ describe.each(goldenFiles)('training/serving parity (models/golden/%s)', (file) 
         (max, entry, row) => Math.max(max, Math.abs(predictions[row] - entry.predictions[runner.name])),
         0,
       );
+      expect(worst, runner.name).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('gives the interval bounds of Python onnxruntime within 1e-4, lower ≤ estimate ≤ upper', async () => {
+    for (const runner of runners.filter((r) => r.card.onnx.interval !== undefined)) {
+      const { value, lower, upper } = await runner.predictRides(rides);
+      expect(lower, runner.name).not.toBeNull();
+      let worst = 0;
+      golden.entries.forEach((entry, row) => {
+        const [lo, hi] = entry.intervals?.[runner.name] ?? [Number.NaN, Number.NaN];
+        worst = Math.max(worst, Math.abs(lower![row] - lo), Math.abs(upper![row] - hi));
+        expect(lower![row]).toBeLessThanOrEqual(value[row]);
+        expect(upper![row]).toBeGreaterThanOrEqual(value[row]);
+      });
       expect(worst, runner.name).toBeLessThanOrEqual(1e-4);
     }
   });

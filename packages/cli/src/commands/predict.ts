@@ -25,7 +25,8 @@ predictions against them is printed at the end.
 Options:
   --input FILE        rides CSV to score (required)
   --output FILE       predictions CSV to write (required; overwritten)
-  --models-dir DIR    directory holding duration/, cost/, tip/ and features.json
+  --models-dir DIR    directory of the model versions, manifest.json and features.json
+                      (each model at the version the manifest names current)
                       (default: the repository's models/)
   --batch-size N      rides per model call (default 1000)
   -h, --help          print this help

@@ -1,0 +1,290 @@
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  completionOf,
+  createDecisionListener,
+  createOutcomePublisher,
+  createRidePublisher,
+  type OutcomePublisher,
+  type ReceivedDecision,
+  type RidePublisher,
+} from '@fleet/backend';
+import {
+  defaultModelsDir,
+  listModelVersions,
+  loadRideCsv,
+  loadSchema,
+  readModelManifest,
+  type PredictionRecord,
+  type RideDecisionRecord,
+  type RideOutcome,
+  type RideStarted,
+} from '@fleet/contract';
+import { createSerde, type AdminClient } from '@fleet/core';
+import { readTopic } from '../faults/lib/audit.js';
+import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+
+/** The services' session timeout: a member gone silent is dropped after it. */
+const SESSION_TIMEOUT_MS = 10_000;
+/** A change of membership settles within this: a silent member dropped, then one rebalance. */
+const GROUP_SETTLES_MS = SESSION_TIMEOUT_MS + REBALANCE_TIMEOUT_MS;
+/** Above the longest pause a replacement can cause, so a degraded decision is a failure. */
+const JOIN_TIMEOUT_MS = GROUP_SETTLES_MS + WORK_ALLOWANCE_MS;
+const DECIDED_WITHIN_MS = JOIN_TIMEOUT_MS + WORK_ALLOWANCE_MS;
+/** `fleet up`, `fleet shadow` and `fleet promote` wait this long for each new instance. */
+const CLI_READY_MS = 120_000;
+/** A replaced instance's grace (stopInstance, packages/cli/src/procs). */
+const CLI_STOP_MS = 30_000;
+/** One instance replaced by promote or rollback: the new one ready, the old one stopped. */
+const REPLACE_MS = CLI_READY_MS + CLI_STOP_MS;
+
+// Its own topics, groups, state and models directory: promote and rollback write the
+// manifest of this copy, never the repository's.
+const prefix = randomName('lifecycle');
+const models = mkdtempSync(join(tmpdir(), 'fleet-models-'));
+cpSync(defaultModelsDir(), models, { recursive: true, filter: (src) => !src.includes(`${join('models', 'train')}`) });
+Object.assign(process.env, {
+  KAFKA_BROKERS: stack().brokers.join(','),
+  SCHEMA_REGISTRY_URL: stack().registryUrl,
+  TOPIC_RIDES: `${prefix}.ride_started`,
+  TOPIC_PREDICTIONS: `${prefix}.predictions`,
+  TOPIC_DECISIONS: `${prefix}.ride_decisions`,
+  TOPIC_COMPLETED: `${prefix}.ride_completed`,
+  TOPIC_MODEL_HEALTH: `${prefix}.model_health`,
+  FLEET_GROUP_PREFIX: prefix,
+  FLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'fleet-lifecycle-')),
+  MODELS_DIR: models,
+  KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+  DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS),
+});
+const { runFleet } = await import('@fleet/cli');
+
+const LIVE = readModelManifest(models).duration.current;
+const NEXT = listModelVersions('duration', models).at(-1)!;
+
+/** Runs a `fleet` command and returns what it printed on stdout. */
+async function fleet(...argv: string[]): Promise<string> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (text: string) => lines.push(text);
+  try {
+    expect(await runFleet(argv), `fleet ${argv.join(' ')}`).toBe(0);
+  } finally {
+    console.log = log;
+  }
+  return lines.join('\n');
+}
+
+const durationVersionsLive = async () =>
+  (
+    JSON.parse(await fleet('status', '--json')) as {
+      instances: Array<{ service: string; role: string; version: string }>;
+    }
+  ).instances
+    .filter((i) => i.service === 'duration' && i.role === 'live')
+    .map((i) => i.version);
+
+describe('model lifecycle under a steady stream of rides: shadow, compare, promote, roll back, backfill', () => {
+  let publisher: RidePublisher;
+  let outcomes: OutcomePublisher;
+  let admin: AdminClient;
+  const decisions: ReceivedDecision[] = [];
+  const sent: string[] = [];
+  let streaming = true;
+  let stream: Promise<void>;
+  const streamStartedAt = Date.now();
+
+  beforeAll(
+    async () => {
+      expect(NEXT).not.toBe(LIVE);
+      expect(await runFleet(['up', '--partitions', '6'])).toBe(0);
+      const kafka = testKafka('lifecycle');
+      admin = await kafka.admin();
+      const listener = await createDecisionListener({
+        kafka,
+        registry: testRegistry(),
+        topic: process.env.TOPIC_DECISIONS!,
+        logger: testLogger(),
+        onDecision: (d) => decisions.push(d),
+      });
+      await listener.start();
+      publisher = await createRidePublisher(kafka, testRegistry(), process.env.TOPIC_RIDES!);
+      outcomes = await createOutcomePublisher(kafka, testRegistry(), process.env.TOPIC_COMPLETED!, testLogger());
+      const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
+      const known = rows.flatMap((r) => (r.ok && r.outcome ? [{ ride: r.ride, outcome: r.outcome }] : []));
+      stream = (async () => {
+        for (let n = 0; streaming; n++) {
+          const { ride: template, outcome } = known[n % known.length] as { ride: RideStarted; outcome: RideOutcome };
+          const ride: RideStarted = { ...template, ride_id: `${prefix}-${n}`, event_time: Date.now() };
+          await publisher.publish([ride]);
+          sent.push(ride.ride_id);
+          // The backend reports how the ride ended (here at once: the meter on a fast clock).
+          await outcomes.publish([completionOf(ride, outcome, Date.now())]);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+    },
+    testTimeoutMs(CLI_READY_MS, WORK_ALLOWANCE_MS),
+  );
+
+  afterAll(
+    async () => {
+      streaming = false;
+      await stream;
+      await publisher?.close();
+      await outcomes?.close();
+      await admin?.disconnect();
+      await runFleet(['down']);
+    },
+    testTimeoutMs(CLI_STOP_MS, WORK_ALLOWANCE_MS),
+  );
+
+  it(
+    'judges a shadow on the same rides, switches versions without losing a ride, each decided with one version',
+    async () => {
+      // Shadow: its own group; the decisions stay on the live version.
+      await fleet('shadow', 'duration', NEXT);
+      const compared = async () =>
+        (JSON.parse(await fleet('compare', 'duration', '--json')) as { comparisons: Array<Record<string, number>> })
+          .comparisons;
+      await eventually(
+        async () => ((await compared())[0]?.rides ?? 0) >= 50,
+        'the monitor to compare the shadow with the live version on 50 rides',
+        CLI_READY_MS + WORK_ALLOWANCE_MS,
+      );
+      const [comparison] = await compared();
+      expect(comparison).toMatchObject({ live_version: LIVE, shadow_version: NEXT });
+      expect(comparison.live_mae).toBeGreaterThan(0);
+      expect(comparison.shadow_mae).toBeGreaterThan(0);
+      expect(await fleet('compare', 'duration')).toContain('shadow MAE');
+      await fleet('shadow', 'duration', '--stop');
+
+      // Promote: the manifest moves, the live instance is replaced, decisions switch version.
+      const promotedAt = Date.now();
+      await fleet('promote', 'duration', NEXT);
+      expect(readModelManifest(models).duration).toEqual({ current: NEXT, previous: LIVE });
+      expect(await durationVersionsLive()).toEqual([NEXT]);
+      await eventually(
+        () => decisions.some((d) => d.model_versions.duration === NEXT && d.event_time > promotedAt),
+        `decisions made with duration ${NEXT}`,
+        DECIDED_WITHIN_MS,
+      );
+
+      // Roll back: the previous version again.
+      const rolledBackAt = Date.now();
+      await fleet('rollback', 'duration');
+      expect(readModelManifest(models).duration).toEqual({ current: LIVE, previous: NEXT });
+      expect(await durationVersionsLive()).toEqual([LIVE]);
+      await eventually(
+        () => decisions.some((d) => d.model_versions.duration === LIVE && d.event_time > rolledBackAt),
+        `decisions made with duration ${LIVE} again`,
+        DECIDED_WITHIN_MS,
+      );
+
+      streaming = false;
+      await stream;
+      const ids = new Set(sent);
+      await eventually(
+        () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
+        'a decision for every ride',
+        DECIDED_WITHIN_MS,
+      );
+      expect(
+        decisions.filter((d) => ids.has(d.ride_id) && !d.complete),
+        'degraded decisions',
+      ).toEqual([]);
+
+      // The audit, on the topics themselves: one decision per ride, made from one live
+      // prediction of each model, of the version it names.
+      const kafka = testKafka('lifecycle-audit');
+      const predictionSerde = await createSerde<PredictionRecord>(
+        testRegistry(),
+        `${process.env.TOPIC_PREDICTIONS}-value`,
+        loadSchema('prediction'),
+      );
+      const decisionSerde = await createSerde<RideDecisionRecord>(
+        testRegistry(),
+        `${process.env.TOPIC_DECISIONS}-value`,
+        loadSchema('ride_decision'),
+      );
+      const live = new Map<string, PredictionRecord[]>();
+      let shadows = 0;
+      for (const r of await readTopic(kafka, admin, process.env.TOPIC_PREDICTIONS!)) {
+        const p = await predictionSerde.decode(r.value);
+        if (p.shadow) shadows++;
+        else live.set(p.ride_id, [...(live.get(p.ride_id) ?? []), p]);
+      }
+      expect(shadows).toBeGreaterThan(0);
+      const perRide = new Map<string, RideDecisionRecord[]>();
+      for (const r of await readTopic(kafka, admin, process.env.TOPIC_DECISIONS!)) {
+        const d = await decisionSerde.decode(r.value);
+        if (ids.has(d.ride_id)) perRide.set(d.ride_id, [...(perRide.get(d.ride_id) ?? []), d]);
+      }
+      expect(perRide.size, 'rides with a decision on the topic').toBe(ids.size);
+      expect(
+        [...perRide].filter(([, ds]) => ds.length > 1),
+        'rides decided more than once',
+      ).toEqual([]);
+      const unexplained = [...perRide.values()].flatMap(([d]) =>
+        (['duration', 'cost', 'tip'] as const).flatMap((model) => {
+          const value = { duration: d.duration_min, cost: d.cost_usd, tip: d.tip_usd }[model];
+          const from = (live.get(d.ride_id) ?? []).find(
+            (p) => p.model === model && p.model_version === d.model_versions[model] && p.value === value,
+          );
+          return from ? [] : [`${d.ride_id} ${model}@${d.model_versions[model]}`];
+        }),
+      );
+      expect(unexplained.slice(0, 5), 'decisions not made of one live prediction per model').toEqual([]);
+      const versionsUsed = new Set([...perRide.values()].map(([d]) => d.model_versions.duration));
+      expect(versionsUsed).toEqual(new Set([LIVE, NEXT]));
+      // A version with an interval quotes a range that holds the point quote.
+      const ranged = [...perRide.values()].map(([d]) => d).filter((d) => d.model_versions.duration === NEXT);
+      if (JSON.parse(readFileSync(join(models, 'duration', NEXT, 'model.json'), 'utf8')).onnx.interval) {
+        for (const d of ranged) {
+          expect(d.eta_low_minutes!).toBeLessThanOrEqual(d.eta_minutes!);
+          expect(d.eta_high_minutes!).toBeGreaterThanOrEqual(d.eta_minutes!);
+        }
+      }
+
+      // The switch is visible in the monitor: both versions predicted within its window.
+      const monitor = (
+        JSON.parse(await fleet('status', '--json')) as { instances: Array<{ service: string; port: number }> }
+      ).instances.find((i) => i.service === 'monitor')!;
+      const metrics = await (await fetch(`http://127.0.0.1:${monitor.port}/metrics`)).text();
+      for (const version of [LIVE, NEXT]) {
+        expect(metrics).toMatch(
+          new RegExp(
+            `fleet_monitor_predictions\\{model="duration",version="${version.replaceAll('.', '\\.')}",window="15m"[^}]*\\} [1-9]`,
+          ),
+        );
+      }
+
+      // Backfill: the history since the stream started, re-scored with NEXT into its own
+      // topic, the live groups untouched; run again, it resumes and finds nothing left.
+      const committed = () => admin.fetchCommittedOffsets(`${prefix}.duration`, process.env.TOPIC_RIDES!);
+      const liveBefore = await committed();
+      await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
+      const backfilled = new Set<string>();
+      for (const r of await readTopic(kafka, admin, `${process.env.TOPIC_PREDICTIONS}.backfill`)) {
+        const p = await predictionSerde.decode(r.value);
+        if (p.model_version === NEXT) backfilled.add(p.ride_id);
+      }
+      expect([...ids].filter((id) => !backfilled.has(id)).slice(0, 5), 'rides not backfilled').toEqual([]);
+      expect(await committed(), 'the live group moved').toEqual(liveBefore);
+      expect(await fleet('backfill', 'duration', NEXT)).toContain('nothing left to score');
+    },
+    testTimeoutMs(
+      CLI_READY_MS + WORK_ALLOWANCE_MS,
+      REPLACE_MS,
+      DECIDED_WITHIN_MS,
+      REPLACE_MS,
+      DECIDED_WITHIN_MS,
+      DECIDED_WITHIN_MS,
+      2 * READ_BACK_MS,
+      READ_BACK_MS + WORK_ALLOWANCE_MS,
+    ),
+  );
+});
