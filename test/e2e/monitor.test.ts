@@ -85,8 +85,12 @@ describe('the monitor end to end (real broker, registry, models and outcomes)', 
       await outcomePublisher.close();
       expect(schedule.published).toBe(sent.length);
 
+      // The version each service runs (the monitor also knows the cards of the others).
+      const served = (model: string) => fleet.models[model].version;
       const health = (model: string) =>
-        fleet.monitor!.service.health().find((h) => h.model === model && h.window_sec === WINDOW_SEC)!;
+        fleet
+          .monitor!.service.health()
+          .find((h) => h.model === model && h.model_version === served(model) && h.window_sec === WINDOW_SEC)!;
       await eventually(
         () => MODEL_NAMES.every((m) => health(m).outcomes === sent.length),
         `the monitor to join the ${sent.length} outcomes with every model's predictions`,
@@ -109,7 +113,7 @@ describe('the monitor end to end (real broker, registry, models and outcomes)', 
         expect(h.mae).toBeCloseTo(errors.reduce((s, e) => s + Math.abs(e), 0) / errors.length, 9);
         expect(h.bias).toBeCloseTo(errors.reduce((s, e) => s + e, 0) / errors.length, 9);
 
-        const features = reference.find((k) => k.model === model)!.reference!.features;
+        const features = reference.find((k) => k.model === model && k.version === served(model))!.reference!.features;
         const expected: Record<string, number> = { [PREDICTION_FEATURE]: psiOf(features.prediction, [...predicted]) };
         for (const [name, read] of Object.entries(DRIFT_INPUTS))
           expected[name] = psiOf(features[name], rides.map(read));
@@ -133,13 +137,21 @@ describe('the monitor end to end (real broker, registry, models and outcomes)', 
           const records = await readTopic(testKafka('health-reader'), fleet.admin, fleet.topics.health);
           published = await Promise.all(records.map((r) => serde.decode(r.value)));
           return MODEL_NAMES.every((m) =>
-            published.some((p) => p.model === m && p.window_sec === WINDOW_SEC && p.outcomes === sent.length),
+            published.some(
+              (p) =>
+                p.model === m &&
+                p.model_version === served(m) &&
+                p.window_sec === WINDOW_SEC &&
+                p.outcomes === sent.length,
+            ),
           );
         },
         'model_health records of every model with all the outcomes',
         READ_BACK_MS,
       );
-      const last = published.filter((p) => p.model === 'duration' && p.window_sec === WINDOW_SEC).at(-1)!;
+      const last = published
+        .filter((p) => p.model === 'duration' && p.model_version === served('duration') && p.window_sec === WINDOW_SEC)
+        .at(-1)!;
       expect(last.mae).toBeCloseTo(health('duration').mae!, 9);
       expect(last.drift_status).toBe('ALERT');
     },

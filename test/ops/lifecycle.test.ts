@@ -95,6 +95,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
   const sent: string[] = [];
   let streaming = true;
   let stream: Promise<void>;
+  let templateRide: RideStarted;
   const streamStartedAt = Date.now();
 
   beforeAll(
@@ -115,6 +116,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       outcomes = await createOutcomePublisher(kafka, testRegistry(), process.env.TOPIC_COMPLETED!, testLogger());
       const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
       const known = rows.flatMap((r) => (r.ok && r.outcome ? [{ ride: r.ride, outcome: r.outcome }] : []));
+      templateRide = known[0].ride as RideStarted;
       stream = (async () => {
         for (let n = 0; streaming; n++) {
           const { ride: template, outcome } = known[n % known.length] as { ride: RideStarted; outcome: RideOutcome };
@@ -275,6 +277,20 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       expect([...ids].filter((id) => !backfilled.has(id)).slice(0, 5), 'rides not backfilled').toEqual([]);
       expect(await committed(), 'the live group moved').toEqual(liveBefore);
       expect(await fleet('backfill', 'duration', NEXT)).toContain('nothing left to score');
+      // Run again after new rides: it resumes from its own committed offsets, no --from needed.
+      const later = Array.from({ length: 5 }, (_, i) => ({
+        ...templateRide,
+        ride_id: `${prefix}-later-${i}`,
+        event_time: Date.now(),
+      }));
+      await publisher.publish(later);
+      await fleet('backfill', 'duration', NEXT);
+      const after = new Map<string, number>();
+      for (const r of await readTopic(kafka, admin, `${process.env.TOPIC_PREDICTIONS}.backfill`)) {
+        const p = await predictionSerde.decode(r.value);
+        after.set(p.ride_id, (after.get(p.ride_id) ?? 0) + 1);
+      }
+      expect(later.map((r) => after.get(r.ride_id) ?? 0)).toEqual([1, 1, 1, 1, 1]);
     },
     testTimeoutMs(
       CLI_READY_MS + WORK_ALLOWANCE_MS,

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultModelDir, loadRideCsv, REPO_ROOT, type RideStarted } from '@fleet/contract';
+import {
+  defaultModelDir,
+  listModelVersions,
+  loadRideCsv,
+  MODEL_NAMES,
+  REPO_ROOT,
+  type RideStarted,
+} from '@fleet/contract';
 import { loadKnownVersions } from '../src/cards.js';
 import { DRIFT_INPUTS, pickupHour } from '../src/inputs.js';
 import {
@@ -74,8 +81,10 @@ describe('reference bins', () => {
 describe('the model cards', () => {
   const known = loadKnownVersions(join(REPO_ROOT, 'models'));
 
-  it('give every served model a reference of its predictions and of the main inputs', () => {
-    expect(known.map((k) => k.model).sort()).toEqual(['cost', 'duration', 'tip']);
+  it('give every model version a reference of its predictions and of the main inputs', () => {
+    const versions = MODEL_NAMES.flatMap((m) => listModelVersions(m).map((v) => `${m}@${v}`));
+    expect(versions.length).toBeGreaterThanOrEqual(MODEL_NAMES.length);
+    expect(known.map((k) => `${k.model}@${k.version}`).sort()).toEqual(versions.sort());
     for (const k of known) {
       expect(Object.keys(k.reference!.features).sort()).toEqual(['prediction', ...Object.keys(DRIFT_INPUTS)].sort());
       for (const ref of Object.values(k.reference!.features)) {

@@ -1,9 +1,8 @@
 import { FleetError } from '@fleet/contract';
-import { METRIC } from '@fleet/core';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
+import { comparisonsOf, formatComparisons } from '../lifecycle/comparisons.js';
 import { modelArgs } from '../lifecycle/model-args.js';
-import { table } from '../ops-context.js';
 import { listInstances } from '../procs/instances.js';
 
 const usage = `Usage: npx fleet compare <model> [--monitor URL] [--json]
@@ -16,41 +15,6 @@ on enough rides is a candidate for: npx fleet promote <model> <version>
   --monitor URL  the monitor's operations address (default: the one fleet up started)
   --json         print JSON
   -h, --help     this help`;
-
-/** One shadow version against the live one, as the monitor's /metrics gives it. */
-export interface ComparisonRow {
-  live_version: string;
-  shadow_version: string;
-  rides: number;
-  live_mae: number;
-  shadow_mae: number;
-}
-
-/** Reads the comparisons of `model` from the monitor's Prometheus text. */
-export function comparisonsOf(metrics: string, model: string): ComparisonRow[] {
-  const rows = new Map<string, ComparisonRow>();
-  const line = /^(\w+)\{([^}]*)\}\s+(\S+)$/;
-  for (const text of metrics.split('\n')) {
-    const m = line.exec(text);
-    if (!m || (m[1] !== METRIC.monitorCompareRides && m[1] !== METRIC.monitorCompareMae)) continue;
-    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (labels.model !== model) continue;
-    const key = `${labels.live_version}|${labels.shadow_version}`;
-    const row = rows.get(key) ?? {
-      live_version: labels.live_version,
-      shadow_version: labels.shadow_version,
-      rides: 0,
-      live_mae: Number.NaN,
-      shadow_mae: Number.NaN,
-    };
-    const value = Number(m[3]);
-    if (m[1] === METRIC.monitorCompareRides) row.rides = value;
-    else if (labels.role === 'live') row.live_mae = value;
-    else row.shadow_mae = value;
-    rows.set(key, row);
-  }
-  return [...rows.values()];
-}
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -85,19 +49,7 @@ async function run(argv: readonly string[]): Promise<number> {
     );
     return 0;
   }
-  console.log(
-    table(
-      ['live', 'shadow', 'rides', 'live MAE', 'shadow MAE', 'change'],
-      rows.map((r) => [
-        r.live_version,
-        r.shadow_version,
-        r.rides,
-        r.live_mae.toFixed(3),
-        r.shadow_mae.toFixed(3),
-        `${(((r.shadow_mae - r.live_mae) / r.live_mae) * 100).toFixed(1)} %`,
-      ]),
-    ),
-  );
+  console.log(formatComparisons(rows));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { formatSummary, replayRides, summarize, type ReceivedDecision } from '@fleet/backend';
 import { createFleetClient } from '@fleet/client';
+import { FleetError, type ModelName } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
@@ -14,7 +15,10 @@ import {
 } from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
-import { cliConfig } from '../config.js';
+import { cliConfig, type CliConfig } from '../config.js';
+import { comparisonsOf, formatComparisons } from '../lifecycle/comparisons.js';
+import { modelArgs } from '../lifecycle/model-args.js';
+import { positionShadowGroup, shadowEnv } from '../lifecycle/shadow-group.js';
 import {
   formatBreakdown,
   groupOf,
@@ -49,6 +53,8 @@ Options:
   --time-factor F       rides end F times faster than they really did (default 600: a
                         12-minute ride ends 1.2 s after it started)
   --drift               replay the rides with every distance × ${DRIFT_DISTANCE_FACTOR}: the monitor flags the drift
+  --shadow M@V          also run version V of model M as a shadow (e.g. duration@2.0.0) and
+                        print how it compares with the live version on the same rides
   --external            use a fleet that already runs (docker compose, fleet up, a cluster):
                         start nothing, only replay rides and summarize
   --json                print the summary as JSON on stdout (progress is silenced)
@@ -80,6 +86,28 @@ async function startServices(env: Record<string, string>, progress: Progress): P
   return launched;
 }
 
+/** Starts `model@version` as a shadow beside the demo's live services (fleet shadow's group and settings). */
+async function startShadow(
+  admin: AdminClient,
+  shadow: { model: ModelName; version: string },
+  config: CliConfig,
+  progress: Progress,
+): Promise<LaunchedService> {
+  const group = await positionShadowGroup(admin, shadow.model, shadow.version);
+  const launched = await launchService(shadow.model, {
+    name: `${shadow.model}-shadow`,
+    env: {
+      KAFKA_BROKERS: config.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: config.schemaRegistryUrl,
+      ...shadowEnv(group, shadow.version),
+    },
+    logFile: join(config.stateDir, 'logs', `demo-${shadow.model}-shadow.log`),
+  });
+  await launched.waitReady(120_000);
+  progress.done(`shadow ready: ${shadow.model} ${shadow.version} in group ${group}`);
+  return launched;
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     rides: { type: 'string' },
@@ -90,7 +118,15 @@ async function run(argv: readonly string[]): Promise<number> {
     external: { type: 'boolean', default: false },
     'time-factor': { type: 'string' },
     drift: { type: 'boolean', default: false },
+    shadow: { type: 'string' },
   });
+  const shadow = values.shadow === undefined ? undefined : modelArgs('demo --shadow', values.shadow.split('@'), true);
+  if (shadow && values.external) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      '--shadow starts a service: not with --external (use npx fleet shadow)',
+    );
+  }
   const timeFactor = positiveNumber(values['time-factor'], 'time-factor', 600);
   const count = positiveNumber(values.rides, 'rides', 2000);
   const rate = positiveNumber(values.rate, 'rate', 200);
@@ -126,6 +162,7 @@ async function run(argv: readonly string[]): Promise<number> {
         )),
       );
     }
+    if (shadow) services.push(await startShadow(admin, shadow, config, progress));
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
     const sent = new Set<string>();
@@ -160,11 +197,21 @@ async function run(argv: readonly string[]): Promise<number> {
     const monitor = await monitorOfRun(monitorPort, published, 60_000, progress);
     const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
     summary.monitor = monitor.summary;
-    const breakdown = await readBreakdown(services);
+    const breakdown = await readBreakdown(services.filter((s) => !s.name.includes('shadow')));
+    const comparisons =
+      shadow && monitorPort !== undefined
+        ? comparisonsOf(await (await fetch(`http://127.0.0.1:${monitorPort}/metrics`)).text(), shadow.model)
+        : undefined;
     console.log(
       values.json
-        ? JSON.stringify({ ...summary, breakdown }, null, 2)
-        : [formatSummary(summary), ...(breakdown.length > 0 ? [formatBreakdown(breakdown)] : [])].join('\n'),
+        ? JSON.stringify({ ...summary, breakdown, ...(comparisons && { comparisons }) }, null, 2)
+        : [
+            formatSummary(summary),
+            ...(breakdown.length > 0 ? [formatBreakdown(breakdown)] : []),
+            ...(comparisons
+              ? [`\n${shadow!.model}: live vs shadow on the same rides\n${formatComparisons(comparisons)}`]
+              : []),
+          ].join('\n'),
     );
     // Without a monitor of its own (--external with none running), the run is judged on decisions.
     const monitored = monitor.complete || (values.external && monitorPort === undefined);

@@ -1,9 +1,9 @@
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { groupOf, waitReady } from '../launcher/index.js';
+import { waitReady } from '../launcher/index.js';
 import { modelArgs } from '../lifecycle/model-args.js';
+import { positionShadowGroup, shadowEnv } from '../lifecycle/shadow-group.js';
 import { withAdmin } from '../ops-context.js';
-import { cliConfig } from '../config.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
 import { instanceName, listInstances, startInstance, stopInstance } from '../procs/instances.js';
 
@@ -18,11 +18,6 @@ compares them with the live version's on the same rides: npx fleet compare <mode
 
   --stop      stop the model's shadow instances
   -h, --help  this help`;
-
-/** The consumer group of a shadow of `model` at `version`. */
-export function shadowGroup(model: string, version: string): string {
-  return `${groupOf(model as Parameters<typeof groupOf>[0], cliConfig().groupPrefix)}.shadow-${version}`;
-}
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { stop: { type: 'boolean', default: false } }, true);
@@ -44,20 +39,10 @@ async function run(argv: readonly string[]): Promise<number> {
     console.log(`${instanceName(running)} runs ${model} ${version} as a shadow already`);
     return 0;
   }
-  const group = shadowGroup(model, version);
-  const config = cliConfig();
-  // A new shadow group starts where the live group stands (else at the end), not at the
-  // beginning of the topic: it scores the rides the live version scores from now on.
-  await withAdmin(async (admin) => {
-    const own = await admin.fetchCommittedOffsets(group, config.topicRides);
-    if (own.some((p) => Number(p.offset) >= 0)) return;
-    const live = await admin.fetchCommittedOffsets(groupOf(model, config.groupPrefix), config.topicRides);
-    const from = live.some((p) => Number(p.offset) >= 0) ? live : await admin.fetchEndOffsets(config.topicRides);
-    await admin.setGroupOffsets(group, config.topicRides, from);
-  });
+  const group = await withAdmin((admin) => positionShadowGroup(admin, model, version));
   const instance = await startInstance(
     model,
-    { ...serviceEnv(stack, model), GROUP_ID: group, MODEL_VERSION: version, SHADOW: 'true' },
+    { ...serviceEnv(stack, model), ...shadowEnv(group, version) },
     { role: 'shadow', version },
   );
   await waitReady({ [instanceName(instance)]: instance.port }, 120_000);
