@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  completionOf,
   createDecisionListener,
   createOutcomePublisher,
   createRidePublisher,
@@ -14,17 +13,15 @@ import {
 import {
   defaultModelsDir,
   listModelVersions,
-  loadRideCsv,
   loadSchema,
   readModelManifest,
   type PredictionRecord,
   type RideDecisionRecord,
-  type RideOutcome,
-  type RideStarted,
 } from '@fleet/contract';
 import { createSerde, type AdminClient } from '@fleet/core';
 import { readTopic } from '../faults/lib/audit.js';
-import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 /** The services' session timeout: a member gone silent is dropped after it. */
@@ -43,19 +40,9 @@ const REPLACE_MS = CLI_READY_MS + CLI_STOP_MS;
 
 // Its own topics, groups, state and models directory: promote and rollback write the
 // manifest of this copy, never the repository's.
-const prefix = randomName('lifecycle');
 const models = mkdtempSync(join(tmpdir(), 'fleet-models-'));
 cpSync(defaultModelsDir(), models, { recursive: true, filter: (src) => !src.includes(`${join('models', 'train')}`) });
-Object.assign(process.env, {
-  KAFKA_BROKERS: stack().brokers.join(','),
-  SCHEMA_REGISTRY_URL: stack().registryUrl,
-  TOPIC_RIDES: `${prefix}.ride_started`,
-  TOPIC_PREDICTIONS: `${prefix}.predictions`,
-  TOPIC_DECISIONS: `${prefix}.ride_decisions`,
-  TOPIC_COMPLETED: `${prefix}.ride_completed`,
-  TOPIC_MODEL_HEALTH: `${prefix}.model_health`,
-  FLEET_GROUP_PREFIX: prefix,
-  FLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'fleet-lifecycle-')),
+const prefix = useOwnFleet('lifecycle', {
   MODELS_DIR: models,
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS),
@@ -65,18 +52,7 @@ const { runFleet } = await import('@fleet/cli');
 const LIVE = readModelManifest(models).duration.current;
 const NEXT = listModelVersions('duration', models).at(-1)!;
 
-/** Runs a `fleet` command and returns what it printed on stdout. */
-async function fleet(...argv: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (text: string) => lines.push(text);
-  try {
-    expect(await runFleet(argv), `fleet ${argv.join(' ')}`).toBe(0);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
-}
+const fleet = (...argv: string[]) => fleetOutput(runFleet, ...argv);
 
 const durationVersionsLive = async () =>
   (
@@ -92,10 +68,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
   let outcomes: OutcomePublisher;
   let admin: AdminClient;
   const decisions: ReceivedDecision[] = [];
-  const sent: string[] = [];
-  let streaming = true;
-  let stream: Promise<void>;
-  let templateRide: RideStarted;
+  let stream: RideStream | undefined;
   const streamStartedAt = Date.now();
 
   beforeAll(
@@ -114,28 +87,15 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       await listener.start();
       publisher = await createRidePublisher(kafka, testRegistry(), process.env.TOPIC_RIDES!);
       outcomes = await createOutcomePublisher(kafka, testRegistry(), process.env.TOPIC_COMPLETED!, testLogger());
-      const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
-      const known = rows.flatMap((r) => (r.ok && r.outcome ? [{ ride: r.ride, outcome: r.outcome }] : []));
-      templateRide = known[0].ride as RideStarted;
-      stream = (async () => {
-        for (let n = 0; streaming; n++) {
-          const { ride: template, outcome } = known[n % known.length] as { ride: RideStarted; outcome: RideOutcome };
-          const ride: RideStarted = { ...template, ride_id: `${prefix}-${n}`, event_time: Date.now() };
-          await publisher.publish([ride]);
-          sent.push(ride.ride_id);
-          // The backend reports how the ride ended (here at once: the meter on a fast clock).
-          await outcomes.publish([completionOf(ride, outcome, Date.now())]);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })();
+      // The backend also reports how each ride ended, so the monitor can judge both versions.
+      stream = await streamRides(prefix, publisher, { gapMs: 20, outcomes });
     },
     testTimeoutMs(CLI_READY_MS, WORK_ALLOWANCE_MS),
   );
 
   afterAll(
     async () => {
-      streaming = false;
-      await stream;
+      await stream?.stop();
       await publisher?.close();
       await outcomes?.close();
       await admin?.disconnect();
@@ -186,9 +146,8 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
         DECIDED_WITHIN_MS,
       );
 
-      streaming = false;
-      await stream;
-      const ids = new Set(sent);
+      await stream!.stop();
+      const ids = new Set(stream!.sent);
       await eventually(
         () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
         'a decision for every ride',
@@ -279,7 +238,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       expect(await fleet('backfill', 'duration', NEXT)).toContain('nothing left to score');
       // Run again after new rides: it resumes from its own committed offsets, no --from needed.
       const later = Array.from({ length: 5 }, (_, i) => ({
-        ...templateRide,
+        ...stream!.template,
         ride_id: `${prefix}-later-${i}`,
         event_time: Date.now(),
       }));

@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionListener, createRidePublisher, type ReceivedDecision, type RidePublisher } from '@fleet/backend';
-import { loadRideCsv, type RideStarted } from '@fleet/contract';
 import { groupLag } from '@fleet/core';
-import { readTopic } from '../faults/lib/audit.js';
-import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { decisionsPerRide, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 /** The services' session timeout: a member gone silent is dropped after it. */
@@ -26,19 +22,7 @@ const CLI_READY_MS = 120_000;
 /** `fleet scale` and `fleet down` give a surplus instance this grace (stopInstance, packages/cli/src/procs). */
 const CLI_STOP_MS = 30_000;
 
-// The CLI reads its topics, groups and state directory from the environment; this test
-// gives it its own, so it shares the broker with other tests without touching their groups.
-const prefix = randomName('scale');
-Object.assign(process.env, {
-  KAFKA_BROKERS: stack().brokers.join(','),
-  SCHEMA_REGISTRY_URL: stack().registryUrl,
-  TOPIC_RIDES: `${prefix}.ride_started`,
-  TOPIC_PREDICTIONS: `${prefix}.predictions`,
-  TOPIC_DECISIONS: `${prefix}.ride_decisions`,
-  TOPIC_COMPLETED: `${prefix}.ride_completed`,
-  TOPIC_MODEL_HEALTH: `${prefix}.model_health`,
-  FLEET_GROUP_PREFIX: prefix,
-  FLEET_STATE_DIR: mkdtempSync(join(tmpdir(), 'fleet-scale-')),
+const prefix = useOwnFleet('scale', {
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS),
 });
@@ -47,15 +31,7 @@ const { runFleet } = await import('@fleet/cli');
 async function statusJson(): Promise<{
   instances: Array<{ service: string; ready: boolean; partitions: string[]; port: number }>;
 }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (text: string) => lines.push(text);
-  try {
-    expect(await runFleet(['status', '--json'])).toBe(0);
-  } finally {
-    console.log = log;
-  }
-  return JSON.parse(lines.join('\n'));
+  return JSON.parse(await fleetOutput(runFleet, 'status', '--json'));
 }
 
 const durationPartitions = async () =>
@@ -64,9 +40,7 @@ const durationPartitions = async () =>
 describe('scaling a consumer group under a steady stream of rides', () => {
   let publisher: RidePublisher;
   const decisions: ReceivedDecision[] = [];
-  const sent: string[] = [];
-  let streaming = true;
-  let stream: Promise<void>;
+  let stream: RideStream | undefined;
 
   beforeAll(
     async () => {
@@ -81,28 +55,14 @@ describe('scaling a consumer group under a steady stream of rides', () => {
       });
       await listener.start();
       publisher = await createRidePublisher(kafka, testRegistry(), process.env.TOPIC_RIDES!);
-      const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
-      const templates = rows.flatMap((r) => (r.ok ? [r.ride] : []));
-      stream = (async () => {
-        for (let n = 0; streaming; n++) {
-          const ride: RideStarted = {
-            ...templates[n % templates.length],
-            ride_id: `${prefix}-${n}`,
-            event_time: Date.now(),
-          };
-          await publisher.publish([ride]);
-          sent.push(ride.ride_id);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })();
+      stream = await streamRides(prefix, publisher, { gapMs: 20 });
     },
     testTimeoutMs(CLI_READY_MS, WORK_ALLOWANCE_MS),
   );
 
   afterAll(
     async () => {
-      streaming = false;
-      await stream;
+      await stream?.stop();
       await publisher?.close();
       await runFleet(['down']);
     },
@@ -137,9 +97,8 @@ describe('scaling a consumer group under a steady stream of rides', () => {
         GROUP_SETTLES_MS,
       );
 
-      streaming = false;
-      await stream;
-      const ids = new Set(sent);
+      await stream!.stop();
+      const ids = new Set(stream!.sent);
       await eventually(
         () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
         'a decision for every ride',
@@ -151,11 +110,7 @@ describe('scaling a consumer group under a steady stream of rides', () => {
       ).toEqual([]);
       // Not one ride decided twice, on the topic itself (a listener may receive a record twice).
       const admin = await testKafka('scaling-lag').admin();
-      const perRide = new Map<string, number>();
-      for (const r of await readTopic(testKafka('scaling-reader'), admin, process.env.TOPIC_DECISIONS!)) {
-        const key = r.key?.toString() ?? '';
-        if (ids.has(key)) perRide.set(key, (perRide.get(key) ?? 0) + 1);
-      }
+      const perRide = await decisionsPerRide(testKafka('scaling-reader'), admin, process.env.TOPIC_DECISIONS!, ids);
       expect(perRide.size).toBe(ids.size);
       expect(
         [...perRide].filter(([, n]) => n > 1),
