@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { completionOf, type OutcomePublisher, type RidePublisher } from '@fleet/backend';
+import { completionOf, type OutcomePublisher, type ReceivedDecision, type RidePublisher } from '@fleet/backend';
 import { loadRideCsv, type RideOutcome, type RideStarted } from '@fleet/contract';
 import type { AdminClient, KafkaClient } from '@fleet/core';
 import { readTopic } from '../faults/lib/audit.js';
-import { randomName, stack } from '../helpers.js';
+import { eventually, randomName, stack } from '../helpers.js';
 
 /**
  * Points the `fleet` CLI of this test process at topics, groups and a state directory of
@@ -100,4 +100,27 @@ export async function decisionsPerRide(
     if (ids.has(key)) perRide.set(key, (perRide.get(key) ?? 0) + 1);
   }
   return perRide;
+}
+
+/**
+ * Stops the stream, waits until every ride it sent is decided (within `withinMs`) and
+ * expects none degraded; returns the ids sent.
+ */
+export async function allDecided(
+  stream: RideStream,
+  decisions: readonly ReceivedDecision[],
+  withinMs: number,
+): Promise<Set<string>> {
+  await stream.stop();
+  const ids = new Set(stream.sent);
+  await eventually(
+    () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
+    'a decision for every ride',
+    withinMs,
+  );
+  expect(
+    decisions.filter((d) => ids.has(d.ride_id) && !d.complete),
+    'degraded decisions',
+  ).toEqual([]);
+  return ids;
 }

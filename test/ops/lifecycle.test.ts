@@ -21,7 +21,7 @@ import {
 import { createSerde, type AdminClient } from '@fleet/core';
 import { readTopic } from '../faults/lib/audit.js';
 import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
-import { fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
+import { allDecided, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 /** The services' session timeout: a member gone silent is dropped after it. */
@@ -146,17 +146,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
         DECIDED_WITHIN_MS,
       );
 
-      await stream!.stop();
-      const ids = new Set(stream!.sent);
-      await eventually(
-        () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
-        'a decision for every ride',
-        DECIDED_WITHIN_MS,
-      );
-      expect(
-        decisions.filter((d) => ids.has(d.ride_id) && !d.complete),
-        'degraded decisions',
-      ).toEqual([]);
+      const ids = await allDecided(stream!, decisions, DECIDED_WITHIN_MS);
 
       // The audit, on the topics themselves: one decision per ride, made from one live
       // prediction of each model, of the version it names.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionListener, createRidePublisher, type ReceivedDecision, type RidePublisher } from '@fleet/backend';
 import { groupLag } from '@fleet/core';
 import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
-import { decisionsPerRide, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
+import { allDecided, decisionsPerRide, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 /** The services' session timeout: a member gone silent is dropped after it. */
@@ -97,17 +97,7 @@ describe('scaling a consumer group under a steady stream of rides', () => {
         GROUP_SETTLES_MS,
       );
 
-      await stream!.stop();
-      const ids = new Set(stream!.sent);
-      await eventually(
-        () => new Set(decisions.filter((d) => ids.has(d.ride_id)).map((d) => d.ride_id)).size === ids.size,
-        'a decision for every ride',
-        DECIDED_WITHIN_MS,
-      );
-      expect(
-        decisions.filter((d) => ids.has(d.ride_id) && !d.complete),
-        'degraded decisions',
-      ).toEqual([]);
+      const ids = await allDecided(stream!, decisions, DECIDED_WITHIN_MS);
       // Not one ride decided twice, on the topic itself (a listener may receive a record twice).
       const admin = await testKafka('scaling-lag').admin();
       const perRide = await decisionsPerRide(testKafka('scaling-reader'), admin, process.env.TOPIC_DECISIONS!, ids);
