@@ -48,6 +48,8 @@ export async function fleetOutput(runFleet: (argv: string[]) => Promise<number>,
 export interface RideStream {
   /** The ride ids sent so far. */
   readonly sent: string[];
+  /** The event time of each ride sent (what the fault suite's audit checks decisions against). */
+  readonly eventTimes: Map<string, number>;
   /** A ride of the test split (a template for more). */
   readonly template: RideStarted;
   /** Stops the stream once the ride being sent is acknowledged. */
@@ -66,6 +68,7 @@ export async function streamRides(
   const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
   const known = rows.flatMap((r) => (r.ok && r.outcome ? [{ ride: r.ride, outcome: r.outcome as RideOutcome }] : []));
   const sent: string[] = [];
+  const eventTimes = new Map<string, number>();
   let streaming = true;
   const done = (async () => {
     for (let n = 0; streaming; n++) {
@@ -73,12 +76,14 @@ export async function streamRides(
       const ride: RideStarted = { ...template, ride_id: `${prefix}-${n}`, event_time: Date.now() };
       await publisher.publish([ride]);
       sent.push(ride.ride_id);
+      eventTimes.set(ride.ride_id, ride.event_time);
       if (options.outcomes) await options.outcomes.publish([completionOf(ride, outcome, Date.now())]);
       await new Promise((resolve) => setTimeout(resolve, options.gapMs));
     }
   })();
   return {
     sent,
+    eventTimes,
     template: known[0].ride,
     stop: async () => {
       streaming = false;

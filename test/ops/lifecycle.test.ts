@@ -16,10 +16,9 @@ import {
   loadSchema,
   readModelManifest,
   type PredictionRecord,
-  type RideDecisionRecord,
 } from '@fleet/contract';
 import { createSerde, type AdminClient } from '@fleet/core';
-import { readTopic } from '../faults/lib/audit.js';
+import { audit, readFleetOutput, readTopic } from '../faults/lib/audit.js';
 import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
 import { allDecided, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
@@ -148,57 +147,35 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
 
       const ids = await allDecided(stream!, decisions, DECIDED_WITHIN_MS);
 
-      // The audit, on the topics themselves: one decision per ride, made from one live
-      // prediction of each model, of the version it names.
+      // The fault suite's audit, on the topics themselves: every ride decided exactly once,
+      // no conflicting decision, each made of the first live prediction of each model (shadow
+      // predictions never count) and naming that prediction's version.
       const kafka = testKafka('lifecycle-audit');
-      const predictionSerde = await createSerde<PredictionRecord>(
-        testRegistry(),
-        `${process.env.TOPIC_PREDICTIONS}-value`,
-        loadSchema('prediction'),
-      );
-      const decisionSerde = await createSerde<RideDecisionRecord>(
-        testRegistry(),
-        `${process.env.TOPIC_DECISIONS}-value`,
-        loadSchema('ride_decision'),
-      );
-      const live = new Map<string, PredictionRecord[]>();
-      let shadows = 0;
-      for (const r of await readTopic(kafka, admin, process.env.TOPIC_PREDICTIONS!)) {
-        const p = await predictionSerde.decode(r.value);
-        if (p.shadow) shadows++;
-        else live.set(p.ride_id, [...(live.get(p.ride_id) ?? []), p]);
-      }
-      expect(shadows).toBeGreaterThan(0);
-      const perRide = new Map<string, RideDecisionRecord[]>();
-      for (const r of await readTopic(kafka, admin, process.env.TOPIC_DECISIONS!)) {
-        const d = await decisionSerde.decode(r.value);
-        if (ids.has(d.ride_id)) perRide.set(d.ride_id, [...(perRide.get(d.ride_id) ?? []), d]);
-      }
-      expect(perRide.size, 'rides with a decision on the topic').toBe(ids.size);
-      expect(
-        [...perRide].filter(([, ds]) => ds.length > 1),
-        'rides decided more than once',
-      ).toEqual([]);
-      const unexplained = [...perRide.values()].flatMap(([d]) =>
-        (['duration', 'cost', 'tip'] as const).flatMap((model) => {
-          const value = { duration: d.duration_min, cost: d.cost_usd, tip: d.tip_usd }[model];
-          const from = (live.get(d.ride_id) ?? []).find(
-            (p) => p.model === model && p.model_version === d.model_versions[model] && p.value === value,
-          );
-          return from ? [] : [`${d.ride_id} ${model}@${d.model_versions[model]}`];
-        }),
-      );
-      expect(unexplained.slice(0, 5), 'decisions not made of one live prediction per model').toEqual([]);
-      const versionsUsed = new Set([...perRide.values()].map(([d]) => d.model_versions.duration));
+      const output = await readFleetOutput(kafka, admin, testRegistry(), {
+        predictions: process.env.TOPIC_PREDICTIONS!,
+        decisions: process.env.TOPIC_DECISIONS!,
+      });
+      const report = audit(`${prefix}-`, stream!.eventTimes, output);
+      expect(report).toMatchObject({ sent: ids.size, decided: ids.size, lost: [], unexpected: [], degraded: 0 });
+      expect(report.duplicated, 'rides decided more than once').toEqual([]);
+      expect(report.conflicting).toEqual([]);
+      expect(report.orderViolations.slice(0, 5), 'decisions not made of the first live predictions').toEqual([]);
+      expect(output.predictions.some((p) => p.value.shadow)).toBe(true);
+      const decided = output.decisions.map((d) => d.value).filter((d) => ids.has(d.ride_id));
+      const versionsUsed = new Set(decided.map((d) => d.model_versions.duration));
       expect(versionsUsed).toEqual(new Set([LIVE, NEXT]));
       // A version with an interval quotes a range that holds the point quote.
-      const ranged = [...perRide.values()].map(([d]) => d).filter((d) => d.model_versions.duration === NEXT);
-      if (JSON.parse(readFileSync(join(models, 'duration', NEXT, 'model.json'), 'utf8')).onnx.interval) {
-        for (const d of ranged) {
-          expect(d.eta_low_minutes!).toBeLessThanOrEqual(d.eta_minutes!);
-          expect(d.eta_high_minutes!).toBeGreaterThanOrEqual(d.eta_minutes!);
-        }
+      const ranged = decided.filter((d) => d.model_versions.duration === NEXT);
+      expect(
+        JSON.parse(readFileSync(join(models, 'duration', NEXT, 'model.json'), 'utf8')).onnx.interval,
+      ).toBeDefined();
+      for (const d of ranged) {
+        expect(d.eta_low_minutes!).toBeLessThanOrEqual(d.eta_minutes!);
+        expect(d.eta_high_minutes!).toBeGreaterThanOrEqual(d.eta_minutes!);
       }
+      expect(decided.filter((d) => d.model_versions.duration === LIVE).every((d) => d.eta_low_minutes === null)).toBe(
+        true,
+      );
 
       // The switch is visible in the monitor: both versions predicted within its window.
       const monitor = (
@@ -218,8 +195,14 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       const committed = () => admin.fetchCommittedOffsets(`${prefix}.duration`, process.env.TOPIC_RIDES!);
       const liveBefore = await committed();
       await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
+      const backfillTopic = `${process.env.TOPIC_PREDICTIONS}.backfill`;
+      const predictionSerde = await createSerde<PredictionRecord>(
+        testRegistry(),
+        `${backfillTopic}-value`,
+        loadSchema('prediction'),
+      );
       const backfilled = new Set<string>();
-      for (const r of await readTopic(kafka, admin, `${process.env.TOPIC_PREDICTIONS}.backfill`)) {
+      for (const r of await readTopic(kafka, admin, backfillTopic)) {
         const p = await predictionSerde.decode(r.value);
         if (p.model_version === NEXT) backfilled.add(p.ride_id);
       }
@@ -235,7 +218,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       await publisher.publish(later);
       await fleet('backfill', 'duration', NEXT);
       const after = new Map<string, number>();
-      for (const r of await readTopic(kafka, admin, `${process.env.TOPIC_PREDICTIONS}.backfill`)) {
+      for (const r of await readTopic(kafka, admin, backfillTopic)) {
         const p = await predictionSerde.decode(r.value);
         after.set(p.ride_id, (after.get(p.ride_id) ?? 0) + 1);
       }

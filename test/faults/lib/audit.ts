@@ -2,7 +2,8 @@
  * Reads what the fleet really wrote — every record of the decisions and predictions topics,
  * by partition and offset — and checks the fleet's promises for a set of rides: each ride
  * sent is decided exactly once, nothing else is decided, and each decision follows its
- * ride's predictions (it carries the first prediction of each model, made before it).
+ * ride's predictions (it carries the first live prediction of each model, made before it,
+ * and names its version).
  */
 import { randomBytes } from 'node:crypto';
 import { loadSchema, valueSubject } from '@fleet/contract';
@@ -109,7 +110,8 @@ export function audit(
   }
   const firstPrediction = new Map<string, Located<Prediction>>();
   for (const p of output.predictions) {
-    if (!p.value.ride_id.startsWith(idPrefix)) continue;
+    // A shadow version's predictions never count in a decision (fleet shadow).
+    if (!p.value.ride_id.startsWith(idPrefix) || p.value.shadow) continue;
     const key = `${p.value.ride_id}/${p.value.model}`;
     const seen = firstPrediction.get(key);
     if (!seen || p.offset < seen.offset) firstPrediction.set(key, p);
@@ -160,6 +162,8 @@ function followsPredictions(
     if (!p) return `${model}: no prediction in the topic`;
     if (p.value.value !== value)
       return `${model}: ${value} is not the first prediction ${p.value.value} (offset ${p.offset})`;
+    if (p.value.model_version !== d.model_versions[model])
+      return `${model}: version ${d.model_versions[model]} is not the first prediction's ${p.value.model_version}`;
     if (p.value.predicted_at > d.decided_at) return `${model}: predicted after the decision`;
   }
   return d.complete === (d.missing_models.length === 0) ? null : 'complete flag disagrees with missing_models';
