@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { modelVersionDir, REPO_ROOT } from '@fleet/contract';
 import { predictCommand } from '../src/commands/predict.js';
 
 const HEADER =
@@ -55,6 +56,57 @@ describe('fleet predict', () => {
     expect(log).toMatch(/row 5: distance "-2"/);
     expect(log).toMatch(/5 rows, 3 scored, 2 bad/);
     expect(log).toMatch(/MAE against the file's actual outcomes \(3 rides\)/);
+  });
+
+  it('scores with the versions named, adds their interval bounds and measures their coverage', async () => {
+    const input = join(REPO_ROOT, 'models', 'data', 'test_rides.csv');
+    const output = join(dir, 'ranges.csv');
+    const code = await predictCommand.run([
+      '--input',
+      input,
+      '--output',
+      output,
+      '--versions',
+      'duration@2.0.0,cost@2.0.0',
+    ]);
+    expect(code, stderr.join('')).toBe(0);
+    const lines = (await readFile(output, 'utf8')).trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /,duration_min,cost_usd,tip_usd,duration_min_low,duration_min_high,cost_usd_low,cost_usd_high$/,
+    );
+    for (const line of lines.slice(1)) {
+      const [duration, cost, , dLow, dHigh, cLow, cHigh] = line.split(',').slice(-7).map(Number);
+      expect(dLow).toBeLessThanOrEqual(duration);
+      expect(dHigh).toBeGreaterThanOrEqual(duration);
+      expect(cLow).toBeLessThanOrEqual(cost);
+      expect(cHigh).toBeGreaterThanOrEqual(cost);
+    }
+    // The file is the test split: the coverage measured here is the one the card reports.
+    const log = stderr.join('');
+    expect(log).toContain('versions duration 2.0.0, cost 2.0.0, tip 1.0.0');
+    for (const model of ['duration', 'cost'] as const) {
+      const card = JSON.parse(await readFile(join(modelVersionDir(model, '2.0.0'), 'model.json'), 'utf8'));
+      const coverage = (card.metrics.interval.test_coverage * 100).toFixed(1);
+      expect(log).toContain(`${model} ${coverage} % (nominal 80 %)`);
+    }
+  });
+
+  it('refuses a version that is not there, naming those that are', async () => {
+    const input = join(dir, 'rides.csv');
+    await writeFile(input, `${HEADER}\n${ROWS[0]}\n`);
+    const code = await predictCommand.run([
+      '--input',
+      input,
+      '--output',
+      join(dir, 'o.csv'),
+      '--versions',
+      'tip@7.0.0',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr.join('')).toMatch(/model "tip" has no version 7\.0\.0 .*versions: 1\.0\.0/);
+    expect(await predictCommand.run(['--input', input, '--output', join(dir, 'o.csv'), '--versions', 'fare@1'])).toBe(
+      2,
+    );
   });
 
   it('prints usage on --help and exits 2 on missing or unknown arguments', async () => {

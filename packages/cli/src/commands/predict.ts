@@ -1,10 +1,12 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
-  defaultModelDir,
   FleetError,
+  isModelName,
   isFleetError,
   MODEL_NAMES,
+  modelVersionDir,
+  type ModelName,
   readCsvRecords,
   rideCsvParser,
   type RideOutcome,
@@ -18,9 +20,11 @@ const usage = `Usage: npx fleet predict --input rides.csv --output predictions.c
 Scores a file of rides offline with the duration, cost and tip models. The input is in
 the format of models/data/nyc_taxi_rides_2019-03.csv (extra columns are ignored, quoted
 fields are handled); the output has every input row, in order, with three columns added:
-duration_min, cost_usd and tip_usd. Rows with bad values are kept with empty predictions
-and reported on stderr. When the input has dropoff, tip and total, the MAE of the
-predictions against them is printed at the end.
+duration_min, cost_usd and tip_usd, then <column>_low and <column>_high for each model
+version with a prediction interval (10th–90th percentile). Rows with bad values are kept
+with empty predictions and reported on stderr. When the input has dropoff, tip and total,
+the MAE of the predictions against them (and the share of rides within each interval) is
+printed at the end.
 
 Options:
   --input FILE        rides CSV to score (required)
@@ -28,6 +32,7 @@ Options:
   --models-dir DIR    directory of the model versions, manifest.json and features.json
                       (each model at the version the manifest names current)
                       (default: the repository's models/)
+  --versions M@V,...  model versions other than the current ones, e.g. duration@2.0.0,cost@2.0.0
   --batch-size N      rides per model call (default 1000)
   -h, --help          print this help
 
@@ -36,13 +41,15 @@ Exit codes: 0 done (bad rows included), 1 failed, 2 invalid arguments.`;
 /** How many bad rows are listed on stderr; further ones are only counted. */
 const MAX_LISTED_BAD_ROWS = 100;
 const PROGRESS_EVERY_ROWS = 10_000;
-const OUTPUT_COLUMNS = ['duration_min', 'cost_usd', 'tip_usd'];
+const OUTPUT_COLUMNS = ['duration_min', 'cost_usd', 'tip_usd'] as const;
 
 interface Options {
   input: string;
   output: string;
   modelsDir: string | undefined;
   batchSize: number;
+  /** Versions other than the manifest's current ones, by model. */
+  versions: Partial<Record<ModelName, string>>;
 }
 
 interface Pending {
@@ -58,6 +65,8 @@ interface Stats {
   bad: number;
   withOutcome: number;
   absErrors: number[];
+  /** Per model, rides whose actual value lies within the interval (models with one). */
+  covered: number[];
 }
 
 function parseOptions(argv: readonly string[]): Options | 'help' {
@@ -68,6 +77,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
       output: { type: 'string' },
       'models-dir': { type: 'string' },
       'batch-size': { type: 'string' },
+      versions: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -83,7 +93,29 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
       `--batch-size must be a positive integer, got "${values['batch-size']}"`,
     );
   }
-  return { input: values.input, output: values.output, modelsDir: values['models-dir'], batchSize };
+  return {
+    input: values.input,
+    output: values.output,
+    modelsDir: values['models-dir'],
+    batchSize,
+    versions: parseVersions(values.versions),
+  };
+}
+
+/** `duration@2.0.0,cost@2.0.0` → { duration: '2.0.0', cost: '2.0.0' }. */
+function parseVersions(raw: string | undefined): Partial<Record<ModelName, string>> {
+  const out: Partial<Record<ModelName, string>> = {};
+  for (const item of raw ? raw.split(',') : []) {
+    const [model, version] = item.split('@');
+    if (!isModelName(model) || !version) {
+      throw new FleetError(
+        'FLEET_INPUT_INVALID',
+        `--versions: "${item}" is not <model>@<version> (duration, cost, tip)`,
+      );
+    }
+    out[model] = version;
+  }
+  return out;
 }
 
 function reportBad(stats: Stats, row: number, reason: string): void {
@@ -97,21 +129,31 @@ function format(values: readonly number[]): string {
   return values.map((v) => v.toFixed(2)).join(',');
 }
 
+/** The columns added to each row: the three estimates, then the bounds of each interval. */
+function outputColumns(runners: readonly RideModel[]): string[] {
+  const bounds = runners.flatMap((r, i) =>
+    r.card.onnx.interval ? [`${OUTPUT_COLUMNS[i]}_low`, `${OUTPUT_COLUMNS[i]}_high`] : [],
+  );
+  return [...OUTPUT_COLUMNS, ...bounds];
+}
+
 async function scoreBatch(batch: Pending[], runners: RideModel[], stats: Stats): Promise<string> {
   const rides = batch.flatMap((p) => (p.ride === null ? [] : [p.ride]));
-  const predictions = await Promise.all(runners.map((r) => r.predictUnchecked(rides)));
+  const outputs = await Promise.all(runners.map((r) => r.predictRides(rides)));
+  const empty = ','.repeat(outputColumns(runners).length - 1);
   let k = 0;
   let text = '';
   for (const p of batch) {
-    let cells = ',,';
+    let cells = empty;
     if (p.ride !== null) {
-      const values = predictions.map((pred) => pred[k]);
+      const values = outputs.map((o) => o.value[k]);
+      const ranges = outputs.map((o) => (o.lower && o.upper ? [o.lower[k], o.upper[k]] : null));
       k++;
       const broken = values.findIndex((v) => !Number.isFinite(v));
       if (broken === -1) {
-        cells = format(values);
+        cells = format([...values, ...ranges.flatMap((r) => r ?? [])]);
         stats.scored++;
-        if (p.outcome !== null) addErrors(stats, values, p.outcome);
+        if (p.outcome !== null) addErrors(stats, values, ranges, p.outcome);
       } else reportBad(stats, p.row, `model ${runners[broken].name} returned ${values[broken]}`);
     }
     text += `${p.raw},${cells}\n`;
@@ -119,14 +161,17 @@ async function scoreBatch(batch: Pending[], runners: RideModel[], stats: Stats):
   return text;
 }
 
-function addErrors(stats: Stats, values: number[], outcome: RideOutcome): void {
+function addErrors(stats: Stats, values: number[], ranges: Array<number[] | null>, outcome: RideOutcome): void {
   const actual = [outcome.duration_min, outcome.cost_usd, outcome.tip_usd];
   stats.withOutcome++;
   values.forEach((v, i) => (stats.absErrors[i] += Math.abs(v - actual[i])));
+  ranges.forEach((r, i) => {
+    if (r && r[0] <= actual[i] && actual[i] <= r[1]) stats.covered[i]++;
+  });
 }
 
 async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle): Promise<Stats> {
-  const stats: Stats = { rows: 0, scored: 0, bad: 0, withOutcome: 0, absErrors: [0, 0, 0] };
+  const stats: Stats = { rows: 0, scored: 0, bad: 0, withOutcome: 0, absErrors: [0, 0, 0], covered: [0, 0, 0] };
   let parse: ReturnType<typeof rideCsvParser> | undefined;
   let batch: Pending[] = [];
   let inBatch = 0;
@@ -138,7 +183,7 @@ async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle): 
   for await (const record of readCsvRecords(opts.input)) {
     if (parse === undefined) {
       parse = rideCsvParser(record.fields);
-      await out.write(`${record.raw},${OUTPUT_COLUMNS.join(',')}\n`);
+      await out.write(`${record.raw},${outputColumns(runners).join(',')}\n`);
       continue;
     }
     stats.rows++;
@@ -161,7 +206,7 @@ async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle): 
   return stats;
 }
 
-function summarize(opts: Options, stats: Stats, startedMs: number): void {
+function summarize(opts: Options, runners: readonly RideModel[], stats: Stats, startedMs: number): void {
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
   process.stderr.write(
     `predict: ${stats.rows} rows, ${stats.scored} scored, ${stats.bad} bad → ${opts.output} (${seconds} s)\n`,
@@ -170,8 +215,18 @@ function summarize(opts: Options, stats: Stats, startedMs: number): void {
     const [d, c, t] = stats.absErrors.map((e) => (e / stats.withOutcome).toFixed(3));
     process.stderr.write(
       `predict: MAE against the file's actual outcomes (${stats.withOutcome} rides): ` +
-        `duration ${d} min, cost ${c} USD, tip ${t} USD\n`,
+        `duration ${d} min, cost ${c} USD, tip ${t} USD` +
+        ` (versions ${runners.map((r) => `${r.name} ${r.version}`).join(', ')})\n`,
     );
+    const coverage = runners.flatMap((r, i) => {
+      const interval = r.card.onnx.interval;
+      if (!interval) return [];
+      const nominal = Math.round((interval.upper.quantile - interval.lower.quantile) * 100);
+      return [`${r.name} ${((stats.covered[i] / stats.withOutcome) * 100).toFixed(1)} % (nominal ${nominal} %)`];
+    });
+    if (coverage.length > 0) {
+      process.stderr.write(`predict: rides within the prediction interval: ${coverage.join(', ')}\n`);
+    }
   }
 }
 
@@ -180,10 +235,12 @@ async function predict(opts: Options): Promise<void> {
   const runners: RideModel[] = [];
   let out: FileHandle | undefined;
   try {
-    for (const name of MODEL_NAMES) runners.push(await loadRideModel(defaultModelDir(name, opts.modelsDir)));
+    for (const name of MODEL_NAMES) {
+      runners.push(await loadRideModel(modelVersionDir(name, opts.versions[name], opts.modelsDir)));
+    }
     out = await open(opts.output, 'w');
     const stats = await scoreFile(opts, runners, out);
-    summarize(opts, stats, started);
+    summarize(opts, runners, stats, started);
   } finally {
     await out?.close();
     await Promise.all(runners.map((r) => r.close()));
