@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
+import { createSendQueue } from './send-queue.js';
 import type { ProducerClient } from './types.js';
 
 /** Broker answers meaning the idempotent producer's sequence state is gone for good. */
@@ -36,13 +37,6 @@ async function newProducer(kafka: Kafka): Promise<Producer> {
 /** The messages of one send, by topic. */
 type TopicMessages = Array<{ topic: string; messages: Message[] }>;
 
-/** One caller's send waiting for the next request. */
-interface Pending {
-  topicMessages: TopicMessages;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The seam's producer on kafkajs. One request is in flight at a time (concurrent batch
  * handlers must not interleave sequence numbers of one partition); the sends that arrive
@@ -54,8 +48,6 @@ interface Pending {
  */
 export async function connectProducer(kafka: Kafka, log: Logger): Promise<ProducerClient> {
   let producer = await newProducer(kafka);
-  let waiting: Pending[] = [];
-  let inFlight: Promise<void> | undefined;
 
   async function sendNow(topicMessages: TopicMessages): Promise<void> {
     try {
@@ -74,51 +66,33 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
     }
   }
 
-  /** Sends everything waiting in one request, then whatever arrived meanwhile. */
-  async function drain(): Promise<void> {
-    while (waiting.length > 0) {
-      const group = waiting;
-      waiting = [];
-      try {
-        await sendNow(merge(group.map((p) => p.topicMessages)));
-        for (const p of group) p.resolve();
-      } catch (err) {
-        // Each caller's batch is fetched and sent again; the callers decide.
-        for (const p of group) p.reject(err);
-      }
-    }
-    inFlight = undefined;
-  }
+  const queue = createSendQueue((sends: TopicMessages) => sendNow(merge(sends)));
 
   return {
     send(batches) {
-      const topicMessages = batches
-        .filter((b) => b.records.length > 0)
-        .map((b) => ({
-          topic: b.topic,
-          messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-        }));
-      if (topicMessages.length === 0) return Promise.resolve();
-      const sent = new Promise<void>((resolve, reject) => waiting.push({ topicMessages, resolve, reject }));
-      inFlight ??= drain();
-      return sent;
+      return queue.send(
+        batches
+          .filter((b) => b.records.length > 0)
+          .map((b) => ({
+            topic: b.topic,
+            messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+          })),
+      );
     },
     async disconnect() {
-      await inFlight;
+      await queue.idle();
       await producer.disconnect();
     },
   };
 }
 
 /** One request's topic messages from several sends, each topic once, messages in order. */
-function merge(sends: readonly TopicMessages[]): TopicMessages {
+function merge(sends: TopicMessages): TopicMessages {
   const byTopic = new Map<string, Message[]>();
-  for (const send of sends) {
-    for (const { topic, messages } of send) {
-      const list = byTopic.get(topic);
-      if (list) list.push(...messages);
-      else byTopic.set(topic, [...messages]);
-    }
+  for (const { topic, messages } of sends) {
+    const list = byTopic.get(topic);
+    if (list) list.push(...messages);
+    else byTopic.set(topic, [...messages]);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -8,6 +8,7 @@ import {
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { hasApiError, saslUser, toFleetError, translated } from './platformatic-errors.js';
+import { createSendQueue } from './send-queue.js';
 import type { OutgoingRecord, ProducerClient } from './types.js';
 
 /** Broker answers meaning the idempotent producer's sequence state is gone for good. */
@@ -49,13 +50,6 @@ function newProducer(options: Options): Producer<Buffer, Buffer, Buffer, Buffer>
   });
 }
 
-/** One caller's send waiting for the next request. */
-interface Pending {
-  messages: MessageToProduce[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The seam's producer on @platformatic/kafka. One request is in flight at a time: the
  * library reads a partition's next sequence number when it builds a request and advances
@@ -77,9 +71,6 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
     () => producer.initIdempotentProducer({}),
     user,
   );
-  let waiting: Pending[] = [];
-  let inFlight: Promise<void> | undefined;
-
   async function sendNow(messages: MessageToProduce[]): Promise<void> {
     try {
       await producer.send({ messages, acks: ProduceAcks.ALL });
@@ -97,32 +88,12 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
     }
   }
 
-  /** Sends everything waiting in one request, then whatever arrived meanwhile. */
-  async function drain(): Promise<void> {
-    while (waiting.length > 0) {
-      const group = waiting;
-      waiting = [];
-      try {
-        await sendNow(group.flatMap((p) => p.messages));
-        for (const p of group) p.resolve();
-      } catch (err) {
-        // Each caller's batch is handled and sent again; the callers decide.
-        for (const p of group) p.reject(err);
-      }
-    }
-    inFlight = undefined;
-  }
+  const queue = createSendQueue(sendNow);
 
   return {
-    send(batches) {
-      const messages = batches.flatMap((b) => b.records.map((r) => toMessage(b.topic, r)));
-      if (messages.length === 0) return Promise.resolve();
-      const sent = new Promise<void>((resolve, reject) => waiting.push({ messages, resolve, reject }));
-      inFlight ??= drain();
-      return sent;
-    },
+    send: (batches) => queue.send(batches.flatMap((b) => b.records.map((r) => toMessage(b.topic, r)))),
     async disconnect() {
-      await inFlight;
+      await queue.idle();
       await producer.close();
     },
   };
