@@ -33,10 +33,24 @@ async function switchTo(command: string, model: Parameters<typeof rollOut>[0], v
     console.log(`${model}: ${version} is live already`);
     return 0;
   }
+  const before = { ...manifest[model] };
   manifest[model] = { current: version, previous: from };
   writeModelManifest(manifest, modelsDir());
   const progress = createProgress();
-  const started = await rollOut(model, version, (line) => progress.done(line));
+  let started: Awaited<ReturnType<typeof rollOut>>;
+  try {
+    started = await rollOut(model, version, (line) => progress.done(line));
+  } catch (err) {
+    // Instances already replaced run the new version; the manifest goes back so that new
+    // instances (fleet scale) start the old one. Run the same command again once fixed.
+    manifest[model] = before;
+    writeModelManifest(manifest, modelsDir());
+    console.error(
+      `fleet ${command}: stopped; ${model} stays at ${from} in the manifest ` +
+        '(instances already replaced keep running the new version: see npx fleet status)',
+    );
+    throw err;
+  }
   const where = started.length > 0 ? `${started.length} instance(s) replaced` : 'no instance runs (fleet up starts it)';
   console.log(`fleet ${command}: ${model} ${from} → ${version}; ${where}`);
   return 0;

@@ -22,7 +22,15 @@ export async function rollOut(model: ModelName, version: string, onStep: (line: 
   for (const old of listInstances(model)) {
     const next = await startInstance(model, { ...serviceEnv(stack, model), MODEL_VERSION: version }, { version });
     onStep(`${instanceName(next)} (${version}) started, waiting until it is ready`);
-    await waitReady({ [instanceName(next)]: next.port }, READY_TIMEOUT_MS);
+    try {
+      await waitReady({ [instanceName(next)]: next.port }, READY_TIMEOUT_MS);
+    } catch (err) {
+      // The old instance keeps serving: nothing was lost, the replacement is abandoned.
+      await stopInstance(next);
+      throw new Error(`${instanceName(next)} (${version}) did not become ready; see ${next.logFile}`, {
+        cause: err,
+      });
+    }
     await stopInstance(old);
     onStep(`${instanceName(old)} (${old.version ?? '?'}) replaced by ${instanceName(next)} (${version})`);
     started.push(next);
