@@ -37,7 +37,7 @@ async function startOffsets(admin: AdminClient, group: string, topic: string, fr
   const committed = await admin.fetchCommittedOffsets(group, topic);
   if (committed.some((p) => Number(p.offset) >= 0)) return { resumed: true, committed };
   if (from === undefined) {
-    throw new FleetError('FLEET_INPUT_INVALID', `fleet backfill: --from is required for a new backfill (${group})`);
+    throw new FleetError('FLEET_INPUT_INVALID', `--from is required for a new backfill (${group})`);
   }
   const ms = Date.parse(from);
   if (Number.isNaN(ms)) throw new FleetError('FLEET_INPUT_INVALID', `--from "${from}" is not an ISO date-time`);
@@ -48,7 +48,7 @@ async function startOffsets(admin: AdminClient, group: string, topic: string, fr
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { from: { type: 'string' }, topic: { type: 'string' } }, true);
-  const { model, version } = modelArgs('backfill', positionals, true);
+  const { model, version } = modelArgs(positionals, true);
   const config = cliConfig();
   const group = backfillGroup(model, version);
   const topic = values.topic ?? backfillTopic(config.topicPredictions);

@@ -22,20 +22,20 @@ async function run(argv: readonly string[]): Promise<number> {
     { monitor: { type: 'string' }, json: { type: 'boolean', default: false } },
     true,
   );
-  const { model } = modelArgs('compare', positionals, false);
+  const { model } = modelArgs(positionals, false);
   const monitor = listInstances('monitor')[0];
   const base = values.monitor ?? (monitor ? `http://127.0.0.1:${monitor.port}` : undefined);
   if (!base) {
     throw new FleetError(
       'FLEET_INPUT_INVALID',
-      'fleet compare: no monitor runs (npx fleet up starts one); or name it with --monitor URL',
+      'no monitor runs (npx fleet up starts one); or name it with --monitor URL',
     );
   }
   let text: string;
   try {
     text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   } catch (cause) {
-    throw new FleetError('FLEET_INPUT_INVALID', `fleet compare: the monitor at ${base} does not answer`, { cause });
+    throw new FleetError('FLEET_INPUT_INVALID', `the monitor at ${base} does not answer`, { cause });
   }
   const rows = comparisonsOf(text, model);
   if (values.json) {

@@ -120,7 +120,10 @@ async function run(argv: readonly string[]): Promise<number> {
     drift: { type: 'boolean', default: false },
     shadow: { type: 'string' },
   });
-  const shadow = values.shadow === undefined ? undefined : modelArgs('demo --shadow', values.shadow.split('@'), true);
+  if (values.shadow !== undefined && !/^[a-z]+@[^@]+$/.test(values.shadow)) {
+    throw new FleetError('FLEET_INPUT_INVALID', `--shadow expects <model>@<version>, got "${values.shadow}"`);
+  }
+  const shadow = values.shadow === undefined ? undefined : modelArgs(values.shadow.split('@'), true);
   if (shadow && values.external) {
     throw new FleetError(
       'FLEET_INPUT_INVALID',

@@ -58,18 +58,18 @@ async function switchTo(command: string, model: Parameters<typeof rollOut>[0], v
 
 async function promote(argv: readonly string[]): Promise<number> {
   const { positionals } = parseCommandArgs(argv, {}, true);
-  const { model, version } = modelArgs('promote', positionals, true);
+  const { model, version } = modelArgs(positionals, true);
   return switchTo('promote', model, version);
 }
 
 async function rollback(argv: readonly string[]): Promise<number> {
   const { positionals } = parseCommandArgs(argv, {}, true);
-  const { model } = modelArgs('rollback', positionals, false);
+  const { model } = modelArgs(positionals, false);
   const previous = readModelManifest(modelsDir())[model].previous;
   if (previous === null) {
     throw new FleetError(
       'FLEET_INPUT_INVALID',
-      `fleet rollback: ${model} has no previous version in the manifest (nothing was promoted); ` +
+      `${model} has no previous version in the manifest (nothing was promoted); ` +
         'name one with: npx fleet promote <model> <version>',
     );
   }

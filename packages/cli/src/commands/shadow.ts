@@ -22,13 +22,13 @@ compares them with the live version's on the same rides: npx fleet compare <mode
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { stop: { type: 'boolean', default: false } }, true);
   if (values.stop) {
-    const { model } = modelArgs('shadow', positionals, false);
+    const { model } = modelArgs(positionals, false);
     const shadows = listInstances(model, 'shadow');
     await Promise.all(shadows.map((s) => stopInstance(s)));
     console.log(`${model}: stopped ${shadows.length} shadow instance(s)`);
     return 0;
   }
-  const { model, version } = modelArgs('shadow', positionals, true);
+  const { model, version } = modelArgs(positionals, true);
   const stack = loadStack();
   if (!stack) {
     console.error('fleet shadow: the fleet is not up; start it with: npx fleet up');

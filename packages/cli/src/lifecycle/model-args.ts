@@ -5,17 +5,13 @@ import { cliConfig } from '../config.js';
 export const modelsDir = (): string | undefined => cliConfig().modelsDir || undefined;
 
 /** Reads `<model>` (and `<version>` when `withVersion`) from a command's positionals. */
-export function modelArgs(
-  command: string,
-  positionals: readonly string[],
-  withVersion: boolean,
-): { model: ModelName; version: string } {
+export function modelArgs(positionals: readonly string[], withVersion: boolean): { model: ModelName; version: string } {
   const [model, version = ''] = positionals;
   const expected = withVersion ? '<model> <version>' : '<model>';
   if (positionals.length !== (withVersion ? 2 : 1) || !isModelName(model)) {
     throw new FleetError(
       'FLEET_INPUT_INVALID',
-      `fleet ${command}: expected ${expected} with model duration, cost or tip, got ${JSON.stringify(positionals)}`,
+      `expected ${expected} with model duration, cost or tip, got ${JSON.stringify(positionals)}`,
     );
   }
   if (withVersion) modelVersionDir(model, version, modelsDir());
