@@ -33,6 +33,7 @@ describe("the monitor's figures on /metrics", () => {
     registerMonitorMetrics(registry, {
       health: () => records,
       comparisons: () => [],
+      livePredictions: new Map(),
       pendingRides: 12,
       results: { joined: 80, duplicate: 0, unknown_model: 0, dropped_full: 0, expired_unjoined: 0, stale: 0 },
     });

@@ -177,16 +177,19 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
         true,
       );
 
-      // The switch is visible in the monitor: both versions predicted within its window.
+      // The switch is visible in the monitor: both versions served live (a shadow's
+      // predictions are not counted there), and both predicted within its window.
       const monitor = (
         JSON.parse(await fleet('status', '--json')) as { instances: Array<{ service: string; port: number }> }
       ).instances.find((i) => i.service === 'monitor')!;
       const metrics = await (await fetch(`http://127.0.0.1:${monitor.port}/metrics`)).text();
       for (const version of [LIVE, NEXT]) {
+        const v = version.replaceAll('.', '\\.');
         expect(metrics).toMatch(
-          new RegExp(
-            `fleet_monitor_predictions\\{model="duration",version="${version.replaceAll('.', '\\.')}",window="15m"[^}]*\\} [1-9]`,
-          ),
+          new RegExp(`fleet_monitor_live_predictions_total\\{model="duration",version="${v}"[^}]*\\} [1-9]`),
+        );
+        expect(metrics).toMatch(
+          new RegExp(`fleet_monitor_predictions\\{model="duration",version="${v}",window="15m"[^}]*\\} [1-9]`),
         );
       }
 

@@ -8,7 +8,7 @@ export const cliEnv = {
   stateDir: infraEnv.stateDir,
   modelsDir: str(
     'MODELS_DIR',
-    "Directory of the model versions and manifest.json (empty: the repository's models/); the services the CLI starts read the same",
+    "Directory of the model versions and manifest.json (empty: the repository's models/); the model and online services the CLI starts read the same",
     '',
   ),
 } as const;

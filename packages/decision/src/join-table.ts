@@ -1,4 +1,4 @@
-import { decide, quotedRanges } from './rules.js';
+import { decide, estimateRange, quotedRanges } from './rules.js';
 import { MODELS, type ModelName, type Prediction, type RideDecision } from './types.js';
 
 /** Options of {@link JoinTable}. */
@@ -168,12 +168,10 @@ export class JoinTable {
       model_versions: versions,
       event_time: entry.eventTime,
       decided_at: now,
-      ...quotedRanges({ duration: rangeOf(v.duration), cost: rangeOf(v.cost) }),
+      ...quotedRanges({
+        duration: v.duration ? estimateRange(v.duration.lower, v.duration.upper) : null,
+        cost: v.cost ? estimateRange(v.cost.lower, v.cost.upper) : null,
+      }),
     };
   }
-}
-
-/** The interval of a joined estimate, or null when its version has none. */
-function rangeOf(v: { lower: number | null; upper: number | null } | undefined) {
-  return v && v.lower !== null && v.upper !== null ? { lower: v.lower, upper: v.upper } : null;
 }

@@ -13,6 +13,19 @@ export interface EstimateRange {
   upper: number;
 }
 
+/**
+ * The interval of an estimate from its bounds as a prediction or a model call gives them:
+ * null when the version has none (or a bound is not a finite number).
+ */
+export function estimateRange(
+  lower: number | null | undefined,
+  upper: number | null | undefined,
+): EstimateRange | null {
+  return typeof lower === 'number' && typeof upper === 'number' && Number.isFinite(lower) && Number.isFinite(upper)
+    ? { lower, upper }
+    : null;
+}
+
 /** The intervals of the duration and cost estimates, where their model versions have one. */
 export interface EstimateRanges {
   duration: EstimateRange | null;

@@ -13,6 +13,8 @@ export function windowLabel(windowSec: number): string {
 export interface MonitorFigures {
   health(): ModelHealthRecord[];
   comparisons(): Comparison[];
+  /** Live (not shadow) predictions per `model@version` since the monitor started. */
+  readonly livePredictions: ReadonlyMap<string, number>;
   readonly pendingRides: number;
   readonly results: Readonly<Record<JoinResult, number>>;
 }
@@ -97,6 +99,20 @@ export function registerMonitorMetrics(registry: Registry, figures: MonitorFigur
       for (const c of figures.comparisons()) {
         this.set({ ...pairOf(c), role: 'live' }, c.live_mae);
         this.set({ ...pairOf(c), role: 'shadow' }, c.shadow_mae);
+      }
+    },
+  });
+  const liveCounted = new Map<string, number>();
+  new Counter({
+    name: METRIC.monitorLivePredictions,
+    help: 'Live (not shadow) predictions per model version: which version serves, through a promote or a rollback',
+    labelNames: ['model', 'version'],
+    registers,
+    collect() {
+      for (const [key, total] of figures.livePredictions) {
+        const [model, version] = key.split('@');
+        this.inc({ model, version }, total - (liveCounted.get(key) ?? 0));
+        liveCounted.set(key, total);
       }
     },
   });

@@ -82,6 +82,8 @@ export class MonitorState {
   private readonly pending = new Map<string, PendingRide>();
   private readonly versions = new Map<string, ModelStats>();
   private readonly started: SlidingCounters;
+  /** Live (not shadow) predictions counted per `model@version`: which version serves. */
+  readonly livePredictions = new Map<string, number>();
   private readonly pairs = new Map<
     string,
     { c: Omit<Comparison, 'live_mae' | 'shadow_mae'>; live: number; shadow: number }
@@ -146,6 +148,7 @@ export class MonitorState {
       predictedAt: p.predicted_at,
     };
     ride.predictions.set(key, held);
+    if (!p.shadow) this.livePredictions.set(versionKey, (this.livePredictions.get(versionKey) ?? 0) + 1);
     // A version running live and as a shadow at once counts once in its own accuracy.
     if (!ride.predictions.has(p.shadow ? versionKey : `${versionKey}~shadow`)) {
       stats.predicted(p.value, p.predicted_at, nowMs);

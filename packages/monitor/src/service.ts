@@ -91,6 +91,7 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
     registerMonitorMetrics(deps.metrics.registry, {
       health: () => state.health(clock()),
       comparisons: () => state.comparisons(),
+      livePredictions: state.livePredictions,
       get pendingRides() {
         return state.pendingRides;
       },

@@ -128,6 +128,8 @@ describe('MonitorState', () => {
     expect(state.comparisons()).toEqual([
       { model: 'duration', live_version: '1.0.0', shadow_version: '2.0.0', rides: 2, live_mae: 3, shadow_mae: 1 },
     ]);
+    // Which version serves: only live predictions count.
+    expect([...state.livePredictions]).toEqual([['duration@1.0.0', 3]]);
     const mae = Object.fromEntries(
       state
         .health(T0)

@@ -11,7 +11,7 @@ import {
   type RideStarted,
 } from '@fleet/contract';
 import type { Clock, ModelOutputs } from '@fleet/core';
-import { decide, quotedRanges, type EstimateRange } from '@fleet/decision';
+import { decide, estimateRange, quotedRanges, type EstimateRange } from '@fleet/decision';
 import type { Admission } from './admission.js';
 import type { MicroBatcher } from './batcher.js';
 import type { OnlineModels } from './models.js';
@@ -56,7 +56,7 @@ type RowOutputs = Record<ModelName, { value: number; range: EstimateRange | null
 
 function rowOf(outputs: ModelOutputs, i: number): RowOutputs[ModelName] {
   const { value, lower, upper } = outputs;
-  return { value: value[i], range: lower && upper ? { lower: lower[i], upper: upper[i] } : null };
+  return { value: value[i], range: estimateRange(lower?.[i], upper?.[i]) };
 }
 
 function quoteOf(ride: RideStarted, row: RowOutputs, versions: Record<string, string>, now: number) {

@@ -19,7 +19,11 @@ export function modelServiceEnv(model: string) {
       "Directory of the model versions and manifest.json (empty: the repository's models/)",
       '',
     ),
-    modelDir: str('MODEL_DIR', 'Directory holding model.onnx and its card model.json (overrides MODEL_VERSION)', ''),
+    modelDir: str(
+      'MODEL_DIR',
+      'A version folder holding model.onnx and its card model.json, features.json two levels up (overrides MODEL_VERSION)',
+      '',
+    ),
     shadow: bool(
       'SHADOW',
       'Publish predictions marked as shadow: the decision service ignores them, the monitor compares them (fleet shadow)',

@@ -1,30 +1,28 @@
-import { backfillTopic, FleetError, type ModelName } from '@fleet/contract';
+import { backfillTopic, FleetError } from '@fleet/contract';
 import { createLogger, type AdminClient, type PartitionOffset } from '@fleet/core';
 import { createModelProcess } from '@fleet/scoring';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
-import { groupOf } from '../launcher/index.js';
 import { modelArgs, modelsDir } from '../lifecycle/model-args.js';
+import { versionEnv } from '../lifecycle/rollout.js';
+import { versionGroup } from '../lifecycle/shadow-group.js';
 import { withAdmin } from '../ops-context.js';
 import { createProgress } from '../progress.js';
 
 const usage = `Usage: npx fleet backfill <model> <version> --from <ISO time> [--topic T]
 
-Re-scores the rides of the rides topic from <ISO time> up to its end (as it is when the
-command starts) with <version> of <model>, into a separate topic, for offline comparison.
-The live groups are not touched: the backfill reads in a consumer group of its own
-(<prefix>.<model>.backfill-<version>) and commits as it goes, so an interrupted backfill
-(Ctrl-C, a crash) resumes where it stopped when the same command runs again (--from is
-then only needed if it never started). Progress is printed as it goes.
+Re-scores the rides of the rides topic from <ISO time> at least up to its end as it is
+when the command starts (rides arriving meanwhile may be scored too) with <version> of
+<model>, into a separate topic, for offline comparison. The live groups are not touched:
+the backfill reads in a consumer group of its own (<prefix>.<model>.backfill-<version>) and
+commits as it goes, so an interrupted backfill (Ctrl-C, a crash) resumes where it stopped
+when the same command runs again (--from only matters the first time; a different one is
+ignored, with a warning). Progress is printed as it goes.
 
   --from T     the first ride at or after T (e.g. 2026-11-25T10:00:00Z)
   --topic T    where the predictions go (default: <predictions topic>.backfill)
   -h, --help   this help`;
-
-/** The consumer group of a backfill of `model` at `version`. */
-export const backfillGroup = (model: ModelName, version: string): string =>
-  `${groupOf(model, cliConfig().groupPrefix)}.backfill-${version}`;
 
 /** The rides left between committed offsets and the end offsets. */
 function remaining(committed: readonly PartitionOffset[], end: readonly PartitionOffset[]): number {
@@ -35,7 +33,10 @@ function remaining(committed: readonly PartitionOffset[], end: readonly Partitio
 /** Sets the group at `--from` the first time; resumes from its committed offsets after. */
 async function startOffsets(admin: AdminClient, group: string, topic: string, from: string | undefined) {
   const committed = await admin.fetchCommittedOffsets(group, topic);
-  if (committed.some((p) => Number(p.offset) >= 0)) return { resumed: true, committed };
+  if (committed.some((p) => Number(p.offset) >= 0)) {
+    if (from !== undefined) console.error(`fleet backfill: resuming ${group} where it stopped; --from ${from} ignored`);
+    return { resumed: true, committed };
+  }
   if (from === undefined) {
     throw new FleetError('FLEET_INPUT_INVALID', `--from is required for a new backfill (${group})`);
   }
@@ -50,7 +51,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { from: { type: 'string' }, topic: { type: 'string' } }, true);
   const { model, version } = modelArgs(positionals, true);
   const config = cliConfig();
-  const group = backfillGroup(model, version);
+  const group = versionGroup(model, 'backfill', version);
   const topic = values.topic ?? backfillTopic(config.topicPredictions);
   const progress = createProgress();
   const plan = await withAdmin(async (admin) => {
@@ -71,7 +72,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const proc = await createModelProcess(
     { model },
     {
-      env: { GROUP_ID: group, MODEL_VERSION: version, MODELS_DIR: modelsDir() ?? '', TOPIC_PREDICTIONS: topic },
+      env: { GROUP_ID: group, ...versionEnv(version), MODELS_DIR: modelsDir() ?? '', TOPIC_PREDICTIONS: topic },
       logger: createLogger({ service: `backfill-${model}`, level: 'error' }),
     },
   );
@@ -82,13 +83,16 @@ async function run(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   try {
     await proc.service.start();
+    // A refusal the service cannot get past (an ACL on --topic, say) ends the wait at once.
+    const failed = proc.service.failed;
+    failed.catch(() => undefined); // raced below; handled there, not an unhandled rejection
     await withAdmin(async (admin) => {
       for (;;) {
         const left = remaining(await admin.fetchCommittedOffsets(group, config.topicRides), plan.end);
         const done = plan.total - left;
         progress.update(`backfill ${what}: ${done}/${plan.total} rides (${((done / plan.total) * 100).toFixed(1)} %)`);
         if (left === 0 || interrupted) return;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), failed]);
       }
     });
   } finally {

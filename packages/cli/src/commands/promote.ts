@@ -1,4 +1,4 @@
-import { FleetError, readModelManifest, writeModelManifest } from '@fleet/contract';
+import { FleetError, modelVersionDir, readModelManifest, writeModelManifest } from '@fleet/contract';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { modelArgs, modelsDir } from '../lifecycle/model-args.js';
@@ -27,32 +27,31 @@ rollback goes forward again.
 
 /** Sets `version` live: manifest first (new instances read it), then the running instances. */
 async function switchTo(command: string, model: Parameters<typeof rollOut>[0], version: string): Promise<number> {
+  modelVersionDir(model, version, modelsDir());
   const manifest = readModelManifest(modelsDir());
   const from = manifest[model].current;
-  if (from === version) {
-    console.log(`${model}: ${version} is live already`);
-    return 0;
-  }
   const before = { ...manifest[model] };
-  manifest[model] = { current: version, previous: from };
-  writeModelManifest(manifest, modelsDir());
+  // Already current: only instances left on another version (a stopped promote) are replaced.
+  if (from !== version) {
+    manifest[model] = { current: version, previous: from };
+    writeModelManifest(manifest, modelsDir());
+  }
   const progress = createProgress();
   let started: Awaited<ReturnType<typeof rollOut>>;
   try {
     started = await rollOut(model, version, (line) => progress.done(line));
   } catch (err) {
-    // Instances already replaced run the new version; the manifest goes back so that new
-    // instances (fleet scale) start the old one. Run the same command again once fixed.
+    // The manifest goes back and the instances already replaced return to the old version,
+    // so the group runs one version again. Run the same command again once fixed.
     manifest[model] = before;
     writeModelManifest(manifest, modelsDir());
-    console.error(
-      `fleet ${command}: stopped; ${model} stays at ${from} in the manifest ` +
-        '(instances already replaced keep running the new version: see npx fleet status)',
-    );
+    console.error(`fleet ${command}: stopped; ${model} goes back to ${from}`);
+    await rollOut(model, from, (line) => progress.done(line));
     throw err;
   }
   const where = started.length > 0 ? `${started.length} instance(s) replaced` : 'no instance runs (fleet up starts it)';
-  console.log(`fleet ${command}: ${model} ${from} → ${version}; ${where}`);
+  if (from === version && started.length === 0) console.log(`${model}: ${version} is live already`);
+  else console.log(`fleet ${command}: ${model} ${from} → ${version}; ${where}`);
   return 0;
 }
 

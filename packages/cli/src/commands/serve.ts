@@ -8,7 +8,8 @@ Runs the online service in the foreground: the duration, cost and tip models (ch
 verified) and the decision rules over HTTP, on one port:
 
   POST /v1/quote                      one ride (ride_started shape, JSON) or {"rides": [...]}
-                                      → estimates, fare quote, ETA, priority, model versions
+                                      → estimates, fare quote, ETA, priority, model versions,
+                                        fare and trip-time ranges (versions with an interval)
   GET  /v2, /v2/health/{live,ready}   Open Inference Protocol v2 (KServe, Triton, MLServer)
   GET  /v2/models/{m}[/ready]         m = duration | cost | tip
   POST /v2/models/{m}/infer           the model's input tensor "features" (FP32, [N, F])
@@ -22,7 +23,8 @@ is in flight, exit (within SHUTDOWN_GRACE_MS).
 Options:
   --port P          port (ONLINE_PORT, default 8080; 0 picks a free one, logged)
   --host H          address to listen on (ONLINE_HOST, default 0.0.0.0)
-  --models-dir DIR  directory of duration/, cost/, tip/ and features.json (MODELS_DIR)
+  --models-dir DIR  directory of the model versions and manifest.json (MODELS_DIR); the
+                    current version of each model is served
   --no-batching     one model call per request (ONLINE_BATCHING=false)
   -h, --help        this help
 

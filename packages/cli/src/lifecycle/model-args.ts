@@ -1,4 +1,4 @@
-import { FleetError, isModelName, listModelVersions, modelVersionDir, type ModelName } from '@fleet/contract';
+import { FleetError, isModelName, modelVersionDir, type ModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
 
 /** The models directory the CLI and the services it starts use (`MODELS_DIR`, else the repository's). */
@@ -17,6 +17,3 @@ export function modelArgs(positionals: readonly string[], withVersion: boolean):
   if (withVersion) modelVersionDir(model, version, modelsDir());
   return { model, version };
 }
-
-/** `1.0.0, 2.0.0` — the versions of a model there are, for messages. */
-export const versionsOf = (model: ModelName): string => listModelVersions(model, modelsDir()).join(', ');

@@ -3,12 +3,18 @@ import { waitReady } from '../launcher/index.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
 import { instanceName, listInstances, startInstance, stopInstance, type Instance } from '../procs/instances.js';
 
+/**
+ * The variables that make a model service run `version` of the models directory the CLI
+ * uses, whatever this shell exports (a MODEL_DIR left over would override the version).
+ */
+export const versionEnv = (version: string): Record<string, string> => ({ MODEL_VERSION: version, MODEL_DIR: '' });
+
 /** `fleet up` and `fleet scale` wait this long for a new instance. */
 const READY_TIMEOUT_MS = 120_000;
 
 /**
- * Replaces the live instances of a model service one at a time with instances of
- * `version`: each new one joins the same consumer group and is ready (model loaded and
+ * Replaces the live instances of a model service that do not run `version`, one at a time,
+ * with instances of `version`: each new one joins the same consumer group and is ready (model loaded and
  * warmed, group joined) before the old one it replaces stops gracefully (finishes its
  * batch, commits, leaves). The group's committed offsets carry over, so no ride is skipped;
  * rides in flight at a switch may be scored by both versions, and the decision service
@@ -19,8 +25,9 @@ export async function rollOut(model: ModelName, version: string, onStep: (line: 
   const stack = loadStack();
   if (!stack) return [];
   const started: Instance[] = [];
-  for (const old of listInstances(model)) {
-    const next = await startInstance(model, { ...serviceEnv(stack, model), MODEL_VERSION: version }, { version });
+  for (const old of listInstances(model).filter((i) => i.version !== version)) {
+    const env = { ...serviceEnv(stack, model), ...versionEnv(version) };
+    const next = await startInstance(model, env, { version });
     onStep(`${instanceName(next)} (${version}) started, waiting until it is ready`);
     try {
       await waitReady({ [instanceName(next)]: next.port }, READY_TIMEOUT_MS);

@@ -2,10 +2,15 @@ import type { AdminClient } from '@fleet/core';
 import { cliConfig } from '../config.js';
 import { groupOf } from '../launcher/index.js';
 import type { ModelName } from '@fleet/contract';
+import { versionEnv } from './rollout.js';
 
-/** The consumer group of a shadow of `model` at `version`: `<prefix>.<model>.shadow-<version>`. */
-export function shadowGroup(model: ModelName, version: string): string {
-  return `${groupOf(model, cliConfig().groupPrefix)}.shadow-${version}`;
+/**
+ * The consumer group of a shadow or a backfill of `model` at `version`:
+ * `<prefix>.<model>.<kind>-<version>`, beside the live group `<prefix>.<model>` (one ACL
+ * prefix covers them).
+ */
+export function versionGroup(model: ModelName, kind: 'shadow' | 'backfill', version: string): string {
+  return `${groupOf(model, cliConfig().groupPrefix)}.${kind}-${version}`;
 }
 
 /**
@@ -14,12 +19,18 @@ export function shadowGroup(model: ModelName, version: string): string {
  * from now on. A group with offsets already (a shadow restarted) keeps them.
  */
 export async function positionShadowGroup(admin: AdminClient, model: ModelName, version: string): Promise<string> {
-  const group = shadowGroup(model, version);
+  const group = versionGroup(model, 'shadow', version);
   const topic = cliConfig().topicRides;
   const own = await admin.fetchCommittedOffsets(group, topic);
   if (own.some((p) => Number(p.offset) >= 0)) return group;
-  const live = await admin.fetchCommittedOffsets(groupOf(model, cliConfig().groupPrefix), topic);
-  const from = live.some((p) => Number(p.offset) >= 0) ? live : await admin.fetchEndOffsets(topic);
+  const live = new Map(
+    (await admin.fetchCommittedOffsets(groupOf(model, cliConfig().groupPrefix), topic)).map((p) => [p.partition, p]),
+  );
+  // A partition the live group has not committed on yet starts at its end.
+  const from = (await admin.fetchEndOffsets(topic)).map((end) => {
+    const at = live.get(end.partition);
+    return at && Number(at.offset) >= 0 ? at : end;
+  });
   await admin.setGroupOffsets(group, topic, from);
   return group;
 }
@@ -27,6 +38,6 @@ export async function positionShadowGroup(admin: AdminClient, model: ModelName, 
 /** The environment of a shadow instance of `version` in `group`. */
 export const shadowEnv = (group: string, version: string): Record<string, string> => ({
   GROUP_ID: group,
-  MODEL_VERSION: version,
+  ...versionEnv(version),
   SHADOW: 'true',
 });

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { currentModelVersion, isModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
+import { modelsDir } from '../lifecycle/model-args.js';
 import { isAlive, launchService, stopProcess, type ServiceName } from '../launcher/index.js';
 
 /** Where `fleet up` keeps one JSON file per running instance. */
@@ -72,8 +73,7 @@ export async function startInstance(
   options: StartOptions = {},
 ): Promise<Instance> {
   const role = options.role ?? 'live';
-  const modelsDir = cliConfig().modelsDir || undefined;
-  const version = options.version ?? (isModelName(service) ? currentModelVersion(service, modelsDir) : undefined);
+  const version = options.version ?? (isModelName(service) ? currentModelVersion(service, modelsDir()) : undefined);
   const used = new Set(listInstances(service, role).map((i) => i.index));
   let index = 1;
   while (used.has(index)) index++;

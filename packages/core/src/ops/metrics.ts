@@ -29,6 +29,7 @@ export const METRIC = {
   monitorPendingRides: 'fleet_monitor_pending_rides',
   monitorJoins: 'fleet_monitor_joins_total',
   monitorCompareRides: 'fleet_monitor_compare_rides',
+  monitorLivePredictions: 'fleet_monitor_live_predictions_total',
   monitorCompareMae: 'fleet_monitor_compare_mae',
 } as const;
 
