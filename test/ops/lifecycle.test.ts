@@ -123,22 +123,30 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       expect(await fleet('compare', 'duration')).toContain('shadow MAE');
       await fleet('shadow', 'duration', '--stop');
 
-      // Promote: the manifest moves, the live instance is replaced, decisions switch version.
+      // Promote: the manifest moves, the two live instances are replaced one at a time,
+      // decisions switch version; cost too, so decisions quote a fare range.
+      expect(await runFleet(['scale', 'duration', '2'])).toBe(0);
       const promotedAt = Date.now();
       await fleet('promote', 'duration', NEXT);
       expect(readModelManifest(models).duration).toEqual({ current: NEXT, previous: LIVE });
-      expect(await durationVersionsLive()).toEqual([NEXT]);
+      expect(await durationVersionsLive()).toEqual([NEXT, NEXT]);
+      await fleet('promote', 'cost', NEXT);
       await eventually(
-        () => decisions.some((d) => d.model_versions.duration === NEXT && d.event_time > promotedAt),
-        `decisions made with duration ${NEXT}`,
+        () =>
+          decisions.some(
+            (d) => d.model_versions.duration === NEXT && d.model_versions.cost === NEXT && d.event_time > promotedAt,
+          ),
+        `decisions made with duration and cost ${NEXT}`,
         DECIDED_WITHIN_MS,
       );
+      // Promoting the live version again replaces nothing.
+      expect(await fleet('promote', 'duration', NEXT)).toContain('live already');
 
       // Roll back: the previous version again.
       const rolledBackAt = Date.now();
       await fleet('rollback', 'duration');
       expect(readModelManifest(models).duration).toEqual({ current: LIVE, previous: NEXT });
-      expect(await durationVersionsLive()).toEqual([LIVE]);
+      expect(await durationVersionsLive()).toEqual([LIVE, LIVE]);
       await eventually(
         () => decisions.some((d) => d.model_versions.duration === LIVE && d.event_time > rolledBackAt),
         `decisions made with duration ${LIVE} again`,
@@ -176,6 +184,12 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       expect(decided.filter((d) => d.model_versions.duration === LIVE).every((d) => d.eta_low_minutes === null)).toBe(
         true,
       );
+      const fares = decided.filter((d) => d.model_versions.cost === NEXT);
+      expect(fares.length).toBeGreaterThan(0);
+      for (const d of fares) {
+        expect(d.fare_low_usd!).toBeLessThanOrEqual(d.fare_quote_usd!);
+        expect(d.fare_high_usd!).toBeGreaterThanOrEqual(d.fare_quote_usd!);
+      }
 
       // The switch is visible in the monitor: both versions served live (a shadow's
       // predictions are not counted there), and both predicted within its window.
@@ -229,9 +243,10 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
     },
     testTimeoutMs(
       CLI_READY_MS + WORK_ALLOWANCE_MS,
-      REPLACE_MS,
+      CLI_READY_MS,
+      3 * REPLACE_MS,
       DECIDED_WITHIN_MS,
-      REPLACE_MS,
+      2 * REPLACE_MS,
       DECIDED_WITHIN_MS,
       DECIDED_WITHIN_MS,
       2 * READ_BACK_MS,
