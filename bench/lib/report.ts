@@ -15,6 +15,7 @@ import { gitCommit } from '../../scripts/docs/provenance.js';
 import type { ConsumerPerf, ProducerPerf } from './kafka-perf.js';
 import type { machineInfo } from './machine.js';
 import type { StageRun } from './merge.js';
+import { fixed, tableRow } from './table.js';
 
 /** Everything one run measured; absent parts were not run (or failed, see `errors`). */
 export interface BenchResults {
@@ -57,9 +58,9 @@ export interface BenchResults {
 
 const r0 = (x: number | undefined): string =>
   x === undefined || !Number.isFinite(x) ? '-' : Math.round(x).toLocaleString('en-US');
-const r1 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
-const r2 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(2));
-const r3 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3));
+const r1 = (x: number | undefined): string => fixed(x, 1);
+const r2 = (x: number | undefined): string => fixed(x, 2);
+const r3 = (x: number | undefined): string => fixed(x, 3);
 
 /** The flat named figures (also in the JSON as `figures`). */
 export function namedFigures(r: BenchResults): Record<string, number | null> {
@@ -124,7 +125,7 @@ export function namedFigures(r: BenchResults): Record<string, number | null> {
 export function formatTable(r: BenchResults): string {
   const lines: string[] = [];
   const row = (label: string, ...cells: string[]): void => {
-    lines.push(`${label.padEnd(44)} ${cells.map((c) => c.padStart(12)).join(' ')}`);
+    lines.push(tableRow(label, ...cells));
   };
   const head = (title: string): void => {
     lines.push('', title);

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { KAFKA_CLIENTS, type KafkaClientKind } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
+import { fixed, tableRow } from '../lib/table.js';
 import { seamConsumer, seamPipe, type ClientRate } from './ceilings.js';
 import { measureFleet, type FleetResult } from './fleet.js';
 
@@ -106,25 +107,23 @@ export function clientNamedFigures(c: ClientComparison | undefined): Record<stri
 
 /** The comparison as the lines of the table the bench prints. */
 export function clientTableLines(c: ClientComparison): string[] {
-  const n = (x: number | undefined, digits = 0): string =>
-    x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
-  const row = (label: string, ...cells: string[]): string =>
-    `${label.padEnd(44)} ${cells.map((cell) => cell.padStart(12)).join(' ')}`;
   const lines = [
     '',
     'Kafka clients through the seam       consumer/s      pipe/s     p50 ms      p99 ms  fleet cpu s/1k',
   ];
   for (const [kind, figures] of Object.entries(c.clients)) {
-    lines.push(row(`${figures.library} (${kind})`, n(figures.consumer?.ratePerSec), n(figures.pipe?.ratePerSec)));
+    lines.push(
+      tableRow(`${figures.library} (${kind})`, fixed(figures.consumer?.ratePerSec), fixed(figures.pipe?.ratePerSec)),
+    );
     for (const s of figures.fleet?.steps ?? []) {
       lines.push(
-        row(
+        tableRow(
           `  fleet at ${s.offeredPerSec} rides/s`,
           '',
           '',
-          n(s.latencyMs.p50, 1),
-          n(s.latencyMs.p99, 1),
-          n(fleetCpu(s.cpuSecPer1000), 3),
+          fixed(s.latencyMs.p50, 1),
+          fixed(s.latencyMs.p99, 1),
+          fixed(fleetCpu(s.cpuSecPer1000), 3),
         ),
       );
     }

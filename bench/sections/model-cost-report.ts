@@ -1,5 +1,6 @@
 /** Each served model's cost per ride (`inference.models`): its named figures and its lines of the printed table. */
 import type { ModelCost } from './inference.js';
+import { fixed, tableRow } from '../lib/table.js';
 
 /** The flat named figures (for the JSON's `figures`). */
 export function modelCostNamedFigures(models: readonly ModelCost[] | undefined): Record<string, number | undefined> {
@@ -20,22 +21,18 @@ export function candidateLabel(name: string | undefined): string {
 /** Lines of the table the bench prints. */
 export function modelCostTableLines(models: readonly ModelCost[]): string[] {
   if (models.length === 0) return [];
-  const n = (x: number | undefined, digits = 0): string =>
-    x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
-  const row = (label: string, ...cells: string[]): string =>
-    `${label.padEnd(44)} ${cells.map((cell) => cell.padStart(12)).join(' ')}`;
   const first = models[0];
   const lines = [
     `served models, 1 thread, batch ${first.batch} (${first.reps} reps)  µs/ride med      min–max  decisions/ride  ref decisions`,
   ];
   for (const m of models) {
     lines.push(
-      row(
+      tableRow(
         `${m.model}: ${candidateLabel(m.served)}`,
-        n(m.usPerRide, 2),
-        `${n(m.usPerRideMin, 2)}–${n(m.usPerRideMax, 2)}`,
-        n(m.decisionsPerRide),
-        n(m.referenceDecisionsPerRide),
+        fixed(m.usPerRide, 2),
+        `${fixed(m.usPerRideMin, 2)}–${fixed(m.usPerRideMax, 2)}`,
+        fixed(m.decisionsPerRide),
+        fixed(m.referenceDecisionsPerRide),
       ),
     );
   }

@@ -1,5 +1,6 @@
 /** The online stage's figures: its targets, its named figures and its lines of the printed table. */
 import { ONLINE_TARGETS, type OnlineResult, type OnlineTarget } from './online.js';
+import { fixed, tableRow } from '../lib/table.js';
 
 /** What each server is, for people. */
 export const ONLINE_LABELS: Readonly<Record<OnlineTarget, string>> = {
@@ -53,10 +54,6 @@ export function onlineNamedFigures(r: OnlineResult | undefined): Record<string, 
 
 /** The stage as lines of the table the bench prints. */
 export function onlineTableLines(r: OnlineResult): string[] {
-  const n = (x: number | undefined, digits = 0): string =>
-    x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
-  const row = (label: string, ...cells: string[]): string =>
-    `${label.padEnd(44)} ${cells.map((cell) => cell.padStart(12)).join(' ')}`;
   const lines = [
     '',
     `8. online (${r.connections} connections)       saturated req/s  p50 ms@${r.ratePerSec}  p99 ms@${r.ratePerSec}  rows/call`,
@@ -66,14 +63,20 @@ export function onlineTableLines(r: OnlineResult): string[] {
     if (t) {
       const { p50, p99 } = t.atRate.latencyMs;
       lines.push(
-        row(ONLINE_LABELS[target], n(t.saturated.requestsPerSec), n(p50, 2), n(p99, 2), n(t.meanBatchRows, 1)),
+        tableRow(
+          ONLINE_LABELS[target],
+          fixed(t.saturated.requestsPerSec),
+          fixed(p50, 2),
+          fixed(p99, 2),
+          fixed(t.meanBatchRows, 1),
+        ),
       );
     }
   }
-  if (r.peerSkipped) lines.push(row(`${ONLINE_LABELS.peer}: not measured (${r.peerSkipped})`));
+  if (r.peerSkipped) lines.push(tableRow(`${ONLINE_LABELS.peer}: not measured (${r.peerSkipped})`));
   const v = onlineVerdicts(r);
   const say = (name: string, x: Verdict | undefined, unit: string): string =>
-    x ? `${name} ${n(x.value, 2)}${unit} (goal ${x.goal}${unit}: ${x.met ? 'met' : 'NOT met'})` : `${name} -`;
+    x ? `${name} ${fixed(x.value, 2)}${unit} (goal ${x.goal}${unit}: ${x.met ? 'met' : 'NOT met'})` : `${name} -`;
   lines.push(
     `targets: ${say('(b)/(a)', v.quoteToNoop, '')} · ${say('(b)/(d)', v.quoteToPeer, '')} · ${say('p99 of (b)', v.p99, ' ms')}`,
   );
