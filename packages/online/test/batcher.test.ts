@@ -31,6 +31,21 @@ const rowsFrom = (from: number, rows: number) =>
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * A batcher with `maxWaitMs`, room for 100 rows, on a clock the test moves (`advance`),
+ * over a model that answers at once; `calls` lists the rows of each model call.
+ */
+function clockedBatcher(maxWaitMs: number) {
+  let now = 0;
+  const calls: number[] = [];
+  const run: BatchRun = async (_, rows) => (
+    calls.push(rows),
+    { value: new Float64Array(rows), lower: null, upper: null }
+  );
+  const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 100, maxWaitMs, run, now: () => now });
+  return { batcher, calls, advance: (ms: number) => (now += ms) };
+}
+
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await settle();
 }
@@ -98,76 +113,37 @@ describe('micro-batcher', () => {
   });
 
   it('does not hold a request while requests come further apart than maxWaitMs', async () => {
-    let now = 0;
-    const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (
-      calls.push(rows),
-      { value: new Float64Array(rows), lower: null, upper: null }
-    );
     // Were a request held for company, each of these would wait a minute (the test's timeout).
-    const batcher = createMicroBatcher({
-      width: WIDTH,
-      enabled: true,
-      maxRows: 100,
-      maxWaitMs: 60_000,
-      run,
-      now: () => now,
-    });
+    const { batcher, calls, advance } = clockedBatcher(60_000);
     for (let i = 0; i < 3; i++) {
-      now += 120_000;
+      advance(120_000);
       await batcher.submit(rowsFrom(i, 1), 1);
     }
     expect(calls).toEqual([1, 1, 1]);
   });
 
   it('does not hold a request when fewer than two more are due within maxWaitMs', async () => {
-    let now = 0;
-    const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (
-      calls.push(rows),
-      { value: new Float64Array(rows), lower: null, upper: null }
-    );
-    const batcher = createMicroBatcher({
-      width: WIDTH,
-      enabled: true,
-      maxRows: 100,
-      maxWaitMs: 1000,
-      run,
-      now: () => now,
-    });
+    const { batcher, calls, advance } = clockedBatcher(1000);
     const one = () => batcher.submit(rowsFrom(0, 1), 1);
     await one();
-    now += 600; // one more due within maxWaitMs, not two
+    advance(600); // one more due within maxWaitMs, not two
     const alone = one();
     await settle();
     await settle();
-    now += 600;
+    advance(600);
     await Promise.all([alone, one()]);
     expect(calls).toEqual([1, 1, 1]);
   });
 
   it('holds a request for others while requests come at least twice as often as maxWaitMs', async () => {
-    let now = 0;
-    const calls: number[] = [];
-    const run: BatchRun = async (_, rows) => (
-      calls.push(rows),
-      { value: new Float64Array(rows), lower: null, upper: null }
-    );
-    const batcher = createMicroBatcher({
-      width: WIDTH,
-      enabled: true,
-      maxRows: 100,
-      maxWaitMs: 1000,
-      run,
-      now: () => now,
-    });
+    const { batcher, calls, advance } = clockedBatcher(1000);
     const one = () => batcher.submit(rowsFrom(0, 1), 1);
     await one(); // the first request: no gap known yet, called at once
-    now += 1;
+    advance(1);
     const held = one(); // 1 ms after: held, though the model is idle
     await settle();
     await settle();
-    now += 1;
+    advance(1);
     await Promise.all([held, one(), one()]);
     expect(calls).toEqual([1, 3]);
   });
