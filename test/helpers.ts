@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
+import { defaultModelsDir } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
@@ -10,6 +14,18 @@ import {
   type Logger,
   type Registry,
 } from '@fleet/core';
+
+/**
+ * A copy of the models directory (versions, manifest, feature spec; not the training
+ * pipeline and its virtual environment) in a temp dir, for a test that edits the manifest
+ * or a model file without touching the repository's.
+ */
+export function copyOfModels(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-models-'));
+  const training = join(defaultModelsDir(), 'train');
+  cpSync(defaultModelsDir(), dir, { recursive: true, filter: (src) => !src.startsWith(training) });
+  return dir;
+}
 
 /** A unique name for a test's topic or group, so tests share one broker without colliding. */
 export function randomName(prefix: string): string {

@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultModelDir, defaultModelsDir } from '@fleet/contract';
-import { stack } from '../helpers.js';
+import { defaultModelDir } from '@fleet/contract';
+import { copyOfModels, stack } from '../helpers.js';
 
 describe('a tampered model', () => {
   it('stops the service at start-up with a message naming the file and what to do', () => {
     // A copy of the models folder (the runner checks features.json beside the model dir too).
-    const models = mkdtempSync(join(tmpdir(), 'fleet-tampered-'));
-    cpSync(defaultModelsDir(), models, { recursive: true });
+    const models = copyOfModels();
     const dir = defaultModelDir('duration', models);
     const onnx = join(dir, 'model.onnx');
     const bytes = readFileSync(onnx);

@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  defaultModelsDir,
-  MODEL_NAMES,
-  readModelManifest,
-  writeModelManifest,
-  type RideQuote,
-  type RideStarted,
-} from '@fleet/contract';
-import { decide, quotedRanges } from '@fleet/decision';
+import { rmSync } from 'node:fs';
+import { MODEL_NAMES, readModelManifest, writeModelManifest, type RideQuote, type RideStarted } from '@fleet/contract';
+import { decide, estimateRange, quotedRanges } from '@fleet/decision';
 import type { Scores } from '@fleet/scoring';
 import type { OnlineModels } from '@fleet/online';
-import { eventually } from '../helpers.js';
+import { copyOfModels, eventually } from '../helpers.js';
 import { holdCalls, metric, post, startOnline, testRides, type StartedOnline } from './helpers.js';
 
 /** The quote of `rides` computed here from the models and the rules, without the service. */
 async function expectedQuotes(models: OnlineModels, rides: RideStarted[]): Promise<Omit<RideQuote, 'quoted_at'>[]> {
   const [duration, cost, tip] = await Promise.all(MODEL_NAMES.map((m) => models.byName[m].predictRides(rides)));
-  const range = (o: Scores, i: number) => (o.lower && o.upper ? { lower: o.lower[i], upper: o.upper[i] } : null);
+  const range = (o: Scores, i: number) => estimateRange(o.lower?.[i], o.upper?.[i]);
   return rides.map((ride, i) => {
     const estimates = { duration_min: duration.value[i], cost_usd: cost.value[i], tip_usd: tip.value[i] };
     const { fare_quote_usd, eta_minutes, priority } = decide(estimates);
@@ -152,8 +143,7 @@ describe('POST /v1/quote with model versions that have an interval', () => {
 
   beforeAll(async () => {
     // A copy of the models whose manifest makes 2.0.0 of duration and cost current.
-    models = mkdtempSync(join(tmpdir(), 'fleet-online-models-'));
-    cpSync(defaultModelsDir(), models, { recursive: true, filter: (src) => !src.includes(join('models', 'train')) });
+    models = copyOfModels();
     const manifest = readModelManifest(models);
     for (const m of ['duration', 'cost'] as const) manifest[m] = { current: '2.0.0', previous: manifest[m].current };
     writeModelManifest(manifest, models);

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,16 +9,10 @@ import {
   type ReceivedDecision,
   type RidePublisher,
 } from '@fleet/backend';
-import {
-  defaultModelsDir,
-  listModelVersions,
-  loadSchema,
-  readModelManifest,
-  type PredictionRecord,
-} from '@fleet/contract';
+import { listModelVersions, loadSchema, readModelManifest, type PredictionRecord } from '@fleet/contract';
 import { createSerde, type AdminClient } from '@fleet/core';
 import { audit, readFleetOutput, readTopic } from '../faults/lib/audit.js';
-import { eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { copyOfModels, eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
 import { allDecided, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
@@ -39,8 +32,7 @@ const REPLACE_MS = CLI_READY_MS + CLI_STOP_MS;
 
 // Its own topics, groups, state and models directory: promote and rollback write the
 // manifest of this copy, never the repository's.
-const models = mkdtempSync(join(tmpdir(), 'fleet-models-'));
-cpSync(defaultModelsDir(), models, { recursive: true, filter: (src) => !src.includes(`${join('models', 'train')}`) });
+const models = copyOfModels();
 const prefix = useOwnFleet('lifecycle', {
   MODELS_DIR: models,
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
