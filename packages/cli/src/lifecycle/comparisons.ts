@@ -1,4 +1,4 @@
-import { METRIC } from '@fleet/core';
+import { METRIC, parseSamples } from '@fleet/core';
 import { table } from '../ops-context.js';
 
 /** One shadow version against the live one, as the monitor's /metrics gives it. */
@@ -13,12 +13,7 @@ export interface ComparisonRow {
 /** Reads the comparisons of `model` from the monitor's Prometheus text. */
 export function comparisonsOf(metrics: string, model: string): ComparisonRow[] {
   const rows = new Map<string, ComparisonRow>();
-  const line = /^(\w+)\{([^}]*)\}\s+(\S+)$/;
-  for (const text of metrics.split('\n')) {
-    const m = line.exec(text);
-    if (!m || (m[1] !== METRIC.monitorCompareRides && m[1] !== METRIC.monitorCompareMae)) continue;
-    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (labels.model !== model) continue;
+  const rowOf = (labels: Record<string, string>): ComparisonRow => {
     const key = `${labels.live_version}|${labels.shadow_version}`;
     const row = rows.get(key) ?? {
       live_version: labels.live_version,
@@ -27,11 +22,14 @@ export function comparisonsOf(metrics: string, model: string): ComparisonRow[] {
       live_mae: Number.NaN,
       shadow_mae: Number.NaN,
     };
-    const value = Number(m[3]);
-    if (m[1] === METRIC.monitorCompareRides) row.rides = value;
-    else if (labels.role === 'live') row.live_mae = value;
-    else row.shadow_mae = value;
     rows.set(key, row);
+    return row;
+  };
+  const ofModel = (name: string) => parseSamples(metrics, name).filter((s) => s.labels.model === model);
+  for (const { labels, value } of ofModel(METRIC.monitorCompareRides)) rowOf(labels).rides = value;
+  for (const { labels, value } of ofModel(METRIC.monitorCompareMae)) {
+    if (labels.role === 'live') rowOf(labels).live_mae = value;
+    else rowOf(labels).shadow_mae = value;
   }
   return [...rows.values()];
 }
