@@ -1,4 +1,4 @@
-import { isFleetError, type ErrorCode, type FleetError } from '@fleet/contract';
+import { FleetError, isFleetError, type ErrorCode } from '@fleet/contract';
 
 /**
  * The fleet's codes for a broker that refuses a client, whichever library implements the
@@ -39,3 +39,30 @@ export const UNTRUSTED_CERT: ReadonlySet<string> = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/** The broker refused the SASL credentials of `user`; `detail` says with what or doing what. */
+export function saslRefused(user: string | undefined, detail: string): FleetError {
+  return new FleetError(
+    'FLEET_KAFKA_AUTH_FAILED',
+    `the broker refused the SASL credentials of user "${user ?? ''}" (${detail}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+    { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
+  );
+}
+
+/** The client does not trust the broker's TLS certificate (Node's `code`, one of {@link UNTRUSTED_CERT}). */
+export function untrustedCertificate(code: string): FleetError {
+  return new FleetError(
+    'FLEET_KAFKA_AUTH_FAILED',
+    `the broker's TLS certificate is not trusted (${code}): check KAFKA_SSL_CA_FILE, the CA that signed it`,
+    { context: { variable: 'KAFKA_SSL_CA_FILE' } },
+  );
+}
+
+/** No ACL allows `user` to do `doing`; `refused` is the broker's answer (e.g. TOPIC_AUTHORIZATION_FAILED). */
+export function notAuthorized(user: string | undefined, doing: string, refused: string): FleetError {
+  return new FleetError(
+    'FLEET_KAFKA_NOT_AUTHORIZED',
+    `user "${user ?? 'ANONYMOUS'}" is not authorized to ${doing} (${refused}): no ACL allows it (README, Security)`,
+    { context: { user, refused } },
+  );
+}

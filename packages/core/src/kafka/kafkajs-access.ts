@@ -1,5 +1,13 @@
-import { FleetError, isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
-import { isAccessError, NOT_AUTHORIZED, SASL_FAILED, UNTRUSTED_CERT } from './access.js';
+import { type FleetError, isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
+import {
+  isAccessError,
+  notAuthorized,
+  NOT_AUTHORIZED,
+  saslRefused,
+  SASL_FAILED,
+  untrustedCertificate,
+  UNTRUSTED_CERT,
+} from './access.js';
 import type { LogEntry } from 'kafkajs';
 import type { AdminClient, ConsumerClient, KafkaClient, KafkaConnection, ProducerClient } from './types.js';
 
@@ -69,29 +77,12 @@ export function accessError(
     // kafkajs wraps what a batch handler threw (a refused send, already the fleet's error).
     if (isAccessError(e)) return e;
     if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type && SASL_FAILED.has(e.type))) {
-      return new FleetError(
-        'FLEET_KAFKA_AUTH_FAILED',
-        `the broker refused the SASL credentials of user "${user ?? ''}" (${connection.sasl?.mechanism ?? 'no mechanism'}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
-        { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
-      );
+      return saslRefused(user, connection.sasl?.mechanism ?? 'no mechanism');
     }
-    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) {
-      return new FleetError(
-        'FLEET_KAFKA_AUTH_FAILED',
-        `the broker's TLS certificate is not trusted (${e.code}): check KAFKA_SSL_CA_FILE, the CA that signed it`,
-        { context: { variable: 'KAFKA_SSL_CA_FILE' } },
-      );
-    }
+    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) return untrustedCertificate(e.code);
     const type = e.type && NOT_AUTHORIZED.has(e.type) ? e.type : undefined;
     const group = e.name === 'KafkaJSGroupCoordinatorNotFound' && log.groupDenied;
-    if (type || group) {
-      const why = type ?? 'GROUP_AUTHORIZATION_FAILED';
-      return new FleetError(
-        'FLEET_KAFKA_NOT_AUTHORIZED',
-        `user "${user ?? 'ANONYMOUS'}" is not authorized to ${doing} (${why}): no ACL allows it (README, Security)`,
-        { context: { user, refused: why } },
-      );
-    }
+    if (type || group) return notAuthorized(user, doing, type ?? 'GROUP_AUTHORIZATION_FAILED');
   }
   return undefined;
 }

@@ -1,5 +1,12 @@
 import { FleetError, isFleetError } from '@fleet/contract';
-import { NOT_AUTHORIZED, SASL_FAILED, UNTRUSTED_CERT } from './access.js';
+import {
+  notAuthorized,
+  NOT_AUTHORIZED,
+  saslRefused,
+  SASL_FAILED,
+  untrustedCertificate,
+  UNTRUSTED_CERT,
+} from './access.js';
 
 /**
  * Broker answers that no retry can fix: the request itself or the client's configuration
@@ -86,26 +93,10 @@ function apiIds(err: unknown): string {
 function accessError(err: unknown, doing: string, user: string | undefined): FleetError | undefined {
   for (const e of errorChain(err)) {
     if (e.code === 'PLT_KFK_AUTHENTICATION' || (typeof e.apiId === 'string' && SASL_FAILED.has(e.apiId))) {
-      return new FleetError(
-        'FLEET_KAFKA_AUTH_FAILED',
-        `the broker refused the SASL credentials of user "${user ?? ''}" (to ${doing}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
-        { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
-      );
+      return saslRefused(user, `to ${doing}`);
     }
-    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) {
-      return new FleetError(
-        'FLEET_KAFKA_AUTH_FAILED',
-        `the broker's TLS certificate is not trusted (${e.code}): check KAFKA_SSL_CA_FILE, the CA that signed it`,
-        { context: { variable: 'KAFKA_SSL_CA_FILE' } },
-      );
-    }
-    if (typeof e.apiId === 'string' && NOT_AUTHORIZED.has(e.apiId)) {
-      return new FleetError(
-        'FLEET_KAFKA_NOT_AUTHORIZED',
-        `user "${user ?? 'ANONYMOUS'}" is not authorized to ${doing} (${e.apiId}): no ACL allows it (README, Security)`,
-        { context: { user, refused: e.apiId } },
-      );
-    }
+    if (typeof e.code === 'string' && UNTRUSTED_CERT.has(e.code)) return untrustedCertificate(e.code);
+    if (typeof e.apiId === 'string' && NOT_AUTHORIZED.has(e.apiId)) return notAuthorized(user, doing, e.apiId);
   }
   return undefined;
 }
