@@ -77,7 +77,16 @@ async function consume(
   end: bigint,
   onRecord: (record: IncomingRecord) => void,
 ): Promise<number> {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 50,
+    allowAutoTopicCreation: false,
+    // A crash ends the read (the caller sees it and reads again). kafkajs would otherwise
+    // also restart the consumer on its own timer, racing the disconnect below; a restart
+    // that fails to join (GROUP_LOAD_IN_PROGRESS after a broker freeze) rejects a promise
+    // nobody holds, and that ends the process.
+    retry: { restartOnFailure: async () => false },
+  });
   await consumer.connect();
   let count = 0;
   let done!: () => void;
