@@ -90,10 +90,17 @@ async function consume(
   await consumer.connect();
   let count = 0;
   let done!: () => void;
+  let crashed = false;
   const finished = new Promise<void>((resolve, reject) => {
     done = resolve;
-    consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+    consumer.on(consumer.events.CRASH, (e) => {
+      crashed = true;
+      reject(e.payload.error);
+    });
   });
+  // A crash can come before `finished` is awaited (a first join refused after a broker
+  // freeze); its rejection is read below, it must never count as unhandled.
+  finished.catch(() => undefined);
   try {
     await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({
@@ -116,6 +123,9 @@ async function consume(
         if (BigInt(batch.lastOffset()) + 1n >= end) done();
       },
     });
+    // kafkajs reports a failed first join as a crash, after which run() resolves on a
+    // stopped consumer that refuses a seek: the crash is the error to give the caller.
+    if (crashed) await finished;
     // kafkajs accepts a seek only once run() has started the consumer.
     consumer.seek({ topic, partition, offset: from.toString() });
     await finished;
