@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { bool, hostPorts, int, loadConfig, oneOf, str, type ConfigOf } from './config.js';
 import type { FleetTopics } from './kafka/topics.js';
-import { KAFKA_CLIENTS, type KafkaClientKind, type KafkaConnection } from './kafka/types.js';
+import { KAFKA_CLIENTS, type ConsumerOptions, type KafkaClientKind, type KafkaConnection } from './kafka/types.js';
 import type { TracingSettings } from './ops/tracing.js';
 import type { RegistryConnection } from './serde/registry.js';
 
@@ -89,6 +89,20 @@ export const serviceEnv = {
     1,
     64,
   ),
+  fetchMinBytes: int(
+    'KAFKA_FETCH_MIN_BYTES',
+    'Bytes a fetch asks the broker to gather (waiting up to KAFKA_FETCH_MAX_WAIT_MS) before it answers: more rides per round trip, up to that wait more per hop',
+    1,
+    1,
+    64 * 1024 * 1024,
+  ),
+  fetchMaxWaitMs: int(
+    'KAFKA_FETCH_MAX_WAIT_MS',
+    'Longest the broker holds a fetch for KAFKA_FETCH_MIN_BYTES (with none to read, how often a consumer asks again)',
+    100,
+    1,
+    30_000,
+  ),
 } as const;
 
 /** The parsed {@link commonEnv}. */
@@ -96,6 +110,18 @@ export type CommonConfig = ConfigOf<typeof commonEnv>;
 
 /** The parsed {@link commonEnv} and {@link serviceEnv}: what a long-running service reads. */
 export type ServiceConfig = CommonConfig & ConfigOf<typeof serviceEnv>;
+
+/** The group consumer settings of a long-running service, from its {@link serviceEnv}. */
+export function consumerSettings(
+  config: ConfigOf<typeof serviceEnv>,
+): Pick<ConsumerOptions, 'sessionTimeoutMs' | 'partitionsConcurrently' | 'minBytes' | 'maxWaitTimeMs'> {
+  return {
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    partitionsConcurrently: config.partitionsConcurrently,
+    minBytes: config.fetchMinBytes,
+    maxWaitTimeMs: config.fetchMaxWaitMs,
+  };
+}
 
 /** The Kafka connection described by the configuration. */
 export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): KafkaConnection {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFleetError } from '@fleet/contract';
-import { bool, commonEnv, int, list, loadConfig, oneOf, str } from '../src/index.js';
+import { bool, commonEnv, consumerSettings, int, list, loadConfig, oneOf, serviceEnv, str } from '../src/index.js';
 
 const schema = {
   brokers: list('KAFKA_BROKERS', 'brokers', ['127.0.0.1:9092']),
@@ -80,5 +80,17 @@ describe('loadConfig', () => {
     const secretSchema = { port: int('KAFKA_SASL_PASSWORD', 'secret as int', 1) };
     expect(() => loadConfig(secretSchema, { KAFKA_SASL_PASSWORD: 'hunter2' })).toThrow(/<redacted>/);
     expect(() => loadConfig(secretSchema, { KAFKA_SASL_PASSWORD: 'hunter2' })).not.toThrow(/hunter2/);
+  });
+
+  it("gives every service's consumer the fetch settings of its environment", () => {
+    expect(consumerSettings(loadConfig(serviceEnv, {}))).toEqual({
+      sessionTimeoutMs: 30_000,
+      partitionsConcurrently: 6,
+      minBytes: 1,
+      maxWaitTimeMs: 100,
+    });
+    const tuned = loadConfig(serviceEnv, { KAFKA_FETCH_MIN_BYTES: '16384', KAFKA_FETCH_MAX_WAIT_MS: '5' });
+    expect(consumerSettings(tuned)).toMatchObject({ minBytes: 16_384, maxWaitTimeMs: 5 });
+    expect(() => loadConfig(serviceEnv, { KAFKA_FETCH_MAX_WAIT_MS: '0' })).toThrow(/KAFKA_FETCH_MAX_WAIT_MS/);
   });
 });

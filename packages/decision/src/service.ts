@@ -1,6 +1,7 @@
 import { FleetError, isModelName, MODEL_NAMES } from '@fleet/contract';
 import {
   componentLogger,
+  consumerSettings,
   createBatchHandler,
   createStreamService,
   createTopicSerde,
@@ -145,8 +146,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     inputTopic: config.topicPredictions,
     consumer: {
       groupId: config.groupId,
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      partitionsConcurrently: config.partitionsConcurrently,
+      ...consumerSettings(config),
     },
     handler: (p) =>
       createBatchHandler<Prediction>({

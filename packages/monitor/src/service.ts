@@ -7,6 +7,7 @@ import {
 } from '@fleet/contract';
 import {
   componentLogger,
+  consumerSettings,
   createBatchHandler,
   createStreamService,
   createTopicSerde,
@@ -150,8 +151,7 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
     inputTopic: [config.topicPredictions, config.topicCompleted, config.topicRides],
     consumer: {
       groupId: config.groupId,
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      partitionsConcurrently: config.partitionsConcurrently,
+      ...consumerSettings(config),
     },
     handler: (producer) => {
       const byTopic = handlers(producer);

@@ -17,6 +17,7 @@ import {
   type Logger,
   type OutgoingRecord,
   type ProcessOutcome,
+  type ConsumerOptions,
   type Registry,
   type StreamService,
   type Tracing,
@@ -24,14 +25,14 @@ import {
 import type { Scorer } from './ride-model.js';
 
 /** Settings of a model service beyond the common environment. */
-export interface ModelServiceSettings {
+export interface ModelServiceSettings extends Pick<
+  ConsumerOptions,
+  'sessionTimeoutMs' | 'partitionsConcurrently' | 'minBytes' | 'maxWaitTimeMs'
+> {
   /** Consumer group, e.g. `fleet.duration`. */
   groupId: string;
-  sessionTimeoutMs: number;
   /** Upper bound of bytes fetched per partition, which bounds the rides per model call. */
   maxBytesPerPartition: number;
-  /** Partitions handled at once. @default 1 */
-  partitionsConcurrently?: number;
   /** Mark every prediction as a shadow version's (`fleet shadow`). @default false */
   shadow?: boolean;
 }
@@ -134,6 +135,8 @@ export async function createModelService(
       sessionTimeoutMs: settings.sessionTimeoutMs,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       partitionsConcurrently: settings.partitionsConcurrently,
+      minBytes: settings.minBytes,
+      maxWaitTimeMs: settings.maxWaitTimeMs,
     },
     handler: (producer) =>
       createBatchHandler<RideStarted>({

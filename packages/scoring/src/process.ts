@@ -1,5 +1,5 @@
 import { modelVersionDir, type ModelName, type RideStarted } from '@fleet/contract';
-import { fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
+import { consumerSettings, fleetProcess, processParts, type FleetProcess, type ProcessOverrides } from '@fleet/core';
 import { modelServiceEnv, type ModelServiceConfig } from './env.js';
 import { createModelService } from './model-service.js';
 import { coalescingScorer, loadRideModel, type RideModel, type Scorer } from './ride-model.js';
@@ -47,9 +47,8 @@ export async function createModelProcess(
       config,
       {
         groupId: config.groupId,
-        sessionTimeoutMs: config.sessionTimeoutMs,
+        ...consumerSettings(config),
         maxBytesPerPartition: config.maxBytesPerPartition,
-        partitionsConcurrently: config.partitionsConcurrently,
         shadow: config.shadow,
       },
       {

@@ -75,6 +75,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
     heartbeatInterval: 1000,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1048576,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+    minBytes: options.minBytes ?? 1,
     allowAutoTopicCreation: false,
   });
   observe(consumer, options);

@@ -124,7 +124,7 @@ export async function connectPlatformaticConsumer(
       autocommit: false,
       maxWaitTime: options.maxWaitTimeMs ?? 100,
       maxBytesPerPartition: maxBytes,
-      minBytes: 1,
+      minBytes: options.minBytes ?? 1,
     });
     stream = opened;
     opened.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {

@@ -99,8 +99,10 @@ export interface ConsumerOptions extends ConsumerEvents {
   sessionTimeoutMs?: number;
   /** Upper bound of bytes per partition per fetch. @default 1048576 */
   maxBytesPerPartition?: number;
-  /** How long the broker may wait for data before answering a fetch. @default 100 */
+  /** How long the broker may wait for `minBytes` of data before answering a fetch. @default 100 */
   maxWaitTimeMs?: number;
+  /** Bytes the broker gathers for a fetch (waiting up to `maxWaitTimeMs`) before it answers. @default 1 */
+  minBytes?: number;
   /**
    * Partitions whose batches are handled at the same time. More overlaps one partition's
    * decode and model call with another's produce; sends stay serialized. @default 1
