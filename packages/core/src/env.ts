@@ -103,6 +103,13 @@ export const serviceEnv = {
     1,
     30_000,
   ),
+  commitIntervalMs: int(
+    'KAFKA_COMMIT_INTERVAL_MS',
+    'Least time between two offset commits of a consumer (offsets coalesce meanwhile): fewer requests, more records read again after a crash',
+    0,
+    0,
+    60_000,
+  ),
 } as const;
 
 /** The parsed {@link commonEnv}. */
@@ -111,15 +118,20 @@ export type CommonConfig = ConfigOf<typeof commonEnv>;
 /** The parsed {@link commonEnv} and {@link serviceEnv}: what a long-running service reads. */
 export type ServiceConfig = CommonConfig & ConfigOf<typeof serviceEnv>;
 
+/** What a long-running service's environment sets of its group consumer. */
+export type ConsumerSettings = Pick<
+  ConsumerOptions,
+  'sessionTimeoutMs' | 'partitionsConcurrently' | 'minBytes' | 'maxWaitTimeMs' | 'commitIntervalMs'
+>;
+
 /** The group consumer settings of a long-running service, from its {@link serviceEnv}. */
-export function consumerSettings(
-  config: ConfigOf<typeof serviceEnv>,
-): Pick<ConsumerOptions, 'sessionTimeoutMs' | 'partitionsConcurrently' | 'minBytes' | 'maxWaitTimeMs'> {
+export function consumerSettings(config: ConfigOf<typeof serviceEnv>): ConsumerSettings {
   return {
     sessionTimeoutMs: config.sessionTimeoutMs,
     partitionsConcurrently: config.partitionsConcurrently,
     minBytes: config.fetchMinBytes,
     maxWaitTimeMs: config.fetchMaxWaitMs,
+    commitIntervalMs: config.commitIntervalMs,
   };
 }
 

@@ -17,7 +17,7 @@ import {
   type Logger,
   type OutgoingRecord,
   type ProcessOutcome,
-  type ConsumerOptions,
+  type ConsumerSettings,
   type Registry,
   type StreamService,
   type Tracing,
@@ -25,10 +25,7 @@ import {
 import type { Scorer } from './ride-model.js';
 
 /** Settings of a model service beyond the common environment. */
-export interface ModelServiceSettings extends Pick<
-  ConsumerOptions,
-  'sessionTimeoutMs' | 'partitionsConcurrently' | 'minBytes' | 'maxWaitTimeMs'
-> {
+export interface ModelServiceSettings extends ConsumerSettings {
   /** Consumer group, e.g. `fleet.duration`. */
   groupId: string;
   /** Upper bound of bytes fetched per partition, which bounds the rides per model call. */
@@ -137,6 +134,7 @@ export async function createModelService(
       partitionsConcurrently: settings.partitionsConcurrently,
       minBytes: settings.minBytes,
       maxWaitTimeMs: settings.maxWaitTimeMs,
+      commitIntervalMs: settings.commitIntervalMs,
     },
     handler: (producer) =>
       createBatchHandler<RideStarted>({

@@ -12,6 +12,7 @@ import type {
 import { createAccessLog, withAccessErrors, type AccessLog } from './kafkajs-access.js';
 import { createKafkajsAdmin } from './kafkajs-admin.js';
 import { connectProducer } from './kafkajs-producer.js';
+import { createCommitQueue } from './commit-queue.js';
 import { readPartition } from './kafkajs-reader.js';
 
 /**
@@ -80,37 +81,24 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   });
   observe(consumer, options);
   await consumer.connect();
-  // Commits are not waited for while running: the next batch does not pay a round trip for
-  // them. One OffsetCommit is in flight at a time; the offsets handed in meanwhile (one per
-  // partition, the latest wins, as a partition's batches come in order) go together in the
-  // next one, so partitions handled at once share a round trip. A failed commit only means
-  // records are read again.
-  const pending = new Map<string, { topic: string; partition: number; offset: string }>();
   // A commit refused because the broker no longer knows this member (evicted while the
   // broker was frozen, say): kafkajs keeps fetching without a member id, its heartbeats are
   // then no-ops, and it rejoins only when a fetch or a batch handler fails with such an
   // error, so commits would fail for ever. The next batch fails with it instead.
   let membershipLost = false;
-  let flushing: Promise<void> | undefined;
-  async function flush(): Promise<void> {
-    while (pending.size > 0) {
-      const offsets = [...pending.values()];
-      pending.clear();
-      await consumer
+  const commits = createCommitQueue(
+    (offsets) =>
+      consumer
         .commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() })))
         .catch((err: unknown) => {
           log.warn({ err, offsets }, 'commit failed; records will be read again');
           if (lostMembership(err)) membershipLost = true;
-        });
-    }
-    flushing = undefined;
-  }
-  const commit = (topic: string, partition: number, offset: string, running: boolean): Promise<void> => {
-    pending.set(`${topic}\u0000${partition}`, { topic, partition, offset });
-    flushing ??= flush();
-    // While stopping, the last batch's commit must land before the group is left.
-    return running ? Promise.resolve() : flushing;
-  };
+        }),
+    { minIntervalMs: options.commitIntervalMs },
+  );
+  // While stopping, the last batch's commit must land before the group is left.
+  const commit = (topic: string, partition: number, offset: string, running: boolean): Promise<void> =>
+    commits.commit({ topic, partition, offset }, !running);
   return {
     async run(topics, handler) {
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
@@ -149,7 +137,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
     },
     async stop() {
       await consumer.stop();
-      await flushing;
+      await commits.idle();
     },
     disconnect: () => consumer.disconnect(),
   };

@@ -9,6 +9,7 @@ import {
 import { FleetError, isRetriable } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
+import { createCommitQueue } from './commit-queue.js';
 import { PartitionBuffers, type TakenBatch } from './partition-buffers.js';
 import { incoming } from './platformatic-records.js';
 import { saslUser, toFleetError } from './platformatic-errors.js';
@@ -234,29 +235,19 @@ export async function connectPlatformaticConsumer(
     }
   }
 
-  // Commits are not waited for while running: the next batch does not pay a round trip for
-  // them. One OffsetCommit is in flight at a time; the offsets handed in meanwhile (one per
-  // partition, the latest wins, as a partition's batches come in order) go together in the
-  // next one, as on kafkajs. A failed commit only means records are read again.
-  const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
-  let flushing: Promise<void> | undefined;
-  async function flushCommits(): Promise<void> {
-    while (pendingCommits.size > 0) {
-      const offsets = [...pendingCommits.values()];
-      pendingCommits.clear();
-      await consumer
+  // As on kafkajs: one OffsetCommit in flight, the offsets handed in meanwhile in the next.
+  const commits = createCommitQueue(
+    (offsets) =>
+      consumer
         .commit({
           offsets: offsets.map((o) => ({ ...o, offset: BigInt(o.offset) + 1n, leaderEpoch: -1 })),
         })
-        .catch((err: unknown) => log.warn({ err, offsets }, 'commit failed; records will be read again'));
-    }
-    flushing = undefined;
-  }
+        .catch((err: unknown) => log.warn({ err, offsets }, 'commit failed; records will be read again')),
+    { minIntervalMs: options.commitIntervalMs },
+  );
+  // While stopping, the last batch's commit must land before the group is left.
   function commit(topic: string, partition: number, offset: string): Promise<void> {
-    pendingCommits.set(`${topic}:${partition}`, { topic, partition, offset });
-    flushing ??= flushCommits();
-    // While stopping, the last batch's commit must land before the group is left.
-    return state === 'running' ? Promise.resolve() : flushing;
+    return commits.commit({ topic, partition, offset }, state !== 'running');
   }
 
   return {
@@ -278,7 +269,7 @@ export async function connectPlatformaticConsumer(
       await stream?.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
       await Promise.allSettled([...inflight]);
       buffers.clear();
-      await flushing;
+      await commits.idle();
       // Leaves the group now, so its partitions move on without waiting for the session timeout.
       await consumer.close().catch((err: unknown) => log.warn({ err }, 'leaving the group failed'));
       options.onStop?.();

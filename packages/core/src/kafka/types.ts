@@ -104,6 +104,11 @@ export interface ConsumerOptions extends ConsumerEvents {
   /** Bytes the broker gathers for a fetch (waiting up to `maxWaitTimeMs`) before it answers. @default 1 */
   minBytes?: number;
   /**
+   * Least time between two OffsetCommits of the consumer (their offsets coalesce meanwhile):
+   * fewer requests, more records read again after a crash. @default 0
+   */
+  commitIntervalMs?: number;
+  /**
    * Partitions whose batches are handled at the same time. More overlaps one partition's
    * decode and model call with another's produce; sends stay serialized. @default 1
    */
