@@ -28,6 +28,8 @@ export interface Plan {
   tunePcc: number[];
   /** Offered rates of the fleet run on 1-partition topics (tuning). */
   tuneFleetRates: number[];
+  /** Offered rates of the fleet with default vs batched fetches and commits (tuning), and its warm-up. */
+  tuneBatching: { rates: number[]; warmupSec: number };
   /** Ours against the Python peer: offered rates, seconds per rate, the warm-up before them. */
   peer: { rates: number[]; stepSec: number; warmupPerSec: number; warmupSec: number };
   /** The online service against its ceiling and its peer (HTTP). */
@@ -51,6 +53,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         fleetSearchSteps: 0,
         tunePcc: [6],
         tuneFleetRates: [1000],
+        tuneBatching: { rates: [1000], warmupSec: 2 },
         peer: { rates: [200, 1000], stepSec: 3, warmupPerSec: 500, warmupSec: 2 },
         online: { connections: 32, ratePerSec: 1000, warmupSec: 1, saturatedSec: 3, rateSec: 3 },
       }
@@ -68,6 +71,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         fleetSearchSteps: 4,
         tunePcc: [3, 6],
         tuneFleetRates: [1000, 2000, 5000],
+        tuneBatching: { rates: [200, 1000], warmupSec: 10 },
         peer: { rates: [200, 1000], stepSec: 20, warmupPerSec: 500, warmupSec: 30 },
         online: { connections: 32, ratePerSec: 1000, warmupSec: 3, saturatedSec: 10, rateSec: 10 },
       };

@@ -45,6 +45,8 @@ export interface BenchResults {
   tuning?: {
     kafkajsPipe?: Record<string, ClientRate & { settings: PipeSettings }>;
     fleetOnePartition?: FleetResult;
+    /** The fleet with default vs batched fetches and commits, by settings name (`env` says which). */
+    fleetBatching?: Record<string, FleetResult>;
     serviceOnnxThreads2?: ServiceRate & { ratioToPipe: number };
   };
   /** Ours against the Python peer, both warm, fed by the same librdkafka producer. */
@@ -222,6 +224,10 @@ export function formatTable(r: BenchResults): string {
     if (r.tuning.fleetOnePartition) {
       head(`whole fleet, 1 partition per topic          ${fleetHead}`);
       fleetRows(r.tuning.fleetOnePartition);
+    }
+    for (const [name, fleet] of Object.entries(r.tuning.fleetBatching ?? {})) {
+      head(`whole fleet, ${name} fetches and commits    ${fleetHead}`);
+      fleetRows(fleet);
     }
   }
   if (r.peer) {

@@ -55,6 +55,8 @@ export interface FleetOptions {
   tag?: string;
   /** Partitions of rides, predictions and decisions. @default 6 */
   partitions?: number;
+  /** Seconds of traffic at 300 rides/s before the first measured rate. @default 2 */
+  warmupSec?: number;
 }
 
 /**
@@ -149,7 +151,7 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     if (options.brokerPid) pids.broker = options.brokerPid;
     pids.bench = process.pid;
     // Warm-up: JIT, schema caches, connections; not measured.
-    await runStep(ctx, publisher, trackers, pids, 300, 2, `warm${tag}`);
+    await runStep(ctx, publisher, trackers, pids, 300, options.warmupSec ?? 2, `warm${tag}`);
     const steps: RateStep[] = [];
     for (const rate of options.rates)
       steps.push(await runStep(ctx, publisher, trackers, pids, rate, options.stepSec, `r${rate}${tag}`));

@@ -10,7 +10,7 @@ import { byRate, num, si } from './bench.js';
 import { table } from './sections.js';
 
 /** CPU s per 1,000 rides of the fleet's own processes at a step (the bench's replay and listener left out). */
-function fleetCpu(step: RateStep | undefined): number | undefined {
+export function fleetCpu(step: RateStep | undefined): number | undefined {
   if (!step) return undefined;
   return Object.entries(step.cpuSecPer1000)
     .filter(([name]) => name !== 'bench')

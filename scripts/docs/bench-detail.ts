@@ -3,6 +3,7 @@ import type { BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
+import { batchingDetail } from './bench-batching.js';
 import { clientsDetail } from './bench-clients.js';
 import { modelCostDetail } from './bench-model-cost.js';
 import { onlineDetail } from './bench-online.js';
@@ -152,13 +153,15 @@ function tuning(r: BenchResults): string[] {
     num(c.cpuSecPer1000, 3),
   ]);
   const one = r.tuning?.fleetOnePartition;
-  if (pipes.length === 0 && !one) return [];
+  const batching = batchingDetail(r);
+  if (pipes.length === 0 && !one && batching.length === 0) return [];
   const lines = ['### 6. Tuning experiments', ''];
   if (pipes.length > 0) {
     lines.push('kafkajs pipe with settings the seam does not expose (compare with the ceiling (c)):', '');
     lines.push(...table(['setting', 'records/s', 'CPU s / 1,000 records'], pipes, 'lrr'), '');
   }
   if (one) lines.push('Whole fleet on **1 partition per topic**:', '', ...fleetTable(one), '');
+  lines.push(...batching);
   return lines;
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { RateStep } from '../../bench/sections/fleet.js';
+import { batchingRows } from './bench-batching.js';
 import { clientRows } from './bench-clients.js';
 import { modelCostRows } from './bench-model-cost.js';
 import { onlineRows } from './bench-online.js';
@@ -196,7 +197,15 @@ export async function benchSummary(r = readBenchResults()): Promise<string> {
     '',
     ...table(
       ['what', 'measured', 'target'],
-      [...ceilingRows(r), ...clientRows(r), ...serviceRows(r), ...fleetRows(r), ...peerRows(r), ...onlineRows(r)],
+      [
+        ...ceilingRows(r),
+        ...clientRows(r),
+        ...serviceRows(r),
+        ...fleetRows(r),
+        ...batchingRows(r),
+        ...peerRows(r),
+        ...onlineRows(r),
+      ],
     ),
     ...mergedRunLines(r),
     ...(errors.length > 0 ? ['', 'Stages that failed in this run:', '', ...errors] : []),

@@ -106,7 +106,7 @@ export const serviceEnv = {
   commitIntervalMs: int(
     'KAFKA_COMMIT_INTERVAL_MS',
     'Least time between two offset commits of a consumer (offsets coalesce meanwhile): fewer requests, more records read again after a crash',
-    0,
+    200,
     0,
     60_000,
   ),

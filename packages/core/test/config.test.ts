@@ -88,7 +88,7 @@ describe('loadConfig', () => {
       partitionsConcurrently: 6,
       minBytes: 1,
       maxWaitTimeMs: 100,
-      commitIntervalMs: 0,
+      commitIntervalMs: 200,
     });
     const tuned = loadConfig(serviceEnv, { KAFKA_FETCH_MIN_BYTES: '16384', KAFKA_FETCH_MAX_WAIT_MS: '5' });
     expect(consumerSettings(tuned)).toMatchObject({ minBytes: 16_384, maxWaitTimeMs: 5 });

@@ -22,6 +22,8 @@ export interface CommitQueue {
    * carries it returned (a graceful stop, before the group is left).
    */
   commit(offset: PartitionOffset, wait: boolean): Promise<void>;
+  /** Sends what is pending now, without waiting for the interval (a graceful stop); resolves once it landed. */
+  flushNow(): Promise<void>;
   /** Resolves once nothing is pending or in flight. */
   idle(): Promise<void>;
 }
@@ -42,7 +44,7 @@ export function createCommitQueue(
   const pending = new Map<string, PartitionOffset>();
   let flushing: Promise<void> | undefined;
   let lastStartedAt = Number.NEGATIVE_INFINITY;
-  // Set by the first commit that must land now: from then on nothing waits for the interval.
+  // Set once a commit must land now (a graceful stop): from then on nothing waits for the interval.
   let urgent = false;
   let hurry: (() => void) | undefined;
 
@@ -71,15 +73,19 @@ export function createCommitQueue(
     });
   }
 
+  function flushNow(): Promise<void> {
+    urgent = true;
+    hurry?.();
+    return flushing ?? Promise.resolve();
+  }
+
   return {
     commit(offset, wait) {
       pending.set(`${offset.topic}\u0000${offset.partition}`, offset);
       flushing ??= flush();
-      if (!wait) return Promise.resolve();
-      urgent = true;
-      hurry?.();
-      return flushing;
+      return wait ? flushNow() : Promise.resolve();
     },
+    flushNow,
     idle: () => flushing ?? Promise.resolve(),
   };
 }

@@ -136,6 +136,9 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
       });
     },
     async stop() {
+      // What earlier batches handed in lands before the group is left, and the running
+      // batch's own commit (made while stopping) does not wait for the interval either.
+      await commits.flushNow();
       await consumer.stop();
       await commits.idle();
     },

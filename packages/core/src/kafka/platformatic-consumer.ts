@@ -269,7 +269,7 @@ export async function connectPlatformaticConsumer(
       await stream?.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
       await Promise.allSettled([...inflight]);
       buffers.clear();
-      await commits.idle();
+      await commits.flushNow();
       // Leaves the group now, so its partitions move on without waiting for the session timeout.
       await consumer.close().catch((err: unknown) => log.warn({ err }, 'leaving the group failed'));
       options.onStop?.();

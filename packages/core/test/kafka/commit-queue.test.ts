@@ -58,4 +58,21 @@ describe('createCommitQueue', () => {
     coordinator.releaseNext();
     await stopping;
   });
+
+  it('sends what waits for the interval at once when the consumer stops', async () => {
+    const coordinator = heldCommits();
+    const queue = createCommitQueue(coordinator.commitNow, { minIntervalMs: 60_000 });
+    await queue.commit(at(0, 1), false);
+    coordinator.releaseNext();
+    await tick();
+    await queue.commit(at(2, 5), false);
+    await tick();
+    expect(coordinator.requests).toHaveLength(1);
+    const stopped = queue.flushNow();
+    await tick();
+    expect(coordinator.requests.map((r) => r.offsets)).toEqual([['rides/0@1'], ['rides/2@5']]);
+    coordinator.releaseNext();
+    await stopped;
+    await queue.idle();
+  });
 });

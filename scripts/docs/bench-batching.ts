@@ -1,0 +1,69 @@
+/**
+ * The fleet with default vs batched fetches and commits, from the bench's tuning stage
+ * (`tuning.fleetBatching` in bench/results/latest.json): a row for the README's performance
+ * table and a table of bench/README.md.
+ */
+import type { BenchResults } from '../../bench/lib/report.js';
+import type { FleetResult } from '../../bench/sections/fleet.js';
+import { fleetCpu } from './bench-clients.js';
+import { byRate, num } from './bench.js';
+import { table } from './sections.js';
+
+const runsOf = (r: BenchResults): Array<[string, FleetResult]> => Object.entries(r.tuning?.fleetBatching ?? {});
+
+/** The settings of a run as the environment variables that made it. */
+function settings(fleet: FleetResult): string {
+  const env = Object.entries(fleet.env);
+  return env.length === 0 ? 'defaults' : env.map(([k, v]) => `\`${k}=${v}\``).join(', ');
+}
+
+/** README rows [what, measured, target]: p50 / p99 and fleet CPU of each settings at each rate. */
+export function batchingRows(r: BenchResults): string[][] {
+  const runs = runsOf(r);
+  if (runs.length === 0) return [];
+  const rates = byRate(runs[0][1].steps).map((s) => s.offeredPerSec);
+  const names = runs.map(([name]) => name).join(' / ');
+  return rates.map((rate) => {
+    const at = runs.map(([, f]) => f.steps.find((s) => s.offeredPerSec === rate));
+    const ms = at.map((s) => `${num(s?.latencyMs.p50)} / ${num(s?.latencyMs.p99)} ms, ${num(fleetCpu(s), 2)} CPU s`);
+    return [
+      `whole fleet, ${names} fetches and commits: p50 / p99, CPU per 1,000 rides at ${num(rate)} rides/s`,
+      ms.join(' · '),
+      '',
+    ];
+  });
+}
+
+/** bench/README.md's table of the comparison. */
+export function batchingDetail(r: BenchResults): string[] {
+  const runs = runsOf(r);
+  if (runs.length === 0) return [];
+  const rows = runs.flatMap(([name, fleet]) =>
+    byRate(fleet.steps).map((s) => [
+      `${name}: ${settings(fleet)}`,
+      num(s.offeredPerSec),
+      num(s.latencyMs.p50),
+      num(s.latencyMs.p95),
+      num(s.latencyMs.p99),
+      num(s.decidedLatencyMs.p99),
+      num(fleetCpu(s), 3),
+      num(s.cpuSecPer1000.broker, 3),
+    ]),
+  );
+  const header = [
+    'settings (every service)',
+    'offered rides/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'p99 to decided ms',
+    'fleet CPU s / 1,000 rides',
+    'broker CPU s / 1,000 rides',
+  ];
+  return [
+    'Whole fleet (6 partitions, warmed first) with a commit after every batch, with the defaults (a commit at most every 200 ms), and with fetches that also gather records for up to 10 ms; fleet CPU = the five services and the broker:',
+    '',
+    ...table(header, rows, `l${'r'.repeat(header.length - 1)}`),
+    '',
+  ];
+}
