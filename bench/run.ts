@@ -257,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
           stepSec: plan.fleetStepSec,
           searchSteps: plan.fleetSearchSteps,
           brokerPid,
+          warmupSec: plan.fleetWarmupSec,
         });
       });
     }

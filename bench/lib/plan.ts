@@ -22,6 +22,8 @@ export interface Plan {
   msPerPoint: number;
   fleetRates: number[];
   fleetStepSec: number;
+  /** Seconds of traffic before the fleet's first measured rate (JIT, caches, connections). */
+  fleetWarmupSec: number;
   /** Extra offered rates tried to narrow the highest sustained rate. */
   fleetSearchSteps: number;
   /** partitionsConsumedConcurrently values of the kafkajs pipe experiment. */
@@ -50,6 +52,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         msPerPoint: 150,
         fleetRates: [500, 1000, 2000],
         fleetStepSec: 4,
+        fleetWarmupSec: 2,
         fleetSearchSteps: 0,
         tunePcc: [6],
         tuneFleetRates: [1000],
@@ -68,6 +71,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         msPerPoint: 1000,
         fleetRates: [500, 1000, 2000, 5000],
         fleetStepSec: 15,
+        fleetWarmupSec: 10,
         fleetSearchSteps: 4,
         tunePcc: [3, 6],
         tuneFleetRates: [1000, 2000, 5000],

@@ -6,7 +6,7 @@
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { fleetCpu } from './bench-clients.js';
-import { byRate, num } from './bench.js';
+import { byRate, met, num, TARGETS } from './bench.js';
 import { table } from './sections.js';
 
 const runsOf = (r: BenchResults): Array<[string, FleetResult]> => Object.entries(r.tuning?.fleetBatching ?? {});
@@ -23,13 +23,18 @@ export function batchingRows(r: BenchResults): string[][] {
   if (runs.length === 0) return [];
   const rates = byRate(runs[0][1].steps).map((s) => s.offeredPerSec);
   const names = runs.map(([name]) => name).join(' / ');
+  const defaults = runs.find(([name]) => name === 'default')?.[1];
   return rates.map((rate) => {
     const at = runs.map(([, f]) => f.steps.find((s) => s.offeredPerSec === rate));
     const ms = at.map((s) => `${num(s?.latencyMs.p50)} / ${num(s?.latencyMs.p99)} ms, ${num(fleetCpu(s), 2)} CPU s`);
+    const d = defaults?.steps.find((s) => s.offeredPerSec === rate);
+    const verdict = d
+      ? `default, p50 ≤ ${TARGETS.p50Ms} and p99 ≤ ${TARGETS.p99Ms} ms: ${met(d.latencyMs.p50 <= TARGETS.p50Ms && d.latencyMs.p99 <= TARGETS.p99Ms)}`
+      : '';
     return [
-      `whole fleet, ${names} fetches and commits: p50 / p99, CPU per 1,000 rides at ${num(rate)} rides/s`,
+      `whole fleet, warm, ${names} fetches and commits: p50 / p99, CPU per 1,000 rides at ${num(rate)} rides/s`,
       ms.join(' · '),
-      '',
+      verdict,
     ];
   });
 }

@@ -19,7 +19,7 @@ import { markdown, REPO_ROOT, table } from './sections.js';
 export const BENCH_JSON = 'bench/results/latest.json';
 
 /** The issue's targets, which the table says are met or not. */
-const TARGETS = { ratioToPipe: 0.8, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
+export const TARGETS = { ratioToPipe: 0.8, p50Ms: 10, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
 
 /** The last run, or undefined before the first one. */
 export function readBenchResults(): BenchResults | undefined {
@@ -49,7 +49,7 @@ function range(values: number[], digits: number): string {
   return num(lo, digits) === num(hi, digits) ? num(lo, digits) : `${num(lo, digits)}–${num(hi, digits)}`;
 }
 
-const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
+export const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
 /** Steps in order of offered rate (the fleet's search for the highest rate tries them out of order). */
 export function byRate<T extends { offeredPerSec: number }>(steps: ReadonlyArray<T>): T[] {
