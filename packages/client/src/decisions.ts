@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { BACKEND_GROUP_PREFIX, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
-import { createSerde, type ConsumerClient, type KafkaClient, type Logger, type Registry } from '@fleet/core';
+import {
+  createSerde,
+  DEFAULT_COMMIT_INTERVAL_MS,
+  type ConsumerClient,
+  type KafkaClient,
+  type Logger,
+  type Registry,
+} from '@fleet/core';
 
 /** A `ride_decision` as the backend receives it, with the ride→decision latency. */
 export interface ReceivedDecision extends RideDecisionRecord {
@@ -71,6 +78,8 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
         // All partitions' batches at once: a listener that reads them one after another
         // adds its own wait to every decision it reports.
         partitionsConcurrently: 64,
+        // As the services: a few commits a second, not one round trip per batch.
+        commitIntervalMs: DEFAULT_COMMIT_INTERVAL_MS,
         onGroupJoin: () => joined(),
       });
       await consumer.run([options.topic], async (batch, control) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bool, hostPorts, int, loadConfig, oneOf, str, type ConfigOf } from './config.js';
+import { DEFAULT_COMMIT_INTERVAL_MS } from './kafka/commit-queue.js';
 import type { FleetTopics } from './kafka/topics.js';
 import { KAFKA_CLIENTS, type ConsumerOptions, type KafkaClientKind, type KafkaConnection } from './kafka/types.js';
 import type { TracingSettings } from './ops/tracing.js';
@@ -106,7 +107,7 @@ export const serviceEnv = {
   commitIntervalMs: int(
     'KAFKA_COMMIT_INTERVAL_MS',
     'Least time between two offset commits of a consumer (offsets coalesce meanwhile): fewer requests, more records read again after a crash',
-    200,
+    DEFAULT_COMMIT_INTERVAL_MS,
     0,
     60_000,
   ),

@@ -5,6 +5,7 @@ export * from './retry.js';
 export * from './clock.js';
 export * from './kafka/types.js';
 export { createKafkaClient } from './kafka/client.js';
+export { DEFAULT_COMMIT_INTERVAL_MS } from './kafka/commit-queue.js';
 export * from './kafka/topics.js';
 export * from './kafka/access.js';
 export * from './serde/registry.js';

@@ -6,6 +6,12 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/**
+ * Least time between two OffsetCommits of a fleet consumer unless configured otherwise: a
+ * few commits a second instead of one per batch, and a crash reads at most this much again.
+ */
+export const DEFAULT_COMMIT_INTERVAL_MS = 200;
+
 /** Options of {@link createCommitQueue}. */
 export interface CommitQueueOptions {
   /**
