@@ -37,9 +37,11 @@ SCHEMA_REGISTRY_URL), and prints a table:
   inference  onnxruntime-node rows/s and µs per call for batch sizes 1..1000; each served
              model's µs per ride (1 thread, batch 256) beside its card's cost proxy; Avro
              decode/encode µs per record
-  fleet      the four services as processes: ride→decision latency p50/p95/p99 at offered
+  fleet      the five services as processes, warmed first: ride→decision latency p50/p95/p99 at offered
              rates, the highest sustained rate, CPU s per 1,000 rides and peak RSS per process
-  tuning     the pipe ceiling with kafkajs settings the seam does not expose yet
+  tuning     the pipe ceiling with kafkajs settings the seam does not expose yet; the fleet on
+             1-partition topics; the fleet with a commit every batch, the default commit
+             interval and batched fetches (KAFKA_COMMIT_INTERVAL_MS, KAFKA_FETCH_*)
   peer       our fleet against a Python peer (confluent-kafka/librdkafka model services
              beside our decision service), both warm and fed by a librdkafka producer:
              ride→decision p50/p99 and CPU per 1,000 rides at the same rates
