@@ -28,6 +28,8 @@ export interface RideFieldProblem {
 }
 
 const broken = (field: keyof RideStarted, message: string): RideFieldProblem => ({ field, message });
+const brokenDistance = (why: string): RideFieldProblem =>
+  broken('estimated_distance_miles', `estimated_distance_miles ${why}`);
 
 /**
  * The first rule of the contract that `ride` breaks, naming its field, or null when it is
@@ -41,10 +43,9 @@ export function rideFieldProblem(ride: RideStarted, now = Date.now()): RideField
     return broken('ride_id', `ride_id is ${id.length} characters, more than ${RIDE_LIMITS.maxRideIdLength}`);
   if (CONTROL.test(id)) return broken('ride_id', 'ride_id contains control characters');
   const d = ride.estimated_distance_miles;
-  const distance = (why: string) => broken('estimated_distance_miles', `estimated_distance_miles ${why}`);
-  if (!Number.isFinite(d)) return distance(`is ${d}, not a finite number`);
-  if (d < 0) return distance(`is negative (${d})`);
-  if (d > RIDE_LIMITS.maxDistanceMiles) return distance(`${d} exceeds ${RIDE_LIMITS.maxDistanceMiles}`);
+  if (!Number.isFinite(d)) return brokenDistance(`is ${d}, not a finite number`);
+  if (d < 0) return brokenDistance(`is negative (${d})`);
+  if (d > RIDE_LIMITS.maxDistanceMiles) return brokenDistance(`${d} exceeds ${RIDE_LIMITS.maxDistanceMiles}`);
   if (!Number.isInteger(ride.passengers) || ride.passengers < 0 || ride.passengers > RIDE_LIMITS.maxPassengers) {
     return broken('passengers', `passengers ${ride.passengers} is outside 0-${RIDE_LIMITS.maxPassengers}`);
   }
