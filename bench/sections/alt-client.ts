@@ -13,7 +13,7 @@ import { KAFKA_CLIENTS, type KafkaClientKind } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { fixed, tableRow } from '../lib/table.js';
 import { seamConsumer, seamPipe, type ClientRate } from './ceilings.js';
-import { measureFleet, type FleetResult } from './fleet.js';
+import { fleetCpu, measureFleet, type FleetResult } from './fleet.js';
 
 /** Offered rates of the fleet on each client: the everyday rates of the latency targets. */
 export const CLIENT_FLEET_RATES = [200, 1000];
@@ -83,13 +83,6 @@ export async function compareClients(
   return result;
 }
 
-/** Sum of the fleet's processes' CPU per 1,000 rides at a step (the bench's replay and listener left out). */
-function fleetCpu(cpu: Record<string, number>): number {
-  return Object.entries(cpu)
-    .filter(([name]) => name !== 'bench')
-    .reduce((sum, [, v]) => sum + v, 0);
-}
-
 /** The comparison's flat named figures (for the JSON's `figures`). */
 export function clientNamedFigures(c: ClientComparison | undefined): Record<string, number | undefined> {
   const f: Record<string, number | undefined> = {};
@@ -99,7 +92,7 @@ export function clientNamedFigures(c: ClientComparison | undefined): Record<stri
     for (const s of figures.fleet?.steps ?? []) {
       f[`client_${kind}_fleet_p50_ms_at_${s.offeredPerSec}`] = s.latencyMs.p50;
       f[`client_${kind}_fleet_p99_ms_at_${s.offeredPerSec}`] = s.latencyMs.p99;
-      f[`client_${kind}_fleet_cpu_sec_per_1000_at_${s.offeredPerSec}`] = fleetCpu(s.cpuSecPer1000);
+      f[`client_${kind}_fleet_cpu_sec_per_1000_at_${s.offeredPerSec}`] = fleetCpu(s);
     }
   }
   return f;
@@ -123,7 +116,7 @@ export function clientTableLines(c: ClientComparison): string[] {
           '',
           fixed(s.latencyMs.p50, 1),
           fixed(s.latencyMs.p99, 1),
-          fixed(fleetCpu(s.cpuSecPer1000), 3),
+          fixed(fleetCpu(s), 3),
         ),
       );
     }

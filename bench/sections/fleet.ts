@@ -31,6 +31,13 @@ export interface RateStep {
   sustained: boolean;
 }
 
+/** CPU s per 1,000 rides of the fleet's own processes at a step (the bench's replay and listener left out). */
+export function fleetCpu(step: Pick<RateStep, 'cpuSecPer1000'>): number {
+  return Object.entries(step.cpuSecPer1000)
+    .filter(([name]) => name !== 'bench')
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
 /** Result of the fleet stage. */
 export interface FleetResult {
   steps: RateStep[];

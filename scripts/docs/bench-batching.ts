@@ -4,8 +4,7 @@
  * table and a table of bench/README.md.
  */
 import type { BenchResults } from '../../bench/lib/report.js';
-import type { FleetResult } from '../../bench/sections/fleet.js';
-import { fleetCpu } from './bench-clients.js';
+import { fleetCpu, type FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, met, num, TARGETS } from './bench.js';
 import { table } from './sections.js';
 
@@ -26,7 +25,9 @@ export function batchingRows(r: BenchResults): string[][] {
   const defaults = runs.find(([name]) => name === 'default')?.[1];
   return rates.map((rate) => {
     const at = runs.map(([, f]) => f.steps.find((s) => s.offeredPerSec === rate));
-    const ms = at.map((s) => `${num(s?.latencyMs.p50)} / ${num(s?.latencyMs.p99)} ms, ${num(fleetCpu(s), 2)} CPU s`);
+    const ms = at.map(
+      (s) => `${num(s?.latencyMs.p50)} / ${num(s?.latencyMs.p99)} ms, ${num(s && fleetCpu(s), 2)} CPU s`,
+    );
     const d = defaults?.steps.find((s) => s.offeredPerSec === rate);
     const verdict = d
       ? `default, p50 ≤ ${TARGETS.p50Ms} and p99 ≤ ${TARGETS.p99Ms} ms: ${met(d.latencyMs.p50 <= TARGETS.p50Ms && d.latencyMs.p99 <= TARGETS.p99Ms)}`

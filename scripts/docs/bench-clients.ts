@@ -5,17 +5,9 @@
  */
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { ClientFigures } from '../../bench/sections/alt-client.js';
-import type { RateStep } from '../../bench/sections/fleet.js';
+import { fleetCpu } from '../../bench/sections/fleet.js';
 import { byRate, num, si } from './bench.js';
 import { table } from './sections.js';
-
-/** CPU s per 1,000 rides of the fleet's own processes at a step (the bench's replay and listener left out). */
-export function fleetCpu(step: RateStep | undefined): number | undefined {
-  if (!step) return undefined;
-  return Object.entries(step.cpuSecPer1000)
-    .filter(([name]) => name !== 'bench')
-    .reduce((sum, [, v]) => sum + v, 0);
-}
 
 const clientsOf = (r: BenchResults): Array<[string, ClientFigures]> => Object.entries(r.clients?.clients ?? {});
 
@@ -47,10 +39,10 @@ export function clientsDetail(r: BenchResults): string[] {
       num(c.consumer?.ratePerSec),
       num(c.pipe?.ratePerSec),
       num(c.pipe?.cpuSecPer1000, 3),
-      ...rates.flatMap((rate) => [
-        `${num(at(rate)?.latencyMs.p50)} / ${num(at(rate)?.latencyMs.p99)}`,
-        num(fleetCpu(at(rate)), 3),
-      ]),
+      ...rates.flatMap((rate) => {
+        const step = at(rate);
+        return [`${num(step?.latencyMs.p50)} / ${num(step?.latencyMs.p99)}`, num(step && fleetCpu(step), 3)];
+      }),
     ];
   });
   const header = [

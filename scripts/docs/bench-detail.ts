@@ -2,7 +2,7 @@
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
-import { byRate, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
+import { byRate, failedStages, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
 import { batchingDetail } from './bench-batching.js';
 import { clientsDetail } from './bench-clients.js';
 import { modelCostDetail } from './bench-model-cost.js';
@@ -168,7 +168,6 @@ function tuning(r: BenchResults): string[] {
 /** bench/README.md's measured section, from the last run. */
 export async function benchDetail(r = readBenchResults()): Promise<string> {
   if (!r) return markdown(['_Not recorded yet: `npm run bench` writes `bench/results/latest.json`._'], FILE);
-  const errors = Object.entries(r.errors).map(([stage, message]) => `- \`${stage}\` failed: ${message}`);
   return markdown(
     [
       `Run of ${runLine(r)}; ${num(r.rides)} rides pre-filled, ${num(r.rideValueBytes)}-byte Avro records. Versions: ${versions(r)}.`,
@@ -182,7 +181,7 @@ export async function benchDetail(r = readBenchResults()): Promise<string> {
       ...tuning(r),
       ...peerDetail(r),
       ...onlineDetail(r),
-      ...(errors.length > 0 ? ['Stages that failed in this run:', '', ...errors] : []),
+      ...failedStages(r),
     ],
     FILE,
   );

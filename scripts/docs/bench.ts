@@ -178,6 +178,12 @@ function fleetRows(r: BenchResults): string[][] {
   return rows;
 }
 
+/** The stages that failed in the run, under a heading; none when every stage ran. */
+export function failedStages(r: BenchResults): string[] {
+  const errors = Object.entries(r.errors).map(([stage, message]) => `- \`${stage}\` failed: ${message}`);
+  return errors.length > 0 ? ['Stages that failed in this run:', '', ...errors] : [];
+}
+
 /** One line per stage whose figures come from another run than the file's own (`--merge`). */
 export function mergedRunLines(r: BenchResults): string[] {
   const runs = Object.entries(r.stageRuns ?? {});
@@ -191,7 +197,7 @@ export function mergedRunLines(r: BenchResults): string[] {
 /** The README's performance table: the headline figures of the last run against the targets. */
 export async function benchSummary(r = readBenchResults()): Promise<string> {
   if (!r) return markdown(NOT_YET);
-  const errors = Object.entries(r.errors).map(([stage, message]) => `- \`${stage}\` failed: ${message}`);
+  const failed = failedStages(r);
   return markdown([
     `Run of ${runLine(r)}.`,
     '',
@@ -208,6 +214,6 @@ export async function benchSummary(r = readBenchResults()): Promise<string> {
       ],
     ),
     ...mergedRunLines(r),
-    ...(errors.length > 0 ? ['', 'Stages that failed in this run:', '', ...errors] : []),
+    ...(failed.length > 0 ? ['', ...failed] : []),
   ]);
 }

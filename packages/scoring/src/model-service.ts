@@ -62,6 +62,8 @@ export async function createModelService(
   deps: ModelServiceDeps,
 ): Promise<StreamService> {
   const { scorer } = deps;
+  // Everything but `shadow` is the group consumer's: settings the environment adds reach it.
+  const { shadow = false, ...consumer } = settings;
   const clock = deps.clock ?? systemClock;
   const tracing = deps.tracing ?? noTracing;
   const log = componentLogger(deps.logger, `model-${scorer.name}`);
@@ -114,7 +116,7 @@ export async function createModelService(
         predicted_at: now,
         lower: finiteOrNull(scores.lower?.[i]),
         upper: finiteOrNull(scores.upper?.[i]),
-        shadow: settings.shadow ?? false,
+        shadow,
       };
       records.push({ key: ride.ride_id, value: predictionSerde.encode(prediction), headers: span.headers });
       deps.metrics?.eventToOutput.observe((now - ride.event_time) / 1000);
@@ -127,15 +129,7 @@ export async function createModelService(
     logger: log,
     inputTopic: config.topicRides,
     metrics: deps.metrics,
-    consumer: {
-      groupId: settings.groupId,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
-      maxBytesPerPartition: settings.maxBytesPerPartition,
-      partitionsConcurrently: settings.partitionsConcurrently,
-      minBytes: settings.minBytes,
-      maxWaitTimeMs: settings.maxWaitTimeMs,
-      commitIntervalMs: settings.commitIntervalMs,
-    },
+    consumer,
     handler: (producer) =>
       createBatchHandler<RideStarted>({
         service: scorer.name,
