@@ -45,6 +45,12 @@ describe('@fleet/client (real broker, registry and online service)', () => {
 
   const endOffset = async () => (await admin.fetchEndOffsets(topics.rides)).reduce((n, p) => n + Number(p.offset), 0);
 
+  it('connects ahead of the first publish (schema id, topic metadata) without sending anything', async () => {
+    await client.connect();
+    await client.connect();
+    expect(await endOffset()).toBe(0);
+  });
+
   it('publishes valid rides, and refuses a ride that breaks the contract naming it and its field, sending nothing', async () => {
     await client.publish(rides);
     expect(await endOffset()).toBe(3);

@@ -56,6 +56,11 @@ export interface FleetClient {
    */
   publish(rides: RideStarted | readonly RideStarted[]): Promise<void>;
   /**
+   * Connects the publisher now (producer, the ride schema's id, the topic's partitions),
+   * which `publish` otherwise does on its first call: the first rides then wait for nothing.
+   */
+  connect(): Promise<void>;
+  /**
    * The stream's decision of a ride published after this client was created.
    * @throws FleetError FLEET_DECISION_TIMEOUT after `timeoutMs`, FLEET_CLIENT_CLOSED on close.
    */
@@ -91,7 +96,7 @@ function once<T>(start: () => Promise<T>): Once<T> {
 
 /**
  * A client of the fleet for a backend: publish rides, await or subscribe to their decisions,
- * get quotes. Nothing connects until it is used; the decisions listener (a consumer group of
+ * get quotes. Nothing connects until it is used (or `connect()`); the decisions listener (a consumer group of
  * its own) starts on the first `awaitDecision` or `subscribe` and reads every decision made
  * since the client was created.
  * @throws FleetError FLEET_CONFIG_INVALID naming the bad variable.
@@ -131,6 +136,10 @@ export function createFleetClient(options: FleetClientOptions = {}): FleetClient
     async publish(rides) {
       open();
       await (await publisher()).publish(Array.isArray(rides) ? rides : [rides as RideStarted]);
+    },
+    async connect() {
+      open();
+      await publisher();
     },
     async awaitDecision(rideId, call = {}) {
       open();

@@ -57,6 +57,7 @@ export async function createRidePublisher(
 ): Promise<RidePublisher> {
   const serde: Serde<RideStarted> = await createSerde(registry, valueSubject(topic), loadSchema('ride_started'));
   const producer: ProducerClient = await kafka.producer();
+  await producer.prepare([topic]);
   const validate = options.validate ?? true;
   const tracing = options.tracing ?? noTracing;
   return {

@@ -149,6 +149,8 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
     kafka: deps.kafka,
     logger: log,
     inputTopic: [config.topicPredictions, config.topicCompleted, config.topicRides],
+    // model_health is published on a timer that tolerates its absence: nothing to warm.
+    outputTopics: [],
     consumer: {
       groupId: config.groupId,
       ...consumerSettings(config),

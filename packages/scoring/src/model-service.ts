@@ -128,6 +128,7 @@ export async function createModelService(
     kafka: deps.kafka,
     logger: log,
     inputTopic: config.topicRides,
+    outputTopics: [config.topicPredictions],
     metrics: deps.metrics,
     consumer,
     handler: (producer) =>

@@ -79,7 +79,7 @@ export async function createModelProcess(
 /**
  * onnxruntime allocates and plans on the first calls of each batch shape; a service is
  * ready only once a ride costs what it will cost later, so the first real rides do not pay
- * for it. A few synthetic rides, one and several at a time.
+ * for it. Synthetic rides, one and several at a time.
  */
 async function warmUp(model: RideModel): Promise<void> {
   const now = Date.now();
@@ -96,5 +96,7 @@ async function warmUp(model: RideModel): Promise<void> {
     service_color: 'YELLOW',
     payment_method: 'CREDIT_CARD',
   };
-  for (const size of [1, 2, 8, 64, 1]) await model.predictRides(Array.from({ length: size }, () => ride));
+  // Every batch size of everyday rates (a fetch carries a few rides), then larger ones.
+  const sizes = [...Array.from({ length: 16 }, (_, i) => i + 1), 32, 64, 1];
+  for (const size of sizes) await model.predictRides(Array.from({ length: size }, () => ride));
 }

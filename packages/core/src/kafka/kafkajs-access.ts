@@ -107,6 +107,7 @@ export function withAccessErrors(client: KafkaClient, connection: KafkaConnectio
             const topics = batches.filter((b) => b.records.length > 0).map((b) => b.topic);
             return guard(`write to ${topics.join(', ')}`, () => producer.send(batches));
           },
+          prepare: (topics) => guard(`read the metadata of ${topics.join(', ')}`, () => producer.prepare(topics)),
         } satisfies ProducerClient;
       }),
     async consumer(options) {

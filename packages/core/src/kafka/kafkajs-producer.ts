@@ -79,6 +79,11 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
           })),
       );
     },
+    async prepare(topics) {
+      // A send with no messages makes them target topics and loads their metadata; no
+      // produce request goes out.
+      await producer.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: [] })), acks: -1 });
+    },
     async disconnect() {
       await queue.idle();
       await producer.disconnect();

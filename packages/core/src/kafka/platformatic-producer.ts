@@ -92,6 +92,13 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
 
   return {
     send: (batches) => queue.send(batches.flatMap((b) => b.records.map((r) => toMessage(b.topic, r)))),
+    async prepare(topics) {
+      await translated(
+        `read the metadata of ${topics.join(', ')}`,
+        () => producer.metadata({ topics: [...topics] }),
+        user,
+      );
+    },
     async disconnect() {
       await queue.idle();
       await producer.close();

@@ -79,6 +79,11 @@ export interface BatchControl {
 export interface ProducerClient {
   /** Sends records to several topics in one request per broker; resolves once acknowledged. */
   send(batches: ReadonlyArray<{ topic: string; records: readonly OutgoingRecord[] }>): Promise<void>;
+  /**
+   * Loads the partitions and leaders of `topics` now, so the first send to them pays no
+   * metadata round trip (a service warms its output topics before it reports ready).
+   */
+  prepare(topics: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

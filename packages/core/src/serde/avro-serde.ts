@@ -25,15 +25,20 @@ export interface Serde<T> {
 /**
  * The serde of `schema` under `subject`: its id is looked up (read only, when `fleet init`
  * registered the schemas), and the schema registered (BACKWARD) only when it is not there
- * yet. Writer schemas met while decoding are looked up once, then decoded from cache.
+ * yet. Writer schemas met while decoding are looked up once, then decoded from cache; the
+ * serde's own schema is known from the start.
  */
 export async function createSerde<T>(registry: Registry, subject: string, schema: object): Promise<Serde<T>> {
   const reader = avro.Type.forSchema(schema as avro.Schema);
   const schemaId = (await registry.lookup(subject, schema)) ?? (await registry.register(subject, schema));
   const header = Buffer.alloc(WIRE_HEADER_BYTES);
   header.writeInt32BE(schemaId, 1);
-  const resolvers = new Map<number, Resolver | null>();
+  // Records written with our own schema need no lookup: the first of them decodes from cache.
+  const resolvers = new Map<number, Resolver | null>([[schemaId, null]]);
   const recordName = (reader as avro.types.RecordType).name;
+  // avsc builds its readers and writers lazily: one round trip now, so the first real record
+  // does not pay for it.
+  reader.fromBuffer(reader.toBuffer(reader.random()));
 
   async function resolverFor(id: number): Promise<Resolver | null> {
     const cached = resolvers.get(id);
