@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
+import { chunkBySize, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
 import type { ProducerClient } from './types.js';
 
@@ -51,7 +52,8 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
 
   async function sendNow(topicMessages: TopicMessages): Promise<void> {
     try {
-      await producer.sendBatch({ topicMessages, acks: -1 });
+      // Over one request's worth, in several requests, one after the other (request-size.ts).
+      for (const chunk of requests(topicMessages)) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
     } catch (err) {
       if (!lostProducerState(err)) throw err;
       log.warn({ err }, 'the broker lost the producer state; replacing the producer');
@@ -89,6 +91,16 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
       await producer.disconnect();
     },
   };
+}
+
+/** The messages of `topicMessages`, in order, in requests of at most MAX_REQUEST_BYTES each. */
+function requests(topicMessages: TopicMessages): TopicMessages[] {
+  const flat = topicMessages.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
+  const size = ({ message: m }: { message: Message }) =>
+    recordSize(m.key, m.value, Object.entries((m.headers ?? {}) as Record<string, string>));
+  return chunkBySize(flat, size).map((chunk) =>
+    merge(chunk.map(({ topic, message }) => ({ topic, messages: [message] }))),
+  );
 }
 
 /** One request's topic messages from several sends, each topic once, messages in order. */

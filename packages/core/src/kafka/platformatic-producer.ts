@@ -8,6 +8,7 @@ import {
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { hasApiError, saslUser, toFleetError, translated } from './platformatic-errors.js';
+import { chunkBySize, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
 import type { OutgoingRecord, ProducerClient } from './types.js';
 
@@ -73,7 +74,10 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
   );
   async function sendNow(messages: MessageToProduce[]): Promise<void> {
     try {
-      await producer.send({ messages, acks: ProduceAcks.ALL });
+      // Over one request's worth, in several requests, one after the other (request-size.ts).
+      const size = (m: MessageToProduce) =>
+        recordSize(m.key, m.value, m.headers instanceof Map ? m.headers : Object.entries(m.headers ?? {}));
+      for (const chunk of chunkBySize(messages, size)) await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
     } catch (err) {
       if (!lostProducerState(err))
         throw toFleetError(err, `write to ${[...new Set(messages.map((m) => m.topic))].join(', ')}`, user);
