@@ -6,17 +6,20 @@
  * requests, sent one after the other, so each partition's records keep their order.
  */
 
-/** Most estimated bytes of records in one produce request: under the broker's default limit. */
-export const MAX_REQUEST_BYTES = 900_000;
+/**
+ * Most estimated bytes of records in one produce request: under the broker's default
+ * `message.max.bytes` (1,048,588) less a record batch's header, with room to spare.
+ */
+export const MAX_REQUEST_BYTES = 1_000_000;
 
 /**
- * Bytes of the record batch format around a record's key, value and headers (length,
- * attributes, timestamp and offset deltas, the key, value and header-count varints), as an
- * upper bound.
+ * Bytes of the record batch format around a record's key, value and headers, as an upper
+ * bound for records under 2 MB: the length, timestamp delta, offset delta, key length and
+ * value length varints (at most 3, 5, 3, 3 and 3 bytes), attributes and the header count.
  */
-const RECORD_OVERHEAD_BYTES = 32;
-/** The same around each header (its name and value lengths). */
-const HEADER_OVERHEAD_BYTES = 10;
+const RECORD_OVERHEAD_BYTES = 20;
+/** The same around each header: its name and value length varints. */
+const HEADER_OVERHEAD_BYTES = 6;
 
 type Bytes = string | Buffer;
 
