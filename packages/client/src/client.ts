@@ -96,9 +96,9 @@ function once<T>(start: () => Promise<T>): Once<T> {
 
 /**
  * A client of the fleet for a backend: publish rides, await or subscribe to their decisions,
- * get quotes. Nothing connects until it is used (or `connect()`); the decisions listener (a consumer group of
- * its own) starts on the first `awaitDecision` or `subscribe` and reads every decision made
- * since the client was created.
+ * get quotes. Nothing connects until it is used (or `connect()` is called); the decisions
+ * listener (a consumer group of its own) starts on the first `awaitDecision` or `subscribe`
+ * and reads every decision made since the client was created.
  * @throws FleetError FLEET_CONFIG_INVALID naming the bad variable.
  */
 export function createFleetClient(options: FleetClientOptions = {}): FleetClient {
