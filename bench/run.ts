@@ -283,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
       (t) => t.trim(),
       () => undefined,
     );
-    await writeResults(out, values.merge ? await mergeResults(out, results) : results);
+    await writeResults(out, values.merge ? await mergeResults(out, results, stages) : results);
     await ctx.close();
   }
   console.log(formatTable(results));

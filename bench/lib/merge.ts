@@ -35,8 +35,17 @@ const RUN_KEYS = new Set([
   'stageRuns',
 ]);
 
-/** `partial`'s stages merged into the results at `path` (`partial` alone when there are none). */
-export async function mergeResults(path: string, partial: BenchResults): Promise<BenchResults> {
+/**
+ * `partial`'s stages merged into the results at `path` (`partial` alone when there are none).
+ * `stages` are the stages `partial` ran: the errors the file kept for them (keyed by stage,
+ * `alt` or `tuning.fleet`, not by the figures' key) are dropped, so a stage that now
+ * succeeds no longer reads as failed.
+ */
+export async function mergeResults(
+  path: string,
+  partial: BenchResults,
+  stages: readonly string[] = [],
+): Promise<BenchResults> {
   let previous: BenchResults & { figures?: unknown };
   try {
     previous = JSON.parse(await readFile(path, 'utf8')) as BenchResults & { figures?: unknown };
@@ -67,6 +76,9 @@ export async function mergeResults(path: string, partial: BenchResults): Promise
     target[key] = value;
     merged.stageRuns![key] = run;
     delete merged.errors[key];
+  }
+  for (const key of Object.keys(merged.errors)) {
+    if (stages.some((stage) => key === stage || key.startsWith(`${stage}.`))) delete merged.errors[key];
   }
   Object.assign(merged.errors, partial.errors);
   return merged;

@@ -39,6 +39,20 @@ describe('a bench run merged into an earlier results file', () => {
     expect(written.stageRuns?.inference?.commit).toMatch(/^[0-9a-f]{7}/);
   });
 
+  it('drops the error a re-run stage had, keyed by its stage name, and keeps the others', async () => {
+    const path = join(dir, 'errors.json');
+    const errors = { alt: 'pipe stalled', 'tuning.fleet': 'x', online: 'y' };
+    await writeFile(path, JSON.stringify({ ...base, errors }));
+    const partial = { ...base, runId: 'b', clients: {} } as unknown as BenchResults;
+    expect((await mergeResults(path, partial, ['alt', 'tuning'])).errors).toEqual({ online: 'y' });
+    const failedAgain = { ...partial, errors: { alt: 'again' } } as unknown as BenchResults;
+    expect((await mergeResults(path, failedAgain, ['alt'])).errors).toEqual({
+      alt: 'again',
+      'tuning.fleet': 'x',
+      online: 'y',
+    });
+  });
+
   it("keeps a base run's recorded commit", async () => {
     const path = join(dir, 'recorded.json');
     await writeFile(path, JSON.stringify({ ...base, commit: 'abc1234' }));
