@@ -86,14 +86,16 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   // then no-ops, and it rejoins only when a fetch or a batch handler fails with such an
   // error, so commits would fail for ever. The next batch fails with it instead.
   let membershipLost = false;
+  const refusals = createRefusalCount();
   const commits = createCommitQueue(
     (offsets) =>
-      consumer
-        .commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() })))
-        .catch((err: unknown) => {
+      consumer.commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() }))).then(
+        () => refusals.committed(),
+        (err: unknown) => {
           log.warn({ err, offsets }, 'commit failed; records will be read again');
-          if (lostMembership(err)) membershipLost = true;
-        }),
+          if (refusals.refused(err)) membershipLost = true;
+        },
+      ),
     { minIntervalMs: options.commitIntervalMs },
   );
   // While stopping, the last batch's commit must land before the group is left.
@@ -169,13 +171,38 @@ function stringHeaders(
   return out;
 }
 
-/** Error types of a commit refused because this member is no longer in the group. */
-const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
-
-function lostMembership(err: unknown): boolean {
+/** Why the group coordinator refused a commit, when it is about the membership. */
+export function commitRefusal(err: unknown): 'member' | 'generation' | undefined {
   for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.type && MEMBERSHIP_LOST.has(e.type)) return true;
+    if (e.type === 'UNKNOWN_MEMBER_ID' || e.type === 'FENCED_INSTANCE_ID') return 'member';
+    if (e.type === 'ILLEGAL_GENERATION') return 'generation';
   }
   // kafkajs' retrier wraps the protocol error in a KafkaJSNonRetriableError with its message.
-  return /not aware of this member|generation id is not valid/i.test((err as Error)?.message ?? '');
+  const message = (err as Error)?.message ?? '';
+  if (/not aware of this member/i.test(message)) return 'member';
+  if (/generation id is not valid/i.test(message)) return 'generation';
+  return undefined;
+}
+
+/**
+ * Decides when refused commits mean this member is out of the group. An unknown member
+ * is out at once. A stale generation is what a commit sent while the group rebalances
+ * gets (commits run on their own timer, not inside a batch): the member is still in the
+ * group and the next commit carries the new generation, so it is out only when a second
+ * commit in a row is refused so. Forcing a rejoin on the first made the other members'
+ * commits stale in turn: a rebalance storm.
+ */
+export function createRefusalCount(): { committed(): void; refused(err: unknown): boolean } {
+  let staleInARow = 0;
+  return {
+    committed() {
+      staleInARow = 0;
+    },
+    refused(err) {
+      const why = commitRefusal(err);
+      if (why === 'member') return true;
+      if (why !== 'generation') return false;
+      return ++staleInARow >= 2;
+    },
+  };
 }
