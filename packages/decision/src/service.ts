@@ -57,8 +57,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   ]);
   const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
   const traces = new JoinTraces(deps.tracing ?? noTracing, table);
-  // Partitions whose past decisions were read back (or are being read), from when.
-  const restores = new Map<number, { fromMs: number; done: Promise<void> }>();
+  const restored = new Set<number>();
   let producer: ProducerClient | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -68,32 +67,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     headers: traces.decided(d, table.joinStartedAt(d.ride_id)),
   });
 
-  /** Reads back the decisions of `partition` since `fromMs` (less the margin) into the table. */
-  function restore(partition: number, fromMs: number): Promise<void> {
-    const entry = { fromMs, done: readBack(partition, fromMs) };
-    restores.set(partition, entry);
-    // A failed read is redone by the partition's next batch.
-    entry.done.catch(() => {
-      if (restores.get(partition) === entry) restores.delete(partition);
-    });
-    return entry.done;
-  }
-
-  /**
-   * Before the first batch of a partition: its past decisions are read back at least from
-   * the batch's first record on. The read started at the rebalance serves when the records
-   * are newer than it (a fresh start); older ones (a restart with a backlog) read further back.
-   */
-  async function restored(partition: number, firstRecordMs: number): Promise<void> {
-    const entry = restores.get(partition);
-    if (entry) {
-      await entry.done;
-      if (entry.fromMs <= firstRecordMs) return;
-    }
-    await restore(partition, firstRecordMs);
-  }
-
-  async function readBack(partition: number, fromMs: number): Promise<void> {
+  async function restore(partition: number, fromMs: number): Promise<void> {
     const started = clock();
     const count = await deps.kafka.readPartition(
       config.topicDecisions,
@@ -103,11 +77,12 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         if (record.key) table.markDecided(record.key.toString(), started);
       },
     );
+    restored.add(partition);
     log.info({ partition, decisionsRead: count, ms: clock() - started }, 'read back past decisions of the partition');
   }
 
   async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
-    await restored(batch.partition, batch.records[0].timestamp);
+    if (!restored.has(batch.partition)) await restore(batch.partition, batch.records[0].timestamp);
     const now = clock();
     const decisions: RideDecision[] = table.expire(now);
     for (const { record, value } of items) {
@@ -187,15 +162,11 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         tracing: deps.tracing,
       }),
     metrics: deps.metrics,
-    onAssignment: async (assignment) => {
-      const mine = assignment[config.topicPredictions] ?? [];
-      table.dropPartitions(new Set(mine));
+    onAssignment: (assignment) => {
+      const mine = new Set(assignment[config.topicPredictions] ?? []);
+      table.dropPartitions(mine);
       traces.prune();
-      restores.clear();
-      // Read back now, while no batch waits for it, what the new partitions decided lately;
-      // the service reports ready once done.
-      const now = clock();
-      await Promise.all(mine.map((partition) => restore(partition, now)));
+      restored.clear();
     },
     onStart: (p) => {
       // Called again with a new producer after the service recovered from a crash.
