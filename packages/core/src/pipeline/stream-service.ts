@@ -19,7 +19,7 @@ export interface StreamService {
   stop(): Promise<void>;
   /** Alive and not draining. */
   readonly live: boolean;
-  /** Joined its group (has an assignment, prepared for it) and not draining. */
+  /** Joined its group (has an assignment) and not draining. */
   readonly ready: boolean;
   /** Partitions assigned at the last rebalance, by topic. */
   readonly assignment: Record<string, number[]>;
@@ -48,11 +48,8 @@ export interface StreamServiceOptions {
   handler: (producer: ProducerClient) => (batch: RecordBatch, control: BatchControl) => Promise<void>;
   /** Counts rebalances and consumer crashes (by error code) when given. */
   metrics?: FleetMetrics;
-  /**
-   * Called after a rebalance with the new assignment. When it returns a promise (state to
-   * read back for the new partitions), the service reports ready once it settles.
-   */
-  onAssignment?: (assignment: Record<string, number[]>) => void | Promise<void>;
+  /** Called after a rebalance with the new assignment. */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
   /** Called once connected, before consuming starts (e.g. to start timers). */
   onStart?: (producer: ProducerClient) => void;
   /** Called when stopping, after the consumer stopped and before the producer disconnects. */
@@ -75,9 +72,6 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   let producer: ProducerClient | undefined;
   let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed' = 'new';
   let joined = false;
-  // Generation of the assignment whose preparation has settled (see onAssignment).
-  let joins = 0;
-  let prepared = 0;
   let assignment: Record<string, number[]> = {};
   let stopping: Promise<void> | undefined;
   let recoveries = 0;
@@ -110,13 +104,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
         assignment = a;
         log.info({ assignment: a }, 'joined the consumer group');
         options.metrics?.rebalances.inc();
-        const generation = ++joins;
-        // A failed preparation is the handler's to redo; it does not hold readiness back.
-        void Promise.resolve(options.onAssignment?.(a))
-          .catch(() => undefined)
-          .then(() => {
-            prepared = Math.max(prepared, generation);
-          });
+        options.onAssignment?.(a);
       },
       onCrash: (err, restarting) => {
         options.metrics?.errors.inc({ code: errorCode(err) });
@@ -180,7 +168,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
       return state === 'running' || state === 'new' || state === 'recovering';
     },
     get ready() {
-      return state === 'running' && joined && prepared === joins;
+      return state === 'running' && joined;
     },
     get assignment() {
       return assignment;

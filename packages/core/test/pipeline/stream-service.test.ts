@@ -28,19 +28,10 @@ function clientJoining(assignment: Record<string, number[]>, calls: string[]): K
   } as unknown as KafkaClient;
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
 describe('a stream service starting', () => {
   const logger = createLogger({ service: 'test', level: 'silent' });
 
-  function serviceWith(calls: string[], onAssignment: () => Promise<void>) {
+  function serviceWith(calls: string[]) {
     return createStreamService({
       kafka: clientJoining({ rides: [0, 1] }, calls),
       logger,
@@ -48,33 +39,12 @@ describe('a stream service starting', () => {
       outputTopics: ['predictions'],
       consumer: { groupId: 'g' },
       handler: () => () => Promise.resolve(),
-      onAssignment,
     });
   }
 
   it('loads the metadata of its output topics before it consumes', async () => {
     const calls: string[] = [];
-    await serviceWith(calls, () => Promise.resolve()).start();
+    await serviceWith(calls).start();
     expect(calls).toEqual(['prepare predictions', 'run']);
-  });
-
-  it('is ready only once what it prepares for its assignment is done', async () => {
-    const gate = deferred();
-    const service = serviceWith([], () => gate.promise);
-    await service.start();
-    await settle();
-    expect(service.ready).toBe(false);
-    gate.resolve();
-    await settle();
-    expect(service.ready).toBe(true);
-  });
-
-  it('is ready when that preparation fails too (its batches redo it)', async () => {
-    const gate = deferred();
-    const service = serviceWith([], () => gate.promise);
-    await service.start();
-    gate.reject(new Error('broker away'));
-    await settle();
-    expect(service.ready).toBe(true);
   });
 });
