@@ -98,9 +98,10 @@ function requests(topicMessages: TopicMessages): TopicMessages[] {
   const flat = topicMessages.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
   const size = ({ message: m }: { message: Message }) =>
     recordSize(m.key, m.value, Object.entries((m.headers ?? {}) as Record<string, string>));
-  return chunkBySize(flat, size).map((chunk) =>
-    merge(chunk.map(({ topic, message }) => ({ topic, messages: [message] }))),
-  );
+  const chunks = chunkBySize(flat, size);
+  // The everyday case, one request: sent as it came, not regrouped.
+  if (chunks.length === 1) return [topicMessages];
+  return chunks.map((chunk) => merge(chunk.map(({ topic, message }) => ({ topic, messages: [message] }))));
 }
 
 /** One request's topic messages from several sends, each topic once, messages in order. */

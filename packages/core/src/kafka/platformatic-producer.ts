@@ -75,9 +75,8 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
   async function sendNow(messages: MessageToProduce[]): Promise<void> {
     try {
       // Over one request's worth, in several requests, one after the other (request-size.ts).
-      const size = (m: MessageToProduce) =>
-        recordSize(m.key, m.value, m.headers instanceof Map ? m.headers : Object.entries(m.headers ?? {}));
-      for (const chunk of chunkBySize(messages, size)) await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
+      for (const chunk of chunkBySize(messages, messageSize))
+        await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
     } catch (err) {
       if (!lostProducerState(err))
         throw toFleetError(err, `write to ${[...new Set(messages.map((m) => m.topic))].join(', ')}`, user);
@@ -109,6 +108,9 @@ export async function connectPlatformaticProducer(options: Options, log: Logger)
     },
   };
 }
+
+const messageSize = (m: MessageToProduce): number =>
+  recordSize(m.key, m.value, m.headers instanceof Map ? m.headers : Object.entries(m.headers ?? {}));
 
 function toMessage(topic: string, r: OutgoingRecord): MessageToProduce {
   const headers = new Map<Buffer, Buffer>();
