@@ -8,12 +8,14 @@
 
 # onnxruntime-node's install script only downloads its optional CUDA binaries (the CPU
 # binaries ship in the package); ONNXRUNTIME_NODE_INSTALL=skip, its documented flag, skips it.
+# patches/ goes in with the manifests: `npm ci` ends with patch-package applying them
+# (kafkajs's quadratic grouping of a send by partition, patches/kafkajs+2.2.4.patch).
 
 FROM node:20-bookworm-slim AS builder
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 # The manifests of every workspace first, so the install layer is rebuilt only when they change.
-COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json ./
+COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json patches/*.patch ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.mjs scripts/
@@ -24,7 +26,7 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
-COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json ./
+COPY --parents package.json package-lock.json .npmrc infra/package.json packages/*/package.json patches/*.patch ./
 # Production dependencies of every workspace. onnxruntime-node carries the native libraries of
 # every platform; only Linux's are kept.
 RUN npm ci --omit=dev --no-audit --no-fund \
