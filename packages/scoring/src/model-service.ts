@@ -80,18 +80,15 @@ export async function createModelService(
     const now = clock();
     const records: OutgoingRecord[] = [];
     const failed: ProcessOutcome['failed'] = [];
+    const attributes = {
+      'fleet.model': scorer.name,
+      'fleet.model_version': scorer.version,
+      'fleet.batch_size': items.length,
+    };
     items.forEach(({ record, value: ride }, i) => {
       const value = scores.value[i];
       // One model call scores the batch: each ride's span is that call, in its own trace.
-      const span = tracing.span('score', {
-        parent: record.headers,
-        startTimeMs: startedMs,
-        attributes: {
-          'fleet.model': scorer.name,
-          'fleet.model_version': scorer.version,
-          'fleet.batch_size': items.length,
-        },
-      });
+      const span = tracing.span('score', { parent: record.headers, startTimeMs: startedMs, attributes });
       if (!Number.isFinite(value)) {
         const error = new FleetError(
           'FLEET_MODEL_NON_FINITE_OUTPUT',

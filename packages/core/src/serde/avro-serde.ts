@@ -31,8 +31,15 @@ export interface Serde<T> {
 export async function createSerde<T>(registry: Registry, subject: string, schema: object): Promise<Serde<T>> {
   const reader = avro.Type.forSchema(schema as avro.Schema);
   const schemaId = (await registry.lookup(subject, schema)) ?? (await registry.register(subject, schema));
-  const header = Buffer.alloc(WIRE_HEADER_BYTES);
-  header.writeInt32BE(schemaId, 1);
+  // Records are written behind the header into one scratch buffer, then copied out at their
+  // size (from Node's buffer pool): one small allocation per record.
+  let scratch = Buffer.allocUnsafe(4096);
+  const withHeader = <B extends Buffer>(buf: B): B => {
+    buf[0] = 0;
+    buf.writeInt32BE(schemaId, 1);
+    return buf;
+  };
+  withHeader(scratch);
   // Records written with our own schema need no lookup: the first of them decodes from cache.
   const resolvers = new Map<number, Resolver | null>([[schemaId, null]]);
   const recordName = (reader as avro.types.RecordType).name;
@@ -75,7 +82,15 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
     schemaId,
     encode(value) {
       try {
-        return Buffer.concat([header, reader.toBuffer(value)]);
+        let end = reader.encode(value, scratch, WIRE_HEADER_BYTES);
+        // A negative end is the bytes missing: grow the scratch buffer once and write again.
+        if (end < 0) {
+          scratch = withHeader(Buffer.allocUnsafe(2 * (scratch.length - end)));
+          end = reader.encode(value, scratch, WIRE_HEADER_BYTES);
+        }
+        const out = Buffer.allocUnsafe(end);
+        scratch.copy(out, 0, 0, end);
+        return out;
       } catch (err) {
         throw new FleetError('FLEET_SERDE_ENCODE_FAILED', `cannot encode ${recordName}: ${(err as Error).message}`, {
           cause: err,

@@ -51,4 +51,26 @@ describe('the Avro serde', () => {
     expect(await serde.decode(foreign)).toEqual(ride);
     expect(registry.typeLookups).toEqual([8]);
   });
+
+  it('writes the wire header and the record at its own size, larger records included', async () => {
+    const serde = await createSerde(registryOf(loadSchema('ride_started')), 'rides-value', loadSchema('ride_started'));
+    const small = serde.encode(ride);
+    expect([...small.subarray(0, 5)]).toEqual([0, 0, 0, 0, 7]);
+    // Larger than the serde's scratch buffer: it grows, and the records after it still fit.
+    const large = { ...ride, ride_id: 'x'.repeat(10_000) };
+    const bytes = serde.encode(large);
+    expect(await serde.decode(bytes)).toEqual(large);
+    const type = avro.Type.forSchema(loadSchema('ride_started') as avro.Schema);
+    expect(bytes.subarray(5)).toEqual(type.toBuffer(large));
+    expect(await serde.decode(serde.encode(ride))).toEqual(ride);
+    // Each record owns its bytes: encoding the next one does not change it.
+    expect(await serde.decode(small)).toEqual(ride);
+  });
+
+  it('refuses a value that does not match its schema', async () => {
+    const serde = await createSerde(registryOf(loadSchema('ride_started')), 'rides-value', loadSchema('ride_started'));
+    expect(() => serde.encode({ ...ride, passengers: 'two' } as never)).toThrow(
+      /FLEET_SERDE_ENCODE_FAILED|cannot encode/,
+    );
+  });
 });
