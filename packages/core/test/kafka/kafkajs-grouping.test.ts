@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 // kafkajs 2.2.4 groups a send's messages by partition by copying the partition's array for
-// every message: quadratic, about a third of a saturated model service's CPU. The project
+// every message: quadratic, the largest single item in a CPU profile of a saturated model
+// service. The project
 // patches it (patches/kafkajs+2.2.4.patch, applied by `postinstall`); this checks the
 // installed copy is the patched one and groups as kafkajs's own did.
 const require = createRequire(import.meta.url);
