@@ -1,7 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
-import { chunkBySize, recordSize } from './request-size.js';
+import { chunkBySize, MAX_REQUEST_BYTES, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
 import type { ProducerClient } from './types.js';
 
@@ -95,14 +95,18 @@ export async function connectProducer(kafka: Kafka, log: Logger): Promise<Produc
 
 /** The messages of `topicMessages`, in order, in requests of at most MAX_REQUEST_BYTES each. */
 function requests(topicMessages: TopicMessages): TopicMessages[] {
+  // The everyday case, one request: sized without copying, sent as it came, not regrouped.
+  let total = 0;
+  for (const { messages } of topicMessages) for (const m of messages) total += messageSize(m);
+  if (total <= MAX_REQUEST_BYTES) return [topicMessages];
   const flat = topicMessages.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
-  const size = ({ message: m }: { message: Message }) =>
-    recordSize(m.key, m.value, Object.entries((m.headers ?? {}) as Record<string, string>));
-  const chunks = chunkBySize(flat, size);
-  // The everyday case, one request: sent as it came, not regrouped.
+  const chunks = chunkBySize(flat, ({ message }) => messageSize(message));
   if (chunks.length === 1) return [topicMessages];
   return chunks.map((chunk) => merge(chunk.map(({ topic, message }) => ({ topic, messages: [message] }))));
 }
+
+const messageSize = (m: Message): number =>
+  recordSize(m.key, m.value, Object.entries((m.headers ?? {}) as Record<string, string>));
 
 /** One request's topic messages from several sends, each topic once, messages in order. */
 function merge(sends: TopicMessages): TopicMessages {
