@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
+import { keyPartition } from './partitioner.js';
 import { chunkBySize, MAX_REQUEST_BYTES, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
 import type { ProducerClient } from './types.js';
@@ -28,12 +29,28 @@ async function newProducer(kafka: Kafka): Promise<Producer> {
     maxInFlightRequests: 1,
     // Idempotence holds only while the producer keeps retrying the same sequence numbers.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30000 },
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyPartitioner,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
   return producer;
 }
+
+/**
+ * kafkajs' DefaultPartitioner, computed by {@link keyPartition}: a given partition is kept,
+ * a key goes where Kafka's Java client sends it, and records without a key go round robin
+ * over the partitions that have a leader.
+ */
+export const keyPartitioner: ICustomPartitioner = () => {
+  let next = Math.floor(Math.random() * 0x7fffffff);
+  return ({ partitionMetadata, message }) => {
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
+    if (message.key !== null && message.key !== undefined) return keyPartition(message.key, partitionMetadata.length);
+    const led = partitionMetadata.filter((p) => p.leader >= 0);
+    const from = led.length > 0 ? led : partitionMetadata;
+    return from[next++ % from.length].partitionId;
+  };
+};
 
 /** The messages of one send, by topic. */
 type TopicMessages = Array<{ topic: string; messages: Message[] }>;

@@ -1,12 +1,7 @@
-import {
-  compatibilityPartitioner,
-  Producer,
-  ProduceAcks,
-  type MessageToProduce,
-  type Partitioner,
-} from '@platformatic/kafka';
+import { Producer, ProduceAcks, type MessageToProduce, type Partitioner } from '@platformatic/kafka';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
+import { murmur2 } from './partitioner.js';
 import { hasApiError, saslUser, toFleetError, translated } from './platformatic-errors.js';
 import { chunkBySize, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
@@ -29,12 +24,12 @@ let roundRobin = 0;
 /**
  * The partition of a record before the library takes it modulo the partition count. The
  * library's default takes murmur2 of the key unsigned; Java's client and kafkajs take its
- * low 31 bits: this one sends a key to the same partition as they do, so every ride's
- * records meet on one partition whichever client each service runs. Records without a key
- * go round robin.
+ * low 31 bits: this one sends a key to the same partition as they do (partitioner.ts), so
+ * every ride's records meet on one partition whichever client each service runs. Records
+ * without a key go round robin.
  */
-export const keyPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = (message, key) =>
-  Buffer.isBuffer(key) ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff;
+export const keyPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = (_message, key) =>
+  Buffer.isBuffer(key) ? murmur2(key) & 0x7fffffff : roundRobin++ & 0x7fffffff;
 
 type Options = ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0];
 
