@@ -15,7 +15,7 @@ import {
   type ModelName,
   type RideStarted,
 } from '@fleet/contract';
-import { createSerde, type InferenceCost } from '@fleet/core';
+import { andThen, createSerde, type InferenceCost } from '@fleet/core';
 import { loadRideModel } from '@fleet/scoring';
 import type { BenchContext } from '../lib/context.js';
 import { makeRides } from '../lib/kafka-io.js';
@@ -207,7 +207,10 @@ export async function measureSerde(ctx: BenchContext, msPerPoint: number): Promi
   try {
     return {
       rideDecodeUs: await timeIt(() => rideSerde.decode(encoded[next()]), msPerPoint),
-      rideDecodeValidateUs: await timeIt(async () => validateRide(await rideSerde.decode(encoded[next()])), msPerPoint),
+      rideDecodeValidateUs: await timeIt(
+        () => andThen(rideSerde.decode(encoded[next()]), (ride) => validateRide(ride)),
+        msPerPoint,
+      ),
       rideEncodeUs: await timeIt(() => rideSerde.encode(rides[next()]), msPerPoint),
       predictionEncodeUs: await timeIt(() => predSerde.encode(prediction), msPerPoint),
       featuresUsPerRow: (await timeIt(() => buildFeatures(runner.spec, rides), msPerPoint)) / rides.length,

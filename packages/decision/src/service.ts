@@ -1,5 +1,6 @@
 import { FleetError, isModelName, MODEL_NAMES } from '@fleet/contract';
 import {
+  andThen,
   componentLogger,
   consumerSettings,
   createBatchHandler,
@@ -156,7 +157,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         dlqTopic: dlqTopic(config.topicPredictions),
         producer: p,
         logger: log,
-        decode: async (record) => decodePrediction(await predictionSerde.decode(record.value)),
+        decode: (record) => andThen(predictionSerde.decode(record.value), decodePrediction),
         process,
         onBatch: (report) => deps.metrics?.observeBatch(report),
         tracing: deps.tracing,

@@ -6,6 +6,7 @@ import {
   type RideStarted,
 } from '@fleet/contract';
 import {
+  andThen,
   componentLogger,
   consumerSettings,
   createBatchHandler,
@@ -110,7 +111,7 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
   }
 
   function handlers(producer: ProducerClient): Record<string, Handler> {
-    const handler = <T>(dlq: string | null, decode: (r: IncomingRecord) => Promise<T>, take: (v: T) => void) =>
+    const handler = <T>(dlq: string | null, decode: (r: IncomingRecord) => T | Promise<T>, take: (v: T) => void) =>
       createBatchHandler<T>({
         service: 'monitor',
         groupId: config.groupId,
@@ -134,12 +135,12 @@ export async function createMonitorService(config: MonitorConfig, deps: MonitorD
       ),
       [config.topicCompleted]: handler(
         dlqTopic(config.topicCompleted),
-        async (r) => validateOutcome(await completedSerde.decode(r.value)),
+        (r) => andThen(completedSerde.decode(r.value), validateOutcome),
         (o) => state.outcome(o, clock()),
       ),
       [config.topicRides]: handler(
         null,
-        async (r) => validateRide(await rideSerde.decode(r.value)),
+        (r) => andThen(rideSerde.decode(r.value), (ride) => validateRide(ride)),
         (ride) => state.ride(ride, clock()),
       ),
     };

@@ -1,5 +1,6 @@
 import { FleetError, isFleetError, validateRide, type PredictionRecord, type RideStarted } from '@fleet/contract';
 import {
+  andThen,
   componentLogger,
   createBatchHandler,
   createStreamService,
@@ -135,12 +136,12 @@ export async function createModelService(
         dlqTopic: dlqTopic(config.topicRides),
         producer,
         logger: log,
-        decode: async (record) => {
-          const ride = await rideSerde.decode(record.value);
-          if (record.key === null)
-            throw new FleetError('FLEET_VALIDATION_FAILED', 'record has no key (ride_id expected)');
-          return validateRide(ride);
-        },
+        decode: (record) =>
+          andThen(rideSerde.decode(record.value), (ride) => {
+            if (record.key === null)
+              throw new FleetError('FLEET_VALIDATION_FAILED', 'record has no key (ride_id expected)');
+            return validateRide(ride);
+          }),
         process: (items) => process(items).catch((err: unknown) => scoreFailure(err, items)),
         onBatch: (report) => {
           deps.metrics?.observeBatch(report);

@@ -65,7 +65,7 @@ export async function readFleetOutput(
     readTopic(kafka, admin, topics.decisions),
     readTopic(kafka, admin, topics.predictions),
   ]);
-  const located = async <T>(records: IncomingRecord[], decode: (b: Buffer | null) => Promise<T>) =>
+  const located = async <T>(records: IncomingRecord[], decode: (b: Buffer | null) => T | Promise<T>) =>
     Promise.all(
       records.map(async (r) => ({ value: await decode(r.value), partition: r.partition, offset: BigInt(r.offset) })),
     );

@@ -92,7 +92,9 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     for (const record of batch.records) {
       const span = tracing ? decodeSpan(tracing, record, options.groupId) : undefined;
       try {
-        good.push({ record, value: await options.decode(record) });
+        // Decoding is synchronous once the writer schema is known: await only a lookup.
+        const value = options.decode(record);
+        good.push({ record, value: value instanceof Promise ? await value : value });
       } catch (err) {
         span?.fail(err);
         dead.add(record, asRecordError(err, record));

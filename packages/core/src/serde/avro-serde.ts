@@ -18,8 +18,16 @@ export interface Serde<T> {
    * Decodes wire-format bytes written with any registered schema of the same record
    * (resolved to ours). Throws a non-retriable FleetError (FLEET_SERDE_*) for bytes
    * that are not ours, and FLEET_REGISTRY_UNAVAILABLE (retriable) when the registry cannot answer.
+   * Synchronous when the writer schema is known (always for records written with ours): a
+   * promise only when it must be looked up first, so a batch does not pay a promise per
+   * record. See {@link andThen}.
    */
-  decode(bytes: Buffer | null): Promise<T>;
+  decode(bytes: Buffer | null): T | Promise<T>;
+}
+
+/** `f` of a value that may still be on its way: applied now when it is there, else when it comes. */
+export function andThen<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
 }
 
 /**
@@ -78,6 +86,22 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
     return resolver;
   }
 
+  function read(bytes: Buffer, id: number, resolver: Resolver | null): T {
+    try {
+      const body = bytes.subarray(WIRE_HEADER_BYTES);
+      return (resolver ? reader.fromBuffer(body, resolver) : reader.fromBuffer(body)) as T;
+    } catch (err) {
+      throw new FleetError(
+        'FLEET_SERDE_DECODE_FAILED',
+        `cannot decode ${recordName} with schema ${id}: ${(err as Error).message}`,
+        {
+          cause: err,
+          context: { schemaId: id },
+        },
+      );
+    }
+  }
+
   return {
     schemaId,
     encode(value) {
@@ -97,25 +121,11 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
         });
       }
     },
-    async decode(bytes) {
+    decode(bytes) {
       const id = readSchemaId(bytes);
-      const resolver = await resolverFor(id);
-      try {
-        return (
-          resolver
-            ? reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES), resolver)
-            : reader.fromBuffer(bytes!.subarray(WIRE_HEADER_BYTES))
-        ) as T;
-      } catch (err) {
-        throw new FleetError(
-          'FLEET_SERDE_DECODE_FAILED',
-          `cannot decode ${recordName} with schema ${id}: ${(err as Error).message}`,
-          {
-            cause: err,
-            context: { schemaId: id },
-          },
-        );
-      }
+      const known = resolvers.get(id);
+      if (known !== undefined) return read(bytes!, id, known);
+      return resolverFor(id).then((resolver) => read(bytes!, id, resolver));
     },
   };
 }

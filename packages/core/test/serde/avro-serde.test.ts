@@ -38,7 +38,8 @@ describe('the Avro serde', () => {
   it('decodes records of its own schema without asking the registry', async () => {
     const registry = registryOf(loadSchema('ride_started'));
     const serde = await createSerde(registry, 'rides-value', loadSchema('ride_started'));
-    expect(await serde.decode(serde.encode(ride))).toEqual(ride);
+    // Synchronously: a batch pays no promise per record.
+    expect(serde.decode(serde.encode(ride))).toEqual(ride);
     expect(registry.typeLookups).toEqual([]);
   });
 
@@ -47,8 +48,10 @@ describe('the Avro serde', () => {
     const serde = await createSerde(registry, 'rides-value', loadSchema('ride_started'));
     const foreign = serde.encode(ride);
     foreign.writeInt32BE(8, 1);
-    expect(await serde.decode(foreign)).toEqual(ride);
-    expect(await serde.decode(foreign)).toEqual(ride);
+    const first = serde.decode(foreign);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toEqual(ride);
+    expect(serde.decode(foreign)).toEqual(ride);
     expect(registry.typeLookups).toEqual([8]);
   });
 
