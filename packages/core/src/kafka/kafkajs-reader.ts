@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { READER_GROUP_PREFIX } from '@fleet/contract';
+import { isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
@@ -28,6 +28,59 @@ export async function readPartition(
   const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
   const from = fromRaw === '-1' ? end : BigInt(fromRaw);
   if (from >= end) return 0;
+  // A group coordinator still loading (a broker just restarted) refuses the throw-away
+  // group's join: that read is tried again with a fresh group, as long as it delivered
+  // nothing yet (a read that failed half-way is the caller's to redo).
+  let delivered = 0;
+  const counted = (record: IncomingRecord): void => {
+    delivered++;
+    onRecord(record);
+  };
+  try {
+    return await retry(() => readWithGroup(kafka, admin, topic, partition, from, end, counted, log), {
+      retries: 6,
+      initialDelayMs: 250,
+      maxDelayMs: 4000,
+      shouldRetry: (err) => delivered === 0 && coordinatorNotReady(err),
+      onRetry: (err, attempt, delayMs) =>
+        log.info(
+          { reason: (err as Error).message, attempt, delayMs, topic, partition },
+          'reader group refused, retrying',
+        ),
+    });
+  } catch (err) {
+    // The refusal itself, as without the retries: kafkajs decides from it whether the
+    // consumer whose batch needed this read restarts.
+    throw isFleetError(err, 'FLEET_RETRIES_EXHAUSTED') ? err.cause : err;
+  }
+}
+
+/** kafkajs' names of the answers of a group coordinator that is not ready yet. */
+const COORDINATOR_NOT_READY = new Set([
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+/** Whether `err` (or an error it wraps) says the group coordinator is not ready yet. */
+export function coordinatorNotReady(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type !== undefined && COORDINATOR_NOT_READY.has(e.type)) return true;
+  }
+  return false;
+}
+
+/** One read through a throw-away group, deleted afterwards. */
+async function readWithGroup(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  partition: number,
+  from: bigint,
+  end: bigint,
+  onRecord: (record: IncomingRecord) => void,
+  log: Logger,
+): Promise<number> {
   const groupId = `${READER_GROUP_PREFIX}${randomBytes(6).toString('hex')}`;
   try {
     return await consume(kafka, groupId, topic, partition, from, end, onRecord);
