@@ -24,4 +24,5 @@ export * from './ops/main.js';
 export * from './process/compose.js';
 export * from './stats.js';
 export * from './ops/histograms.js';
+export * from './ops/fast-histogram.js';
 export * from './ops/tracing.js';

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram } from '@fleet/core';
 
 /** Metric names of the online service, in one place for dashboards and alerts. */
 export const ONLINE_METRIC = {
@@ -46,7 +47,7 @@ export function createOnlineMetrics(load: () => Load): OnlineMetrics {
   const registers = [registry];
   const labelNames = ['route', 'method', 'status'] as const;
   const requests = new Counter({ name: ONLINE_METRIC.requests, help: 'HTTP requests answered', labelNames, registers });
-  const seconds = new Histogram({
+  const seconds = new FastHistogram({
     name: ONLINE_METRIC.requestSeconds,
     help: 'From the request received to the answer sent, by route, method and status',
     labelNames,
@@ -54,14 +55,19 @@ export function createOnlineMetrics(load: () => Load): OnlineMetrics {
     registers,
   });
   const batch = { labelNames: ['model'] as const, registers };
-  const rows = new Histogram({ ...batch, name: ONLINE_METRIC.batchRows, help: 'Rows per model call', buckets: ROWS });
-  const merged = new Histogram({
+  const rows = new FastHistogram({
+    ...batch,
+    name: ONLINE_METRIC.batchRows,
+    help: 'Rows per model call',
+    buckets: ROWS,
+  });
+  const merged = new FastHistogram({
     ...batch,
     name: ONLINE_METRIC.batchRequests,
     help: 'Requests merged into one model call (micro-batching)',
     buckets: ROWS,
   });
-  const inference = new Histogram({
+  const inference = new FastHistogram({
     ...batch,
     name: ONLINE_METRIC.inference,
     help: 'Time of one model call',

@@ -1,5 +1,6 @@
 import type { DriftStatus } from '@fleet/contract';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram } from './fast-histogram.js';
 import type { BatchReport } from '../pipeline/batch-handler.js';
 
 /** Metric names, in one place so dashboards and alerts have one source. */
@@ -51,22 +52,22 @@ export interface FleetMetrics {
   readonly consumed: Counter<'topic'>;
   readonly produced: Counter;
   readonly deadLettered: Counter<'code'>;
-  readonly batchSize: Histogram;
-  readonly inference: Histogram;
+  readonly batchSize: FastHistogram;
+  readonly inference: FastHistogram;
   /**
    * From the event time of an input (a ride's `event_time`) to the output made of it (its
    * prediction, its decision): the fleet's own latency up to this service.
    */
-  readonly eventToOutput: Histogram;
+  readonly eventToOutput: FastHistogram;
   /**
    * Where the time of a record goes in this service, by hop: \`consume\` (produced upstream
    * → handled here: broker, fetch wait, queueing), \`process\` (decode and model or join),
    * \`produce\` (send until the broker acknowledged).
    */
-  readonly hop: Histogram<'hop'>;
+  readonly hop: FastHistogram<'hop'>;
   readonly decisions: Counter<'complete'>;
   /** From the first prediction of a ride received to its decision (the join's own wait). */
-  readonly decisionJoin: Histogram<'complete'>;
+  readonly decisionJoin: FastHistogram<'complete'>;
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly rebalances: Counter;
   readonly errors: Counter<'code'>;
@@ -100,25 +101,25 @@ export function createMetrics(service: string): FleetMetrics {
       labelNames: ['code'],
       registers,
     }),
-    batchSize: new Histogram({
+    batchSize: new FastHistogram({
       name: METRIC.batchSize,
       help: 'Records per fetched batch',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
       registers,
     }),
-    inference: new Histogram({
+    inference: new FastHistogram({
       name: METRIC.inference,
       help: 'Time of one model call for a batch',
       buckets: seconds,
       registers,
     }),
-    eventToOutput: new Histogram({
+    eventToOutput: new FastHistogram({
       name: METRIC.eventToOutput,
       help: "From the input's event time to the output made of it (prediction, decision)",
       buckets: latency,
       registers,
     }),
-    hop: new Histogram({
+    hop: new FastHistogram({
       name: METRIC.hop,
       help: 'Time of a record per hop in this service: consume (produced upstream → handled), process, produce (until acknowledged)',
       labelNames: ['hop'],
@@ -131,7 +132,7 @@ export function createMetrics(service: string): FleetMetrics {
       labelNames: ['complete'],
       registers,
     }),
-    decisionJoin: new Histogram({
+    decisionJoin: new FastHistogram({
       name: METRIC.decisionJoin,
       help: 'From the first prediction of a ride received to its decision, by completeness',
       labelNames: ['complete'],
