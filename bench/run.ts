@@ -239,9 +239,10 @@ async function main(argv: string[]): Promise<number> {
     if (on('alt')) await stage(results, 'alt', ctx, () => alt(ctx, plan, results, source, brokerPid));
     if (on('services')) {
       await stage(results, 'services', ctx, async () => {
-        const rates = await measureModelServices(ctx, source, plan.rides, brokerPid);
-        const pipe = results.ceilings?.kafkajsPipe?.ratePerSec ?? Number.NaN;
-        results.modelServices = rates.map((r) => ({ ...r, ratioToPipe: r.ratePerSec / pipe }));
+        const pipe = async (tag: string) =>
+          (await seamPipe(ctx, source, plan.rides, ctx.clientOf('kafkajs'), tag)).ratePerSec;
+        const rates = await measureModelServices(ctx, source, plan.rides, brokerPid, pipe);
+        results.modelServices = rates.map((r) => ({ ...r, ratioToPipe: r.ratePerSec / r.pipePerSec! }));
       });
     }
     if (on('inference')) {

@@ -43,20 +43,22 @@ export async function endTotal(admin: AdminClient, topic: string): Promise<numbe
 
 /** Throughput of a topic filling up, as seen by polling its end offsets. */
 export interface FillRate {
-  /** Records per second between the first poll that saw records and the poll that saw all. */
+  /** Records per second from the window's opening (past the warm-up) to the poll that saw all. */
   ratePerSec: number;
-  /** Seconds from the first record seen to the last. */
+  /** Seconds of that window. */
   seconds: number;
   records: number;
-  /** Records written between the first sighting and the last (what the rate counts). */
+  /** Records written in the window (what the rate counts). */
   counted: number;
 }
 
 /**
  * Polls `topic`'s end offsets every `intervalMs` (20 ms) until `expected` records are there (or the
- * deadline), and measures the rate from the first poll that saw a record to the poll that
- * saw them all; the records already there at the first sighting are not counted, so the
- * start-up (group join, first fetch) is excluded and nothing is counted twice.
+ * deadline), and measures the steady rate: from the first poll that saw `warmupFraction` of
+ * them (a quarter) to the poll that saw them all. What came before is not counted: the
+ * start-up (group join, first fetch) and the warm-up of a fresh process (its code still
+ * being compiled), so a service started for the measurement and a pipe in a process that
+ * ran before are compared at their steady state. `onFirst` is called when the window opens.
  */
 export async function watchFill(
   admin: AdminClient,
@@ -65,14 +67,16 @@ export async function watchFill(
   timeoutMs: number,
   onFirst?: () => void,
   intervalMs = 20,
+  warmupFraction = 0.25,
 ): Promise<FillRate> {
   const deadline = Date.now() + timeoutMs;
+  const opensAt = Math.max(1, Math.floor(expected * warmupFraction));
   let first: { t: number; n: number } | undefined;
   let n = 0;
   for (;;) {
     n = await endTotal(admin, topic);
     const t = performance.now();
-    if (n > 0 && !first) {
+    if (n >= opensAt && !first) {
       first = { t, n };
       onFirst?.();
     }

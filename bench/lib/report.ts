@@ -60,13 +60,14 @@ export interface BenchResults {
 
 /**
  * A model service's rate against the issue's bound for it, 1 / (pipe µs per record + model
- * µs per ride): the do-nothing pipe's rate (ceiling (c)) and the served model's µs per ride
- * (batch 256, 1 thread), both from the same results. NaN when either was not measured.
+ * µs per ride): the do-nothing pipe's rate (measured around the service, else ceiling (c))
+ * and the served model's µs per ride (batch 256, 1 thread), both from the same results.
+ * NaN when either was not measured.
  */
 export function ratioToBound(r: BenchResults, s: ServiceRate): number {
   // The model's cost is measured on 1 thread: a service run with more has no bound here.
   if ((s.env.ONNX_INTRA_OP_THREADS ?? '1') !== '1') return Number.NaN;
-  const pipePerSec = r.ceilings?.kafkajsPipe?.ratePerSec;
+  const pipePerSec = s.pipePerSec ?? r.ceilings?.kafkajsPipe?.ratePerSec;
   const modelUs = r.inference?.models?.find((m) => m.model === s.model)?.usPerRide;
   if (pipePerSec === undefined || modelUs === undefined) return Number.NaN;
   return (s.ratePerSec * (1e6 / pipePerSec + modelUs)) / 1e6;

@@ -95,7 +95,7 @@ export async function seamConsumer(
  * A do-nothing pipe through the seam: consumes `source` and re-produces the same key and
  * value bytes to a fresh topic (one acknowledged send per batch, then the commit), the
  * same loop as a model service without decode, scoring and encode. Measured like the
- * services: from the first output record seen to the last. `kafka` and `tag` as for
+ * services: the steady rate of its output (`watchFill`). `kafka` and `tag` as for
  * {@link seamConsumer}.
  */
 export async function seamPipe(

@@ -1,7 +1,7 @@
 /**
  * Each model service alone at saturation: a fresh group on the pre-filled rides topic, run
- * as its own process (as deployed), timed from the first prediction it produced to the last
- * (end offsets of its predictions topic, polled every 20 ms).
+ * as its own process (as deployed), at the steady rate of its predictions (`watchFill`: past
+ * the first quarter, end offsets of its predictions topic polled every 20 ms).
  */
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
 import type { BenchContext } from '../lib/context.js';
@@ -22,6 +22,12 @@ export interface ServiceRate {
   peakRssMb: number;
   /** Extra environment the service ran with (tuning experiments). */
   env: Record<string, string>;
+  /**
+   * The do-nothing pipe (ceiling (c)) measured just before and just after this service, as
+   * the rate of their mean µs per record: the pipe its ratios are taken against, under the
+   * same conditions of the machine. Absent when the service was measured alone.
+   */
+  pipePerSec?: number;
 }
 
 /** Runs one model service over `records` rides already in `source`. */
@@ -63,17 +69,25 @@ export async function measureModelService(
   }
 }
 
-/** The three model services, one after the other. */
+/**
+ * The three model services, one after the other, each between two runs of the do-nothing
+ * pipe (`pipe` gives its rate, records/s, on a topic tagged as asked): a machine whose
+ * speed drifts during the run moves a service and the pipe it is compared with alike.
+ */
 export async function measureModelServices(
   ctx: BenchContext,
   source: string,
   records: number,
   brokerPid: number | undefined,
+  pipe: (tag: string) => Promise<number>,
 ): Promise<ServiceRate[]> {
   const out: ServiceRate[] = [];
   for (const model of MODEL_NAMES) {
+    const before = await pipe(`${model}-before-`);
     ctx.say(`model service ${model} alone on ${records} rides`);
-    out.push(await measureModelService(ctx, model, source, records, brokerPid));
+    const rate = await measureModelService(ctx, model, source, records, brokerPid);
+    const after = await pipe(`${model}-after-`);
+    out.push({ ...rate, pipePerSec: 2 / (1 / before + 1 / after) });
   }
   return out;
 }

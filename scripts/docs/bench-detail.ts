@@ -51,6 +51,7 @@ function services(r: BenchResults): string[] {
   const rows = all.map((s) => [
     s.label,
     num(s.ratePerSec),
+    num(s.pipePerSec ?? r.ceilings?.kafkajsPipe?.ratePerSec),
     num(s.ratioToPipe, 2),
     num(ratioToBound(r, s), 2),
     num(s.cpuSecPer1000, 3),
@@ -60,13 +61,14 @@ function services(r: BenchResults): string[] {
   const header = [
     'service',
     'rides/s',
+    'pipe (c) around it, records/s',
     'ratio to (c)',
     'ratio to the bound',
     'CPU s / 1,000 rides',
     'broker CPU s / 1,000',
     'peak RSS MB',
   ];
-  return ['### 2. Each model service alone, saturated', '', ...table(header, rows, 'lrrrrrr'), ''];
+  return ['### 2. Each model service alone, saturated', '', ...table(header, rows, 'lrrrrrrr'), ''];
 }
 
 function inference(r: BenchResults): string[] {

@@ -26,6 +26,11 @@ describe("a model service's ratio to the bound 1 / (pipe µs per record + model 
     expect(ratioToBound(results, service(40_000))).toBeCloseTo(0.5, 10);
   });
 
+  it('takes the pipe measured around the service when there is one', () => {
+    // A pipe of 80,000 records/s is 12.5 µs per record: the bound is 1 / 15 µs.
+    expect(ratioToBound(results, { ...service(60_000), pipePerSec: 80_000 })).toBeCloseTo(0.9, 10);
+  });
+
   it('is not a number when the pipe or the model was not measured', () => {
     expect(ratioToBound({ ...results, ceilings: undefined }, service(64_000))).toBeNaN();
     expect(ratioToBound({ ...results, inference: undefined }, service(64_000))).toBeNaN();
