@@ -55,9 +55,8 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
   // does not pay for it.
   reader.fromBuffer(reader.toBuffer(reader.random()));
 
-  async function resolverFor(id: number): Promise<Resolver | null> {
-    const cached = resolvers.get(id);
-    if (cached !== undefined) return cached;
+  /** The resolver of a writer schema not met yet (never ours, known from the start), looked up once and kept. */
+  async function lookUpResolver(id: number): Promise<Resolver> {
     const writer = await registry.typeById(id);
     const writerName = (writer as avro.types.RecordType).name;
     if (writerName !== recordName) {
@@ -69,9 +68,9 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
         },
       );
     }
-    let resolver: Resolver | null;
+    let resolver: Resolver;
     try {
-      resolver = id === schemaId ? null : reader.createResolver(writer);
+      resolver = reader.createResolver(writer);
     } catch (err) {
       throw new FleetError(
         'FLEET_SERDE_WRONG_SCHEMA',
@@ -125,7 +124,7 @@ export async function createSerde<T>(registry: Registry, subject: string, schema
       const id = readSchemaId(bytes);
       const known = resolvers.get(id);
       if (known !== undefined) return read(bytes!, id, known);
-      return resolverFor(id).then((resolver) => read(bytes!, id, resolver));
+      return lookUpResolver(id).then((resolver) => read(bytes!, id, resolver));
     },
   };
 }
