@@ -9,24 +9,8 @@ import {
   UNTRUSTED_CERT,
 } from './access.js';
 import type { LogEntry } from 'kafkajs';
+import { errorChain } from './kafkajs-errors.js';
 import type { AdminClient, ConsumerClient, KafkaClient, KafkaConnection, ProducerClient } from './types.js';
-
-interface KafkajsError {
-  name?: string;
-  type?: string;
-  code?: unknown;
-  message?: string;
-  cause?: unknown;
-  originalError?: unknown;
-}
-
-function chain(err: unknown): KafkajsError[] {
-  const out: KafkajsError[] = [];
-  for (let e = err as KafkajsError | undefined; e && out.length < 8; e = (e.cause ?? e.originalError) as KafkajsError) {
-    out.push(e);
-  }
-  return out;
-}
 
 /**
  * Remembers what the broker refused this client, from kafkajs' own log entries: kafkajs
@@ -73,7 +57,7 @@ export function accessError(
 ): FleetError | undefined {
   if (isFleetError(err)) return isAccessError(err) ? err : undefined;
   const user = connection.sasl?.username;
-  for (const e of chain(err)) {
+  for (const e of errorChain(err)) {
     // kafkajs wraps what a batch handler threw (a refused send, already the fleet's error).
     if (isAccessError(e)) return e;
     if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type && SASL_FAILED.has(e.type))) {

@@ -13,6 +13,7 @@ import { createAccessLog, withAccessErrors, type AccessLog } from './kafkajs-acc
 import { createKafkajsAdmin } from './kafkajs-admin.js';
 import { connectProducer } from './kafkajs-producer.js';
 import { createCommitQueue } from './commit-queue.js';
+import { errorChain } from './kafkajs-errors.js';
 import { readPartition } from './kafkajs-reader.js';
 
 /**
@@ -173,7 +174,7 @@ function stringHeaders(
 
 /** Why the group coordinator refused a commit, when it is about the membership. */
 export function commitRefusal(err: unknown): 'member' | 'generation' | undefined {
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (const e of errorChain(err)) {
     if (e.type === 'UNKNOWN_MEMBER_ID' || e.type === 'FENCED_INSTANCE_ID') return 'member';
     if (e.type === 'ILLEGAL_GENERATION') return 'generation';
   }

@@ -1,6 +1,7 @@
 import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
+import { errorChain } from './kafkajs-errors.js';
 import { keyPartition } from './partitioner.js';
 import { chunkBySize, MAX_REQUEST_BYTES, recordSize } from './request-size.js';
 import { createSendQueue } from './send-queue.js';
@@ -15,10 +16,9 @@ const LOST_STATE = new Set([
 ]);
 
 function lostProducerState(err: unknown): boolean {
-  for (let e = err as { type?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if ((e.type && LOST_STATE.has(e.type)) || /out of order sequence/i.test(e.message ?? '')) return true;
-  }
-  return false;
+  return errorChain(err).some(
+    (e) => (e.type !== undefined && LOST_STATE.has(e.type)) || /out of order sequence/i.test(e.message ?? ''),
+  );
 }
 
 async function newProducer(kafka: Kafka): Promise<Producer> {

@@ -3,6 +3,7 @@ import { isFleetError, READER_GROUP_PREFIX } from '@fleet/contract';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
+import { errorChain } from './kafkajs-errors.js';
 import type { IncomingRecord } from './types.js';
 
 /**
@@ -63,11 +64,8 @@ const COORDINATOR_NOT_READY = new Set([
 ]);
 
 /** Whether `err` (or an error it wraps) says the group coordinator is not ready yet. */
-export function coordinatorNotReady(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.type !== undefined && COORDINATOR_NOT_READY.has(e.type)) return true;
-  }
-  return false;
+function coordinatorNotReady(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type !== undefined && COORDINATOR_NOT_READY.has(e.type));
 }
 
 /** One read through a throw-away group, deleted afterwards. */
