@@ -56,15 +56,10 @@ export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
         return offsets.map((p) => ({ partition: p.partition, offset: p.high }));
       },
       async fetchOffsetsByTime(topic, timestampMs) {
-        const [byTime, ends] = await Promise.all([
-          admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
-          admin.fetchTopicOffsets(topic),
-        ]);
-        const end = new Map(ends.map((p) => [p.partition, p.high]));
-        return byTime.map((p): PartitionOffset => ({
-          partition: p.partition,
-          offset: p.offset === '-1' ? (end.get(p.partition) ?? '0') : p.offset,
-        }));
+        // kafkajs gives the end offset where no record is at or after the time, and asks for
+        // the end offsets first, so no record written in between lies before the offset given.
+        const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+        return byTime.map((p): PartitionOffset => ({ partition: p.partition, offset: p.offset }));
       },
       async setGroupOffsets(groupId, topic, offsets) {
         await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) });

@@ -79,11 +79,11 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8, user?: string
       }),
     fetchOffsetsByTime: (topic, timestampMs) =>
       call(`list the offsets of ${topic}`, async () => {
-        const [byTime, ends] = await Promise.all([
-          listOffsets(topic, BigInt(timestampMs)),
-          listOffsets(topic, ListOffsetTimestamps.LATEST),
-        ]);
-        // No record at or after the time: the broker answers -1, the seam the end offset.
+        // No record at or after the time: the broker answers -1, the seam the end offset as it
+        // was *before* that answer. Asked after (or at once), a record written in between
+        // would lie before the end offset given, and a reader starting there would skip it.
+        const ends = await listOffsets(topic, ListOffsetTimestamps.LATEST);
+        const byTime = await listOffsets(topic, BigInt(timestampMs));
         return [...byTime].map(([partition, offset]): PartitionOffset => ({
           partition,
           offset: (offset < 0n ? (ends.get(partition) ?? 0n) : offset).toString(),

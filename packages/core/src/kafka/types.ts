@@ -182,7 +182,10 @@ export interface AdminClient {
   fetchCommittedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
   /** End offsets (high watermarks) of a topic. */
   fetchEndOffsets(topic: string): Promise<PartitionOffset[]>;
-  /** Earliest offset at or after `timestampMs`, per partition (end offset where none). */
+  /**
+   * Earliest offset at or after `timestampMs`, per partition; where none, the end offset as
+   * it was before the lookup, so that a record written meanwhile is not skipped.
+   */
   fetchOffsetsByTime(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
   /** Moves a group's committed offsets; the group must have no live members. */
   setGroupOffsets(groupId: string, topic: string, offsets: readonly PartitionOffset[]): Promise<void>;

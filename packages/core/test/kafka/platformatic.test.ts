@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { Partitioners } from 'kafkajs';
-import { MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
+import {
+  ListOffsetTimestamps,
+  MultipleErrors,
+  NetworkError,
+  ProtocolError,
+  TimeoutError,
+  UserError,
+  type Admin,
+} from '@platformatic/kafka';
 import { isFleetError, isRetriable } from '@fleet/contract';
 import { kafkaClientKind } from '../../src/index.js';
 import { fromAcl, toAcl } from '../../src/kafka/platformatic-acls.js';
-import { groupState } from '../../src/kafka/platformatic-admin.js';
+import { createPlatformaticAdmin, groupState } from '../../src/kafka/platformatic-admin.js';
 import { platformaticOptions } from '../../src/kafka/platformatic-client.js';
 import { toFleetError } from '../../src/kafka/platformatic-errors.js';
 import { keyPartition } from '../../src/kafka/partitioner.js';
@@ -153,5 +161,31 @@ describe('ACLs on @platformatic/kafka', () => {
     } as const;
     expect(toAcl(binding)).toMatchObject({ host: '*', resourceType: 2, resourcePatternType: 4, operation: 12 });
     expect(fromAcl(toAcl(binding))).toEqual(binding);
+  });
+});
+
+describe('the platformatic admin: offsets by time', () => {
+  /**
+   * A one-partition topic being written to: after each ListOffsets answer the next record
+   * arrives (timestamp 1000 + offset), as decisions do while a listener starts.
+   */
+  function writtenTo(initial: number) {
+    let end = initial;
+    const admin = {
+      metadata: async () => ({ topics: new Map([['t', { partitionsCount: 1 }]]) }),
+      listOffsets: async (request: { topics: Array<{ partitions: Array<{ timestamp: bigint }> }> }) => {
+        const { timestamp } = request.topics[0].partitions[0];
+        const offset = timestamp === ListOffsetTimestamps.LATEST ? BigInt(end) : -1n;
+        end += 1;
+        return [{ name: 't', partitions: [{ partitionIndex: 0, offset }] }];
+      },
+    };
+    return createPlatformaticAdmin(admin as unknown as Admin, 0);
+  }
+
+  it('gives the end offset from before the lookup where no record is that recent, so one written meanwhile is read', async () => {
+    // The lookup finds nothing at or after the time; a record (offset 5) arrives after the
+    // end offset was asked. Starting at 6 would skip it.
+    expect(await writtenTo(5).fetchOffsetsByTime('t', 10_000)).toEqual([{ partition: 0, offset: '5' }]);
   });
 });
