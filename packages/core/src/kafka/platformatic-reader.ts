@@ -92,12 +92,17 @@ export function createPlatformaticReader(options: ReaderOptions, log: Logger) {
       const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
       return offsets.get(topic)?.[partition] ?? -1n;
     };
-    // Like every admin call of the seam: retried while the partition has no leader yet.
-    const [byTime, end] = await retry(
+    // Like every admin call of the seam: retried while the partition has no leader yet. The
+    // end offset first, as the admin's offsets by time do: where the lookup then finds no
+    // record that recent, none lies before that end either.
+    const [end, byTime] = await retry(
       () =>
         translated(
           `list the offsets of ${topic}`,
-          () => Promise.all([offsetsAt(BigInt(fromTimestampMs)), offsetsAt(ListOffsetTimestamps.LATEST)]),
+          async () => {
+            const latest = await offsetsAt(ListOffsetTimestamps.LATEST);
+            return [latest, await offsetsAt(BigInt(fromTimestampMs))] as const;
+          },
           saslUser(options),
         ),
       { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
