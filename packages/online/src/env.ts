@@ -30,8 +30,8 @@ export const onlineEnv = {
   batchMaxRows: int('ONLINE_BATCH_MAX_ROWS', 'Most rows (rides) in one micro-batched model call', 256, 1, 100_000),
   batchMaxWaitMs: int(
     'ONLINE_BATCH_MAX_WAIT_MS',
-    'Longest an idle model holds a request for others to join its call (only while two more are due in that time)',
-    1,
+    'Longest an idle model holds a request for others to join its call, only while two more are due in that time (0: never; a free model starts at once with what queued)',
+    0,
     0,
     1000,
   ),
