@@ -41,7 +41,8 @@ export function onlineRows(r: BenchResults): string[][] {
   if (v.quoteToPeer)
     rows.push([
       'online: (b) ÷ (d)',
-      `**${num(v.quoteToPeer.value, 1)}**`,
+      // Two decimals, as (b) ÷ (a): one would print 4.98 as 5.0 beside "≥ 5: not met".
+      `**${num(v.quoteToPeer.value, 2)}**`,
       `≥ ${v.quoteToPeer.goal}: ${met(v.quoteToPeer)}`,
     ]);
   const rate = num(o.ratePerSec);

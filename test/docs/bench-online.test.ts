@@ -45,11 +45,20 @@ describe('bench figures of the online service', () => {
     ]);
     expect(rows[0][1]).toBe('20.0k / 9.0k / 6.0k / 1.5k requests/s');
     expect(rows[1].slice(1)).toEqual(['**0.45**', '≥ 0.5: **not met**']);
-    expect(rows[2].slice(1)).toEqual(['**6.0**', '≥ 5: met']);
+    expect(rows[2].slice(1)).toEqual(['**6.00**', '≥ 5: met']);
     expect(rows[3][2]).toBe('p99 of (b) ≤ 5 ms: met');
     expect(onlineDetail({ online } as unknown as BenchResults).join('\n')).toMatch(
       /\| \(b\) \/v1\/quote, 1 ride per request \| +9,000 \|.*\| +7\.5 \|/,
     );
+  });
+
+  it('never rounds a ratio just short of its goal up to the goal', () => {
+    const online: OnlineResult = {
+      ...plan,
+      targets: { noop: target(20_000, 1), quote: target(14_940, 2), peer: target(3_000, 5) },
+    };
+    const [, , toPeer] = onlineRows({ online } as unknown as BenchResults);
+    expect(toPeer.slice(1)).toEqual(['**4.98**', '≥ 5: **not met**']);
   });
 
   it('say why the peer was not measured, and judge nothing they cannot', () => {
