@@ -166,16 +166,18 @@ describe('ACLs on @platformatic/kafka', () => {
 
 describe('the platformatic admin: offsets by time', () => {
   /**
-   * A one-partition topic being written to: after each ListOffsets answer the next record
-   * arrives (timestamp 1000 + offset), as decisions do while a listener starts.
+   * A one-partition topic being written to, as decisions are while a listener starts: its
+   * first `old` records are older than the time asked, and after each ListOffsets answer
+   * one more record arrives, recent enough.
    */
-  function writtenTo(initial: number) {
-    let end = initial;
+  function writtenTo(old: number) {
+    let end = old;
     const admin = {
       metadata: async () => ({ topics: new Map([['t', { partitionsCount: 1 }]]) }),
       listOffsets: async (request: { topics: Array<{ partitions: Array<{ timestamp: bigint }> }> }) => {
         const { timestamp } = request.topics[0].partitions[0];
-        const offset = timestamp === ListOffsetTimestamps.LATEST ? BigInt(end) : -1n;
+        const recent = end > old ? BigInt(old) : -1n;
+        const offset = timestamp === ListOffsetTimestamps.LATEST ? BigInt(end) : recent;
         end += 1;
         return [{ name: 't', partitions: [{ partitionIndex: 0, offset }] }];
       },
@@ -184,8 +186,8 @@ describe('the platformatic admin: offsets by time', () => {
   }
 
   it('gives the end offset from before the lookup where no record is that recent, so one written meanwhile is read', async () => {
-    // The lookup finds nothing at or after the time; a record (offset 5) arrives after the
-    // end offset was asked. Starting at 6 would skip it.
+    // The first recent record is offset 5. Looked up first, the time finds none yet (-1)
+    // and the end asked after it is 6: a reader starting there would skip offset 5.
     expect(await writtenTo(5).fetchOffsetsByTime('t', 10_000)).toEqual([{ partition: 0, offset: '5' }]);
   });
 });
