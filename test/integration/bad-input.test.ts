@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchema, type RideStarted } from '@fleet/contract';
 import { DLQ_HEADERS, dlqTopic, type IncomingRecord } from '@fleet/core';
 import { createModelProcess, type ModelProcess } from '@fleet/scoring';
-import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { eventually, randomName, stack, testKafka, testLogger, testRegistry, within } from '../helpers.js';
+import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 // Bad records are written by a plain kafkajs producer and @kafkajs/confluent-schema-registry,
 // not by this project's code, as a foreign producer would.
@@ -202,125 +203,140 @@ describe('bad input is refused into the DLQ with a precise code, and the partiti
     await stopReaders?.();
   });
 
-  it('sends each bad record to the DLQ with its code and scores every valid record around them', async () => {
-    const rideSubject = `${topic}-value`;
-    const schema = loadSchema('ride_started') as { fields: Array<{ name: string; type: unknown }> };
-    const withBlue = {
-      ...schema,
-      fields: schema.fields.map((f) =>
-        f.name === 'service_color'
-          ? { ...f, type: { type: 'enum', name: 'ServiceColor', symbols: ['YELLOW', 'GREEN', 'BLUE'] } }
-          : f,
-      ),
-    };
-    const ids: Ids = {
-      ride: (
-        await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: rideSubject })
-      ).id,
-      otherSchema: (
-        await registry.register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema('prediction')) },
-          { subject: `${prefix}.other-value` },
-        )
-      ).id,
-      extraEnum: (
-        await registry.register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(withBlue) },
-          { subject: `${prefix}.blue-value` },
-        )
-      ).id,
-      encode: (id, v) => registry.encode(id, v),
-    };
-    const messages: Message[] = [];
-    for (const [i, c] of CASES.entries()) {
-      const bad = await c.message(ids);
-      messages.push({ ...bad, headers: { 'x-case': String(i), 'x-note': 'line1\r\nline2' } });
-      messages.push(await ride(ids, {}, `valid-${i}`));
-    }
-    const producer = kafka.producer();
-    await producer.connect();
-    for (const m of messages) await producer.send({ topic, messages: [m] });
-    await producer.disconnect();
-
-    await eventually(
-      () => predicted.size >= CASES.length && dead.length >= CASES.length,
-      'all records handled',
-      90_000,
-    );
-    expect([...predicted].sort()).toEqual(CASES.map((_, i) => `valid-${i}`).sort());
-    const byCase = new Map(dead.map((r) => [Number(r.headers['x-case']), r]));
-    const results = CASES.map((c, i) => ({ name: c.name, code: byCase.get(i)?.headers[DLQ_HEADERS.errorCode] }));
-    expect(results).toEqual(CASES.map((c) => ({ name: c.name, code: c.code })));
-    for (const r of dead) {
-      for (const [name, value] of Object.entries(r.headers)) {
-        expect(`${name}: ${value}`).not.toMatch(/[\r\n]/);
+  it(
+    'sends each bad record to the DLQ with its code and scores every valid record around them',
+    { timeout: testTimeoutMs(READ_BACK_MS) },
+    async () => {
+      const rideSubject = `${topic}-value`;
+      const schema = loadSchema('ride_started') as { fields: Array<{ name: string; type: unknown }> };
+      const withBlue = {
+        ...schema,
+        fields: schema.fields.map((f) =>
+          f.name === 'service_color'
+            ? { ...f, type: { type: 'enum', name: 'ServiceColor', symbols: ['YELLOW', 'GREEN', 'BLUE'] } }
+            : f,
+        ),
+      };
+      const ids: Ids = {
+        ride: (
+          await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: rideSubject })
+        ).id,
+        otherSchema: (
+          await registry.register(
+            { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema('prediction')) },
+            { subject: `${prefix}.other-value` },
+          )
+        ).id,
+        extraEnum: (
+          await registry.register(
+            { type: SchemaType.AVRO, schema: JSON.stringify(withBlue) },
+            { subject: `${prefix}.blue-value` },
+          )
+        ).id,
+        encode: (id, v) => registry.encode(id, v),
+      };
+      const messages: Message[] = [];
+      for (const [i, c] of CASES.entries()) {
+        const bad = await c.message(ids);
+        messages.push({ ...bad, headers: { 'x-case': String(i), 'x-note': 'line1\r\nline2' } });
+        messages.push(await ride(ids, {}, `valid-${i}`));
       }
-      expect(r.headers[DLQ_HEADERS.sourceTopic]).toBe(topic);
-      expect(r.headers[DLQ_HEADERS.consumerGroup]).toBe(`${prefix}.tip`);
-    }
-  });
+      const producer = kafka.producer();
+      await producer.connect();
+      for (const m of messages) await producer.send({ topic, messages: [m] });
+      await producer.disconnect();
+
+      await eventually(
+        () => predicted.size >= CASES.length && dead.length >= CASES.length,
+        'all records handled',
+        READ_BACK_MS,
+      );
+      expect([...predicted].sort()).toEqual(CASES.map((_, i) => `valid-${i}`).sort());
+      const byCase = new Map(dead.map((r) => [Number(r.headers['x-case']), r]));
+      const results = CASES.map((c, i) => ({ name: c.name, code: byCase.get(i)?.headers[DLQ_HEADERS.errorCode] }));
+      expect(results).toEqual(CASES.map((c) => ({ name: c.name, code: c.code })));
+      for (const r of dead) {
+        for (const [name, value] of Object.entries(r.headers)) {
+          expect(`${name}: ${value}`).not.toMatch(/[\r\n]/);
+        }
+        expect(r.headers[DLQ_HEADERS.sourceTopic]).toBe(topic);
+        expect(r.headers[DLQ_HEADERS.consumerGroup]).toBe(`${prefix}.tip`);
+      }
+    },
+  );
 });
 
 describe('a model that returns a non-finite number', () => {
-  it('sends just that ride to the DLQ with FLEET_MODEL_NON_FINITE_OUTPUT and predicts the others', async () => {
-    const kafka = testKafka('non-finite');
-    const admin = await kafka.admin();
-    const p = randomName('nan');
-    await admin.createTopics([
-      { topic: `${p}.rides`, partitions: 1 },
-      { topic: `${p}.predictions`, partitions: 1 },
-      { topic: dlqTopic(`${p}.rides`), partitions: 1 },
-    ]);
-    // The production composition with its model replaced by one that cannot score rides
-    // whose id starts with "nan".
-    const broken = await createModelProcess(
-      { model: 'tip' },
-      {
-        kafka,
-        registry: testRegistry(),
-        logger: testLogger(),
-        env: {
-          TOPIC_RIDES: `${p}.rides`,
-          TOPIC_PREDICTIONS: `${p}.predictions`,
-          GROUP_ID: `${p}.broken`,
-          KAFKA_BROKERS: stack().brokers.join(','),
-          SCHEMA_REGISTRY_URL: stack().registryUrl,
-        },
-        scorer: (real) => ({
-          ...real,
-          score: async (rides) => ({
-            value: rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
-            lower: null,
-            upper: null,
+  it(
+    'sends just that ride to the DLQ with FLEET_MODEL_NON_FINITE_OUTPUT and predicts the others',
+    {
+      // The service's group join, the reader's join and read, the stops: each bounded below.
+      timeout: testTimeoutMs(REBALANCE_TIMEOUT_MS, READ_BACK_MS, WORK_ALLOWANCE_MS),
+    },
+    async () => {
+      const kafka = testKafka('non-finite');
+      const admin = await kafka.admin();
+      const p = randomName('nan');
+      await admin.createTopics([
+        { topic: `${p}.rides`, partitions: 1 },
+        { topic: `${p}.predictions`, partitions: 1 },
+        { topic: dlqTopic(`${p}.rides`), partitions: 1 },
+      ]);
+      // The production composition with its model replaced by one that cannot score rides
+      // whose id starts with "nan".
+      const broken = await createModelProcess(
+        { model: 'tip' },
+        {
+          kafka,
+          registry: testRegistry(),
+          logger: testLogger(),
+          env: {
+            TOPIC_RIDES: `${p}.rides`,
+            TOPIC_PREDICTIONS: `${p}.predictions`,
+            GROUP_ID: `${p}.broken`,
+            KAFKA_BROKERS: stack().brokers.join(','),
+            SCHEMA_REGISTRY_URL: stack().registryUrl,
+          },
+          scorer: (real) => ({
+            ...real,
+            score: async (rides) => ({
+              value: rides.map((r) => (r.ride_id.startsWith('nan') ? Number.NaN : 1)),
+              lower: null,
+              upper: null,
+            }),
           }),
-        }),
-      },
-    );
-    const { service } = broken;
-    await service.start();
-    const { createRidePublisher } = await import('@fleet/backend');
-    const publisher = await createRidePublisher(kafka, testRegistry(), `${p}.rides`);
-    await publisher.publish(
-      ['ok-1', 'nan-1', 'ok-2'].map((ride_id) => ({ ...valid, ride_id, event_time: Date.now() })),
-    );
-    const seen: IncomingRecord[] = [];
-    const reader = await kafka.consumer({ groupId: randomName('nan-reader') });
-    void reader.run([dlqTopic(`${p}.rides`), `${p}.predictions`], async (b) => {
-      seen.push(...b.records);
-    });
-    await eventually(() => seen.length === 3, 'two predictions and one dead letter');
-    await Promise.all([reader.disconnect(), publisher.close(), broken.stop()]);
-    const dead = seen.filter((r) => r.topic === dlqTopic(`${p}.rides`));
-    expect(dead.map((r) => [r.key?.toString(), r.headers[DLQ_HEADERS.errorCode]])).toEqual([
-      ['nan-1', 'FLEET_MODEL_NON_FINITE_OUTPUT'],
-    ]);
-    expect(
-      seen
-        .filter((r) => r.topic === `${p}.predictions`)
-        .map((r) => r.key?.toString())
-        .sort(),
-    ).toEqual(['ok-1', 'ok-2']);
-    await admin.deleteTopics([`${p}.rides`, `${p}.predictions`, dlqTopic(`${p}.rides`)]);
-    await admin.disconnect();
-  });
+        },
+      );
+      const { service } = broken;
+      await within('the model service starts (its group joined)', REBALANCE_TIMEOUT_MS, service.start());
+      const { createRidePublisher } = await import('@fleet/backend');
+      const publisher = await createRidePublisher(kafka, testRegistry(), `${p}.rides`);
+      await publisher.publish(
+        ['ok-1', 'nan-1', 'ok-2'].map((ride_id) => ({ ...valid, ride_id, event_time: Date.now() })),
+      );
+      const seen: IncomingRecord[] = [];
+      const reader = await kafka.consumer({ groupId: randomName('nan-reader') });
+      void reader.run([dlqTopic(`${p}.rides`), `${p}.predictions`], async (b) => {
+        seen.push(...b.records);
+      });
+      await eventually(() => seen.length === 3, 'two predictions and one dead letter', READ_BACK_MS);
+      await within(
+        'the reader, the publisher and the service stop',
+        WORK_ALLOWANCE_MS,
+        Promise.all([reader.disconnect(), publisher.close(), broken.stop()]),
+      );
+      const dead = seen.filter((r) => r.topic === dlqTopic(`${p}.rides`));
+      expect(dead.map((r) => [r.key?.toString(), r.headers[DLQ_HEADERS.errorCode]])).toEqual([
+        ['nan-1', 'FLEET_MODEL_NON_FINITE_OUTPUT'],
+      ]);
+      expect(
+        seen
+          .filter((r) => r.topic === `${p}.predictions`)
+          .map((r) => r.key?.toString())
+          .sort(),
+      ).toEqual(['ok-1', 'ok-2']);
+      await admin.deleteTopics([`${p}.rides`, `${p}.predictions`, dlqTopic(`${p}.rides`)]);
+      await admin.disconnect();
+    },
+  );
 });
