@@ -58,16 +58,21 @@ export interface BenchResults {
   errors: Record<string, string>;
 }
 
+/** The do-nothing pipe a model service is compared with: measured around it, else ceiling (c). */
+export function servicePipePerSec(r: BenchResults, s: ServiceRate): number | undefined {
+  return s.pipePerSec ?? r.ceilings?.kafkajsPipe?.ratePerSec;
+}
+
 /**
  * A model service's rate against the issue's bound for it, 1 / (pipe µs per record + model
- * µs per ride): the do-nothing pipe's rate (measured around the service, else ceiling (c))
- * and the served model's µs per ride (batch 256, 1 thread), both from the same results.
- * NaN when either was not measured.
+ * µs per ride): the do-nothing pipe's rate ({@link servicePipePerSec}) and the served
+ * model's µs per ride (batch 256, 1 thread), both from the same results. NaN when either
+ * was not measured.
  */
 export function ratioToBound(r: BenchResults, s: ServiceRate): number {
   // The model's cost is measured on 1 thread: a service run with more has no bound here.
   if ((s.env.ONNX_INTRA_OP_THREADS ?? '1') !== '1') return Number.NaN;
-  const pipePerSec = s.pipePerSec ?? r.ceilings?.kafkajsPipe?.ratePerSec;
+  const pipePerSec = servicePipePerSec(r, s);
   const modelUs = r.inference?.models?.find((m) => m.model === s.model)?.usPerRide;
   if (pipePerSec === undefined || modelUs === undefined) return Number.NaN;
   return (s.ratePerSec * (1e6 / pipePerSec + modelUs)) / 1e6;

@@ -1,5 +1,5 @@
 /** bench/README.md's tables: every figure of bench/results/latest.json, stage by stage. */
-import { ratioToBound, type BenchResults } from '../../bench/lib/report.js';
+import { ratioToBound, servicePipePerSec, type BenchResults } from '../../bench/lib/report.js';
 import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, failedStages, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
@@ -51,7 +51,7 @@ function services(r: BenchResults): string[] {
   const rows = all.map((s) => [
     s.label,
     num(s.ratePerSec),
-    num(s.pipePerSec ?? r.ceilings?.kafkajsPipe?.ratePerSec),
+    num(servicePipePerSec(r, s)),
     num(s.ratioToPipe, 2),
     num(ratioToBound(r, s), 2),
     num(s.cpuSecPer1000, 3),
