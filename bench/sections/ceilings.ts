@@ -4,7 +4,7 @@
  * fleet's seam (kafkajs eachBatch, no decode, commit per batch); (c) a do-nothing pipe
  * (consume and re-produce the same bytes with the fleet's idempotent acks=all producer).
  */
-import type { KafkaClient } from '@fleet/core';
+import { within, type KafkaClient } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { consumerPerf, producerPerf, type ConsumerPerf, type ProducerPerf } from '../lib/kafka-perf.js';
 import { watchFill } from '../lib/kafka-io.js';
@@ -84,7 +84,7 @@ export async function seamConsumer(
     await control.commit(batch.records[batch.records.length - 1].offset);
     if (count >= records) done(performance.now());
   });
-  const t1 = await withTimeout(finished, 300_000, 'do-nothing consumer');
+  const t1 = await within('do-nothing consumer', 300_000, finished);
   const cpu = cpuNow() - cpu0;
   await consumer.stop();
   await consumer.disconnect();
@@ -124,13 +124,4 @@ export async function seamPipe(
   await consumer.disconnect();
   await producer.disconnect();
   return { ...fill, meanBatch: count / batches, cpuSecPer1000: (cpu / fill.counted) * 1000 };
-}
-
-/** Rejects after `ms` with a message naming `what`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

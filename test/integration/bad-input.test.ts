@@ -2,9 +2,9 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchema, type RideStarted } from '@fleet/contract';
-import { DLQ_HEADERS, dlqTopic, type IncomingRecord } from '@fleet/core';
+import { DLQ_HEADERS, dlqTopic, within, type IncomingRecord } from '@fleet/core';
 import { createModelProcess, type ModelProcess } from '@fleet/scoring';
-import { eventually, randomName, stack, testKafka, testLogger, testRegistry, within } from '../helpers.js';
+import { eventually, randomName, stack, testKafka, testLogger, testRegistry } from '../helpers.js';
 import { READ_BACK_MS, REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 // Bad records are written by a plain kafkajs producer and @kafkajs/confluent-schema-registry,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FleetError, isFleetError } from '@fleet/contract';
-import { backoffDelay, retry } from '../src/index.js';
+import { backoffDelay, retry, within } from '../src/index.js';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 2 };
 
@@ -57,5 +57,20 @@ describe('retry', () => {
     expect(backoffDelay(0, opts, () => 0)).toBe(50);
     expect(backoffDelay(3, opts, () => 1)).toBe(800);
     expect(backoffDelay(10, opts, () => 1)).toBe(1000);
+  });
+});
+
+describe('within', () => {
+  it("answers the work's result when it comes in time", async () => {
+    await expect(within('a quick step', 1000, Promise.resolve(7))).resolves.toBe(7);
+  });
+
+  it("passes the work's own failure on", async () => {
+    await expect(within('a failing step', 1000, Promise.reject(new Error('broken')))).rejects.toThrow('broken');
+  });
+
+  it('fails naming the step once the time passed', async () => {
+    const never = new Promise<never>(() => undefined);
+    await expect(within('the group join', 20, never)).rejects.toThrow('timed out after 20 ms: the group join');
   });
 });
