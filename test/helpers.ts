@@ -75,4 +75,3 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
-
