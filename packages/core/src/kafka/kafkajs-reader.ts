@@ -4,6 +4,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
 import { errorChain } from './kafkajs-errors.js';
+import { rangesSince } from './offsets-since.js';
 import type { IncomingRecord } from './types.js';
 
 /**
@@ -21,13 +22,21 @@ export async function readPartition(
 ): Promise<number> {
   const admin = await sharedAdmin(kafka, log);
   // Like every admin call of the seam: retried while the partition has no leader yet.
-  const [byTime, ends] = await retry(
-    () => Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs), admin.fetchTopicOffsets(topic)]),
+  const ranges = await retry(
+    () =>
+      rangesSince(
+        async () => new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)])),
+        async () =>
+          new Map(
+            (await admin.fetchTopicOffsetsByTimestamp(topic, fromTimestampMs)).map((p) => [
+              p.partition,
+              BigInt(p.offset),
+            ]),
+          ),
+      ),
     { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
   );
-  const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0');
-  const fromRaw = byTime.find((p) => p.partition === partition)?.offset ?? '-1';
-  const from = fromRaw === '-1' ? end : BigInt(fromRaw);
+  const { from, end } = ranges.get(partition) ?? { from: 0n, end: 0n };
   if (from >= end) return 0;
   // A group coordinator still loading (a broker just restarted) refuses the throw-away
   // group's join: that read is tried again with a fresh group, as long as it delivered

@@ -2,6 +2,7 @@ import { ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
 import { FleetError } from '@fleet/contract';
 import { retry } from '../retry.js';
 import { platformaticAcls } from './platformatic-acls.js';
+import { rangesSince } from './offsets-since.js';
 import { hasApiError, translated } from './platformatic-errors.js';
 import type { AdminClient, GroupMember, PartitionOffset, TopicSpec } from './types.js';
 
@@ -79,15 +80,11 @@ export function createPlatformaticAdmin(admin: Admin, retries = 8, user?: string
       }),
     fetchOffsetsByTime: (topic, timestampMs) =>
       call(`list the offsets of ${topic}`, async () => {
-        // No record at or after the time: the broker answers -1, the seam the end offset as it
-        // was *before* that answer. Asked after (or at once), a record written in between
-        // would lie before the end offset given, and a reader starting there would skip it.
-        const ends = await listOffsets(topic, ListOffsetTimestamps.LATEST);
-        const byTime = await listOffsets(topic, BigInt(timestampMs));
-        return [...byTime].map(([partition, offset]): PartitionOffset => ({
-          partition,
-          offset: (offset < 0n ? (ends.get(partition) ?? 0n) : offset).toString(),
-        }));
+        const ranges = await rangesSince(
+          () => listOffsets(topic, ListOffsetTimestamps.LATEST),
+          () => listOffsets(topic, BigInt(timestampMs)),
+        );
+        return [...ranges].map(([partition, { from }]): PartitionOffset => ({ partition, offset: from.toString() }));
       }),
     setGroupOffsets: (groupId, topic, offsets) =>
       call(`move the offsets of group ${groupId}`, () =>

@@ -1,6 +1,7 @@
 import { Consumer, IS_CONTROL, ListOffsetTimestamps, type ConsumerOptions } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
+import { rangesSince } from './offsets-since.js';
 import { saslUser, translated } from './platformatic-errors.js';
 import { headerStrings } from './platformatic-records.js';
 import type { IncomingRecord } from './types.js';
@@ -88,26 +89,26 @@ export function createPlatformaticReader(options: ReaderOptions, log: Logger) {
     onRecord: (record: IncomingRecord) => void,
   ): Promise<number> {
     const consumer = reader();
-    const offsetsAt = async (timestamp: bigint): Promise<bigint> => {
+    const offsetsAt = async (timestamp: bigint): Promise<Map<number, bigint>> => {
       const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
-      return offsets.get(topic)?.[partition] ?? -1n;
+      return new Map([[partition, offsets.get(topic)?.[partition] ?? -1n]]);
     };
-    // Like every admin call of the seam: retried while the partition has no leader yet. The
-    // end offset first, as the admin's offsets by time do: where the lookup then finds no
-    // record that recent, none lies before that end either.
-    const [end, byTime] = await retry(
+    // Like every admin call of the seam: retried while the partition has no leader yet.
+    const ranges = await retry(
       () =>
         translated(
           `list the offsets of ${topic}`,
-          async () => {
-            const latest = await offsetsAt(ListOffsetTimestamps.LATEST);
-            return [latest, await offsetsAt(BigInt(fromTimestampMs))] as const;
-          },
+          () =>
+            rangesSince(
+              () => offsetsAt(ListOffsetTimestamps.LATEST),
+              () => offsetsAt(BigInt(fromTimestampMs)),
+            ),
           saslUser(options),
         ),
       { retries: 8, initialDelayMs: 100, maxDelayMs: 2000 },
     );
-    let next = byTime < 0n ? end : byTime;
+    const { from, end } = ranges.get(partition)!;
+    let next = from;
     let count = 0;
     while (next < end) {
       const batches = await fetchFrom(consumer, topic, partition, next, saslUser(options));
