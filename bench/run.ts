@@ -46,10 +46,11 @@ SCHEMA_REGISTRY_URL), and prints a table:
              beside our decision service), both warm and fed by a librdkafka producer:
              ride→decision p50/p99 and CPU per 1,000 rides at the same rates
              (installs bench/peer/requirements.txt into models/train/.venv when needed)
-  online     the online service over HTTP, one server at a time: (a) a do-nothing Fastify
-             route, (b) /v1/quote one ride per request, (c) the same, micro-batching off,
-             (d) Flask + gunicorn (2 workers) with the same models and the Python features;
-             saturated requests/s (autocannon) and p50/p99 at 1,000 requests/s (open loop)
+  online     the online service over HTTP: (a) a do-nothing Fastify route, (b) /v1/quote
+             one ride per request, (c) the same, micro-batching off, (d) Flask + gunicorn
+             (2 workers) with the same models and the Python features; each saturated
+             (autocannon) in interleaved rounds, its CPU per request, and p50/p99 at
+             1,000 requests/s (open loop)
              (installs bench/online/requirements.txt into models/train/.venv when needed)
 
 Options:

@@ -58,7 +58,7 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         tuneFleetRates: [1000],
         tuneBatching: { rates: [1000], warmupSec: 2 },
         peer: { rates: [200, 1000], stepSec: 3, warmupPerSec: 500, warmupSec: 2 },
-        online: { connections: 32, ratePerSec: 1000, warmupSec: 1, saturatedSec: 3, rateSec: 3 },
+        online: { connections: 32, rounds: 1, ratePerSec: 1000, warmupSec: 1, saturatedSec: 3, rateSec: 3 },
       }
     : {
         quick,
@@ -77,6 +77,6 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         tuneFleetRates: [1000, 2000, 5000],
         tuneBatching: { rates: [200, 1000], warmupSec: 10 },
         peer: { rates: [200, 1000], stepSec: 20, warmupPerSec: 500, warmupSec: 30 },
-        online: { connections: 32, ratePerSec: 1000, warmupSec: 3, saturatedSec: 10, rateSec: 10 },
+        online: { connections: 32, rounds: 5, ratePerSec: 1000, warmupSec: 3, saturatedSec: 4, rateSec: 10 },
       };
 }

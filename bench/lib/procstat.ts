@@ -19,10 +19,13 @@ function clockTicks(): number {
   return ticks;
 }
 
-/** utime + stime of one process in seconds, parent pid; undefined when it is gone. */
-function stat(pid: number): { cpuSec: number; ppid: number } | undefined {
+/**
+ * utime + stime of one process (all its threads) in seconds, parent pid; undefined when it
+ * is gone. With `tid`, of that one thread of the process.
+ */
+function stat(pid: number, tid?: number): { cpuSec: number; ppid: number } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // comm may hold spaces and parentheses: the fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);
@@ -48,6 +51,28 @@ export function memory(pid: number): { peakRssMb: number; rssMb: number } | unde
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
   return stat(pid)?.cpuSec ?? Number.NaN;
+}
+
+/** CPU seconds (user + system) the main thread of a process (its event loop, for Node) has used so far. */
+export function mainThreadCpuSeconds(pid: number): number {
+  return stat(pid, pid)?.cpuSec ?? Number.NaN;
+}
+
+/** `pid` and every process below it (a gunicorn master and its workers). */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = stat(Number(name))?.ppid;
+    if (ppid !== undefined) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  const tree: number[] = [];
+  const visit = (p: number): void => {
+    tree.push(p);
+    for (const child of parents.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return tree;
 }
 
 /**

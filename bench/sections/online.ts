@@ -3,8 +3,11 @@
  * under the same load: (a) a do-nothing Fastify route, (b) `POST /v1/quote` with one ride
  * per request (micro-batching on, the default), (c) the same with micro-batching off, (d)
  * Flask under gunicorn (2 workers) serving the same models with the training pipeline's
- * Python features (bench/online/peer_app.py). Each server runs as its own process, one at a
- * time, warmed up, then saturated (autocannon) and held at a fixed rate (open loop).
+ * Python features (bench/online/peer_app.py). Each server is its own process; all four are
+ * started and warmed first, then saturated (autocannon) one at a time in interleaved
+ * rounds, (a) (b) (c) (d), then (b) (c) (d) (a), …, so that a machine whose speed drifts
+ * during the stage weighs on every server alike and each ratio compares runs made side by
+ * side. Last, each is held at a fixed rate (open loop).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { parseHistograms } from '@fleet/core';
 import { ONLINE_METRIC } from '@fleet/online';
 import { ensureVenv } from '../../scripts/python-venv.mjs';
 import type { BenchContext } from '../lib/context.js';
+import { cpuSeconds, mainThreadCpuSeconds, processTree } from '../lib/procstat.js';
 import { REPO_ROOT } from '../lib/context.js';
 import { atRate, saturate, type LoadRun } from './online-load.js';
 
@@ -24,10 +28,24 @@ export const ONLINE_TARGETS = ['noop', 'quote', 'quoteUnbatched', 'peer'] as con
 /** One of them. */
 export type OnlineTarget = (typeof ONLINE_TARGETS)[number];
 
+/** The CPU a server used while saturated. */
+export interface ServerCpu {
+  /** CPU seconds of its processes per second of the run: cores kept busy. */
+  cores: number;
+  /** CPU microseconds per request answered. */
+  usPerRequest: number;
+  /** Share of the run its serving thread was busy (a Node server's event loop; 1 = all of it). */
+  servingThread?: number;
+}
+
 /** One server's figures. */
 export interface OnlineTargetResult {
-  /** Closed loop: as fast as it answers, on `connections` connections. */
+  /** Closed loop: as fast as it answers, on `connections` connections (its median round). */
   saturated: LoadRun;
+  /** Requests/s of each saturated round, in round order. */
+  rounds?: number[];
+  /** Its CPU during the saturated run. */
+  saturatedCpu?: ServerCpu;
   /** Open loop at `ratePerSec`. */
   atRate: LoadRun;
   /** Mean rides per model call while saturated (the online service's micro-batching). */
@@ -37,6 +55,8 @@ export interface OnlineTargetResult {
 /** Sizes of the stage. */
 export interface OnlinePlan {
   connections: number;
+  /** Saturated runs of each server, interleaved with the others'. */
+  rounds: number;
   ratePerSec: number;
   warmupSec: number;
   saturatedSec: number;
@@ -44,7 +64,9 @@ export interface OnlinePlan {
 }
 
 /** Result of the online stage. */
-export interface OnlineResult extends OnlinePlan {
+export interface OnlineResult extends Omit<OnlinePlan, 'rounds'> {
+  /** As planned; absent in results from before the rounds (one saturated run per server). */
+  rounds?: number;
   /** autocannon's version (the saturated runs). */
   autocannon: string;
   targets: Partial<Record<OnlineTarget, OnlineTargetResult>>;
@@ -58,6 +80,10 @@ interface Server {
   url: string;
   /** Its `/metrics`, for the online service. */
   metricsUrl?: string;
+  /** Its process (a gunicorn master: its workers are metered with it). */
+  pid: number;
+  /** A Node server: its main thread serves the requests. */
+  node: boolean;
   stop(): Promise<void>;
 }
 
@@ -73,7 +99,13 @@ async function startOurs(name: string, env: Record<string, string>, entry?: stri
   });
   await proc.waitReady(READY_MS);
   const base = `http://127.0.0.1:${proc.port}`;
-  return { url: `${base}/v1/quote`, metricsUrl: `${base}/metrics`, stop: () => proc.stop(30_000) };
+  return {
+    url: `${base}/v1/quote`,
+    metricsUrl: `${base}/metrics`,
+    pid: proc.pid,
+    node: true,
+    stop: () => proc.stop(30_000),
+  };
 }
 
 async function startPeer(ctx: BenchContext): Promise<Server> {
@@ -95,7 +127,7 @@ async function startPeer(ctx: BenchContext): Promise<Server> {
     await stopProcess(pid, 5000);
     throw new Error(`${err instanceof Error ? err.message : String(err)} (see ${logFile})`);
   });
-  return { url: `http://127.0.0.1:${port}/v1/quote`, stop: () => stopProcess(pid, 10_000) };
+  return { url: `http://127.0.0.1:${port}/v1/quote`, pid, node: false, stop: () => stopProcess(pid, 10_000) };
 }
 
 /** `fleet_online_batch_rows` of the duration model so far (its sum and count). */
@@ -104,23 +136,51 @@ async function batchRows(metricsUrl: string): Promise<{ sum: number; count: numb
   return series.find((s) => s.labels.model === 'duration') ?? { sum: Number.NaN, count: Number.NaN };
 }
 
-async function measure(
-  ctx: BenchContext,
-  server: Server,
-  bodies: string[],
-  plan: OnlinePlan,
-): Promise<OnlineTargetResult> {
-  await saturate(server.url, bodies, plan.connections, plan.warmupSec);
+/** One saturated run of `server`: its load, its CPU, the rides per model call meanwhile. */
+async function saturatedRun(server: Server, bodies: string[], plan: OnlinePlan): Promise<SaturatedRound> {
   const before = server.metricsUrl ? await batchRows(server.metricsUrl) : undefined;
-  const saturated = await saturate(server.url, bodies, plan.connections, plan.saturatedSec);
+  const cpu = cpuWhile(server);
+  const load = await saturate(server.url, bodies, plan.connections, plan.saturatedSec);
+  const saturatedCpu = cpu(load.requests);
   const after = server.metricsUrl ? await batchRows(server.metricsUrl) : undefined;
   const meanBatchRows = before && after ? (after.sum - before.sum) / (after.count - before.count) : undefined;
-  ctx.say(`  saturated: ${Math.round(saturated.requestsPerSec)} requests/s`);
-  const fixed = await atRate(server.url, bodies, plan.ratePerSec, plan.rateSec);
-  ctx.say(
-    `  at ${plan.ratePerSec}/s: p50 ${fixed.latencyMs.p50.toFixed(2)} ms, p99 ${fixed.latencyMs.p99.toFixed(2)} ms`,
-  );
-  return { saturated, atRate: fixed, meanBatchRows };
+  return { load, cpu: saturatedCpu, meanBatchRows };
+}
+
+/** What one saturated round of a server measured. */
+interface SaturatedRound {
+  load: LoadRun;
+  cpu: ServerCpu;
+  meanBatchRows?: number;
+}
+
+/** A server's figures: the round of median requests/s stands for its saturated figures. */
+function resultOf(rounds: SaturatedRound[], fixed: LoadRun): OnlineTargetResult {
+  const byRate = [...rounds].sort((x, y) => x.load.requestsPerSec - y.load.requestsPerSec);
+  const median = byRate[Math.floor((byRate.length - 1) / 2)];
+  return {
+    saturated: median.load,
+    rounds: rounds.map((r) => r.load.requestsPerSec),
+    saturatedCpu: median.cpu,
+    atRate: fixed,
+    meanBatchRows: median.meanBatchRows,
+  };
+}
+
+/** Meters `server`'s CPU from now; the returned function reads it after `requests` answers. */
+function cpuWhile(server: Server): (requests: number) => ServerCpu {
+  const pids = processTree(server.pid);
+  const used = (): number => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
+  const start = { at: performance.now(), cpu: used(), thread: mainThreadCpuSeconds(server.pid) };
+  return (requests) => {
+    const seconds = (performance.now() - start.at) / 1000;
+    const cpu = used() - start.cpu;
+    return {
+      cores: cpu / seconds,
+      usPerRequest: (cpu / requests) * 1e6,
+      servingThread: server.node ? (mainThreadCpuSeconds(server.pid) - start.thread) / seconds : undefined,
+    };
+  };
 }
 
 /** What a quote says, in a fixed order (the peer's JSON orders keys its own way). */
@@ -166,22 +226,42 @@ export async function measureOnline(ctx: BenchContext, plan: OnlinePlan): Promis
       }
     },
   };
-  for (const target of ONLINE_TARGETS) {
-    ctx.say(`online: ${target}`);
-    let server: Server;
-    try {
-      server = await starts[target]();
-    } catch (err) {
-      if (target !== 'peer') throw err;
-      result.peerSkipped = err instanceof Error ? err.message : String(err);
-      ctx.say(`online: peer not measured: ${result.peerSkipped}`);
-      continue;
+  const servers = new Map<OnlineTarget, Server>();
+  try {
+    for (const target of ONLINE_TARGETS) {
+      ctx.say(`online: starting ${target}`);
+      try {
+        const server = await starts[target]();
+        servers.set(target, server);
+        await saturate(server.url, bodies, plan.connections, plan.warmupSec);
+      } catch (err) {
+        if (target !== 'peer') throw err;
+        result.peerSkipped = err instanceof Error ? err.message : String(err);
+        ctx.say(`online: peer not measured: ${result.peerSkipped}`);
+      }
     }
-    try {
-      result.targets[target] = await measure(ctx, server, bodies, plan);
-    } finally {
-      await server.stop();
+    const measured = [...servers.keys()];
+    const rounds = new Map<OnlineTarget, SaturatedRound[]>(measured.map((t) => [t, []]));
+    for (let round = 0; round < plan.rounds; round++) {
+      // Each round starts one server later: none is always first or last.
+      const order = measured.map((_, i) => measured[(i + round) % measured.length]);
+      for (const target of order) {
+        const run = await saturatedRun(servers.get(target)!, bodies, plan);
+        rounds.get(target)!.push(run);
+        ctx.say(
+          `online round ${round + 1}/${plan.rounds} ${target}: ${Math.round(run.load.requestsPerSec)} requests/s, ${run.cpu.usPerRequest.toFixed(1)} µs CPU per request`,
+        );
+      }
     }
+    for (const target of measured) {
+      const fixed = await atRate(servers.get(target)!.url, bodies, plan.ratePerSec, plan.rateSec);
+      ctx.say(
+        `online ${target} at ${plan.ratePerSec}/s: p50 ${fixed.latencyMs.p50.toFixed(2)} ms, p99 ${fixed.latencyMs.p99.toFixed(2)} ms`,
+      );
+      result.targets[target] = resultOf(rounds.get(target)!, fixed);
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()));
   }
   return result;
 }

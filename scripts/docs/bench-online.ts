@@ -32,6 +32,14 @@ export function onlineRows(r: BenchResults): string[][] {
     `${saturated} requests/s${o.peerSkipped ? ` ((d) not measured: ${o.peerSkipped})` : ''}`,
     '',
   ]);
+  if (ONLINE_TARGETS.some((t) => o.targets[t]?.saturatedCpu)) {
+    const cpu = ONLINE_TARGETS.map((t) => num(o.targets[t]?.saturatedCpu?.usPerRequest, 1)).join(' / ');
+    rows.push([
+      "online, saturated: CPU µs per request (a) / (b) / (c) / (d) · share of the run (b)'s event loop was busy",
+      `${cpu} µs · ${num(o.targets.quote?.saturatedCpu?.servingThread, 2)}`,
+      '',
+    ]);
+  }
   if (v.quoteToNoop)
     rows.push([
       'online: (b) ÷ (a)',
@@ -54,18 +62,27 @@ export function onlineRows(r: BenchResults): string[][] {
   return rows;
 }
 
+/** How the saturated figures were taken: interleaved rounds, or (older runs) one server at a time. */
+function saturatedHow(o: OnlineResult): string {
+  const load = `autocannon ${o.autocannon}, ${num(o.connections)} connections`;
+  if (o.rounds === undefined)
+    return `One server at a time, each its own process on 127.0.0.1, warmed ${num(o.warmupSec)} s. Saturated: ${load}, ${num(o.saturatedSec)} s.`;
+  return `Each server its own process on 127.0.0.1; all started, each warmed ${num(o.warmupSec)} s, then saturated one at a time (${load}) in ${num(o.rounds)} interleaved rounds of ${num(o.saturatedSec)} s per server, each round starting one server later: a server's figures are its median round, a ratio the median of the rounds' ratios.`;
+}
+
 /** bench/README.md's section: every server's figures, then the verdicts. */
 export function onlineDetail(r: BenchResults): string[] {
   const o = r.online;
   if (!o) return [];
   const rows = ONLINE_TARGETS.flatMap((target) => {
     const t = o.targets[target];
-    if (!t) return [[ONLINE_LABELS[target], 'not measured', '', '', '', '', '', '', '']];
+    if (!t) return [[ONLINE_LABELS[target], 'not measured', '', '', '', '', '', '', '', '', '', '', '']];
     const failed = (x: typeof t.saturated) => num(x.non2xx + x.errors);
     return [
       [
         ONLINE_LABELS[target],
         num(t.saturated.requestsPerSec),
+        (t.rounds ?? []).map((v) => num(v)).join(' · ') || '–',
         num(t.saturated.latencyMs.p50, 2),
         num(t.saturated.latencyMs.p99, 2),
         num(t.atRate.latencyMs.p50, 2),
@@ -73,6 +90,9 @@ export function onlineDetail(r: BenchResults): string[] {
         num(t.atRate.latencyMs.max, 2),
         `${failed(t.saturated)} / ${failed(t.atRate)}`,
         num(t.meanBatchRows, 1),
+        num(t.saturatedCpu?.usPerRequest, 1),
+        num(t.saturatedCpu?.cores, 2),
+        num(t.saturatedCpu?.servingThread, 2),
       ],
     ];
   });
@@ -80,6 +100,7 @@ export function onlineDetail(r: BenchResults): string[] {
   const header = [
     'server',
     'saturated requests/s',
+    'rounds (requests/s)',
     'p50 ms (saturated)',
     'p99 ms (saturated)',
     `p50 ms at ${rate}/s`,
@@ -87,6 +108,9 @@ export function onlineDetail(r: BenchResults): string[] {
     `max ms at ${rate}/s`,
     'not 2xx or no answer (saturated / fixed rate)',
     'rides per model call (saturated)',
+    'CPU µs per request (saturated)',
+    'cores busy (saturated)',
+    'event loop busy (saturated)',
   ];
   const verdicts = onlineRows(r)
     .filter(([, , target]) => target !== '')
@@ -94,9 +118,9 @@ export function onlineDetail(r: BenchResults): string[] {
   return [
     '### 8. The online service over HTTP',
     '',
-    `One server at a time, each its own process on 127.0.0.1, warmed ${num(o.warmupSec)} s. Saturated: autocannon ${o.autocannon}, ${num(o.connections)} connections, ${num(o.saturatedSec)} s. At ${rate} requests/s: open loop (each request sent when due), ${num(o.rateSec)} s. One real ride per request, the same rides for every server; latency from a request's write to its whole answer.${o.peerSkipped ? ` (d) not measured: ${o.peerSkipped}.` : ''}`,
+    `${saturatedHow(o)} At ${rate} requests/s: open loop (each request sent when due), ${num(o.rateSec)} s. One real ride per request, the same rides for every server; latency from a request's write to its whole answer. CPU: the server's processes (for (d) the gunicorn master and its workers) over the saturated run, from /proc; event loop: the share of that run the main thread of a Node server was busy (1 is all of it: the server can answer no faster on one thread).${o.peerSkipped ? ` (d) not measured: ${o.peerSkipped}.` : ''}`,
     '',
-    ...table(header, rows, 'lrrrrrrrr'),
+    ...table(header, rows, 'lrrrrrrrrrrrr'),
     '',
     ...verdicts,
     '',

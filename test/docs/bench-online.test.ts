@@ -19,7 +19,19 @@ const target = (rps: number, p99AtRate: number, meanBatchRows?: number): OnlineT
   atRate: run(1000, p99AtRate / 3, p99AtRate),
   meanBatchRows,
 });
-const plan = { connections: 32, ratePerSec: 1000, warmupSec: 3, saturatedSec: 10, rateSec: 10, autocannon: '8.0.0' };
+const withCpu = (t: OnlineTargetResult, usPerRequest: number, servingThread?: number): OnlineTargetResult => ({
+  ...t,
+  saturatedCpu: { cores: (t.saturated.requestsPerSec * usPerRequest) / 1e6, usPerRequest, servingThread },
+});
+const plan = {
+  connections: 32,
+  rounds: 1,
+  ratePerSec: 1000,
+  warmupSec: 3,
+  saturatedSec: 10,
+  rateSec: 10,
+  autocannon: '8.0.0',
+};
 
 describe('bench figures of the online service', () => {
   it('mark each target met or not from the measured ratios and p99', () => {
@@ -52,6 +64,25 @@ describe('bench figures of the online service', () => {
     );
   });
 
+  it("judge a ratio by the median of the rounds' ratios, runs made side by side", () => {
+    const rounds = (t: OnlineTargetResult, rps: number[]): OnlineTargetResult => ({ ...t, rounds: rps });
+    const online: OnlineResult = {
+      ...plan,
+      rounds: 3,
+      targets: {
+        // The machine slowed down in round 2: every server's figure fell, the ratios did not.
+        noop: rounds(target(30_000, 1), [30_000, 20_000, 36_000]),
+        quote: rounds(target(15_000, 2), [15_000, 11_000, 19_800]),
+        peer: rounds(target(3_000, 3), [3_000, 2_000, 3_600]),
+      },
+    };
+    const v = onlineVerdicts(online);
+    // Ratios per round 0.5, 0.55, 0.55 and 5, 5.5, 5.5: their medians, not the medians' ratios (0.5 and 5).
+    expect(v.quoteToNoop?.value).toBeCloseTo(0.55, 6);
+    expect(v.quoteToPeer?.value).toBeCloseTo(5.5, 6);
+    expect(onlineDetail({ online } as unknown as BenchResults).join('\n')).toMatch(/\| 15,000 · 11,000 · 19,800 \|/);
+  });
+
   it('never rounds a ratio just short of its goal up to the goal', () => {
     const online: OnlineResult = {
       ...plan,
@@ -74,6 +105,29 @@ describe('bench figures of the online service', () => {
     const rows = onlineRows({ online } as unknown as BenchResults);
     expect(rows[0][1]).toMatch(/\(\(d\) not measured: gunicorn did not start\)$/);
     expect(rows.map(([what]) => what)).not.toContain('online: (b) ÷ (a)');
+  });
+
+  it("show each server's CPU per request while saturated, and how busy (b)'s event loop was", () => {
+    const online: OnlineResult = {
+      ...plan,
+      targets: {
+        noop: withCpu(target(20_000, 1), 30.04, 0.71),
+        quote: withCpu(target(10_000, 2, 9), 95.26, 0.97),
+        peer: withCpu(target(2_000, 5), 480),
+      },
+    };
+    const rows = onlineRows({ online } as unknown as BenchResults);
+    const cpu = rows.find(([what]) => what.startsWith('online, saturated: CPU'));
+    expect(cpu?.[1]).toBe('30.0 / 95.3 / – / 480.0 µs · 0.97');
+    expect(onlineDetail({ online } as unknown as BenchResults).join('\n')).toMatch(
+      /\| \(b\) \/v1\/quote, 1 ride per request \| +10,000 \|.*\| +9\.0 \| +95\.3 \| +0\.95 \| +0\.97 \|/,
+    );
+  });
+
+  it('leave the CPU row out for a run that did not meter it', () => {
+    const online: OnlineResult = { ...plan, targets: { noop: target(20_000, 1), quote: target(9_000, 2) } };
+    const rows = onlineRows({ online } as unknown as BenchResults);
+    expect(rows.map(([what]) => what).some((what) => what.includes('CPU'))).toBe(false);
   });
 
   it('render nothing for a run without the stage, and name the run a merged stage comes from', () => {
