@@ -236,6 +236,8 @@ export async function measureOnline(ctx: BenchContext, plan: OnlinePlan): Promis
         await saturate(server.url, bodies, plan.connections, plan.warmupSec);
       } catch (err) {
         if (target !== 'peer') throw err;
+        await servers.get(target)?.stop();
+        servers.delete(target);
         result.peerSkipped = err instanceof Error ? err.message : String(err);
         ctx.say(`online: peer not measured: ${result.peerSkipped}`);
       }
