@@ -1,4 +1,5 @@
 /** The online stage's figures: its targets, its named figures and its lines of the printed table. */
+import { quantile } from '@fleet/core';
 import { ONLINE_TARGETS, type OnlineResult, type OnlineTarget } from './online.js';
 import { fixed, tableRow } from '../lib/table.js';
 
@@ -28,8 +29,10 @@ export function onlineVerdicts(r: OnlineResult): { quoteToNoop?: Verdict; quoteT
     if (!x || !y) return undefined;
     const [xs, ys] = [x.rounds ?? [x.saturated.requestsPerSec], y.rounds ?? [y.saturated.requestsPerSec]];
     if (xs.length !== ys.length) return x.saturated.requestsPerSec / y.saturated.requestsPerSec;
-    const ratios = xs.map((v, i) => v / ys[i]).sort((p, q) => p - q);
-    return ratios[Math.floor((ratios.length - 1) / 2)];
+    return quantile(
+      xs.map((v, i) => v / ys[i]),
+      0.5,
+    );
   };
   const atLeast = (value: number | undefined, goal: number): Verdict | undefined =>
     value === undefined ? undefined : { value, goal, met: value >= goal };

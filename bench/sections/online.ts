@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { QuoteRide, RideQuote } from '@fleet/contract';
 import { freePort, launchService, stopProcess, waitReady } from '@fleet/cli/launcher';
-import { parseHistograms } from '@fleet/core';
+import { parseHistograms, quantile } from '@fleet/core';
 import { ONLINE_METRIC } from '@fleet/online';
 import { ensureVenv } from '../../scripts/python-venv.mjs';
 import type { BenchContext } from '../lib/context.js';
@@ -156,11 +156,11 @@ interface SaturatedRound {
 
 /** A server's figures: the round of median requests/s stands for its saturated figures. */
 function resultOf(rounds: SaturatedRound[], fixed: LoadRun): OnlineTargetResult {
-  const byRate = [...rounds].sort((x, y) => x.load.requestsPerSec - y.load.requestsPerSec);
-  const median = byRate[Math.floor((byRate.length - 1) / 2)];
+  const rates = rounds.map((r) => r.load.requestsPerSec);
+  const median = rounds[rates.indexOf(quantile(rates, 0.5))];
   return {
     saturated: median.load,
-    rounds: rounds.map((r) => r.load.requestsPerSec),
+    rounds: rates,
     saturatedCpu: median.cpu,
     atRate: fixed,
     meanBatchRows: median.meanBatchRows,
