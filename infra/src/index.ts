@@ -5,6 +5,7 @@
 export { ensureStack, stackStatus, stopStack } from './stack.js';
 export type { ComponentStatus, EnsureStackOptions, StackComponent, StackEndpoints, StackStatus } from './stack.js';
 export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
+export { warmUpCoordinator } from './kafka.js';
 export type { InfraConfig, Progress } from './config.js';
 export { runInfra, INFRA_USAGE } from './commands.js';
 export { ensureSecureBroker, secureBrokerStatus, secureClientEnv, stopSecureBroker } from './secure/stack.js';

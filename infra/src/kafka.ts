@@ -119,8 +119,11 @@ export function log4j(config: InfraConfig): string[] {
   return [`-Dlog4j2.configurationFile=${join(config.infraDir, 'kafka', 'log4j2.properties')}`];
 }
 
-/** A client of the seam for infra's own probes: quiet, and failing at once. */
-function probeClient(config: InfraConfig, clientId: string, timeoutMs: number) {
+/** Retries of the coordinator warm-up (the seam's admin backoff: about 10 s in all). */
+const WARM_UP_RETRIES = 8;
+
+/** A client of the seam for infra's own calls: quiet, failing at once unless given `retries`. */
+function probeClient(config: InfraConfig, clientId: string, timeoutMs: number, retries = 0) {
   return createKafkaClient(
     {
       client: kafkaClientKind(),
@@ -128,7 +131,7 @@ function probeClient(config: InfraConfig, clientId: string, timeoutMs: number) {
       clientId,
       connectionTimeoutMs: timeoutMs,
       requestTimeoutMs: timeoutMs,
-      retries: 0,
+      retries,
     },
     createLogger({ service: 'infra', level: 'silent' }),
   );
@@ -152,20 +155,26 @@ export async function kafkaAnswers(config: InfraConfig, timeoutMs = 3000): Promi
 }
 
 /**
- * Asks the group coordinator once so the broker creates `__consumer_offsets` now rather
- * than during the first consumer's join (which then retries for a while).
+ * Asks the group coordinator until it answers, so the broker creates `__consumer_offsets`
+ * now rather than during the first consumer's join (which then retries for a while). With
+ * retries: a fresh kafkajs admin knows no broker until its first call fails and fetches
+ * the metadata ("No brokers in the broker pool"), and the coordinator answers "not
+ * available" while the topic is being created. Best effort: resolves to whether the
+ * coordinator answered, and says on `onProgress` why not.
  */
-async function warmUpCoordinator(config: InfraConfig, onProgress?: Progress): Promise<void> {
+export async function warmUpCoordinator(config: InfraConfig, onProgress?: Progress): Promise<boolean> {
   try {
-    const admin = await probeClient(config, 'fleet-infra-warmup', 10_000).admin();
+    const admin = await probeClient(config, 'fleet-infra-warmup', 10_000, WARM_UP_RETRIES).admin();
     try {
       await admin.describeGroup('fleet-infra-warmup');
+      return true;
     } finally {
       await admin.disconnect();
     }
   } catch (err) {
     // Best effort: clients retry on their own.
     onProgress?.(`warming up the group coordinator failed (clients will retry): ${(err as Error).message}`);
+    return false;
   }
 }
 

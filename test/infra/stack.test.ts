@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
-import { ensureStack, stackStatus } from '@fleet/infra';
+import { ensureStack, loadInfraConfig, stackStatus, warmUpCoordinator } from '@fleet/infra';
 import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 const { brokers, registryUrl, source } = inject('kafka');
@@ -21,6 +21,15 @@ describe('local stack', () => {
       const status = await stackStatus();
       expect(status.kafka.answering).toBe(true);
       expect(status.registry.answering).toBe(true);
+    },
+  );
+
+  it.runIf(source === 'local')(
+    "the start's coordinator warm-up reaches the group coordinator from a fresh client (local stack only)",
+    async () => {
+      const said: string[] = [];
+      expect(await warmUpCoordinator(loadInfraConfig(), (line) => said.push(line))).toBe(true);
+      expect(said).toEqual([]);
     },
   );
 
