@@ -3,8 +3,14 @@ export declare const VENV: string;
 /** The venv's interpreter. */
 export declare const VENV_PYTHON: string;
 /**
- * Creates the venv when missing and installs `requirements` (a path) when it changed since
- * the install recorded in the venv's `stampName`; a no-op otherwise. Returns the interpreter.
+ * Creates the venv `dir` (default: {@link VENV}) when missing and installs `requirements`
+ * (a path) when it changed since the install recorded in the venv's `stampName`; a no-op
+ * otherwise. Returns the interpreter.
  * @throws Error when an install step fails.
  */
-export declare function ensureVenv(requirements: string, stampName: string, say?: (line: string) => void): string;
+export declare function ensureVenv(
+  requirements: string,
+  stampName: string,
+  say?: (line: string) => void,
+  dir?: string,
+): string;

@@ -1,8 +1,10 @@
 // The project's Python environment, models/train/.venv (Python 3.11): created when missing,
 // and each pinned requirements file installed into it when the file changed since its last
 // install (a sha256 stamp per file inside the venv). `npm run train` installs the training
-// pipeline's requirements, the bench those of its Python peer (bench/peer/). FLEET_PYTHON
-// chooses the interpreter that creates it (default: python3.11, else python3).
+// pipeline's requirements, the bench those of its Python peer (bench/peer/). A tool whose
+// pins clash with the training's (the test suite's standard inference client) gets a venv of
+// its own in another directory, made the same way. FLEET_PYTHON chooses the interpreter that
+// creates a venv (default: python3.11, else python3).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,22 +34,23 @@ function pickPython() {
 }
 
 /**
- * Creates the venv when missing and installs `requirements` when it changed since the
- * install recorded in the venv's `stampName`; a no-op otherwise. Returns the interpreter.
- * Throws when an install step fails.
+ * Creates the venv `dir` (default: the project's, VENV) when missing and installs
+ * `requirements` when it changed since the install recorded in the venv's `stampName`; a
+ * no-op otherwise. Returns the interpreter. Throws when an install step fails.
  */
-export function ensureVenv(requirements, stampName, say = (line) => console.error(line)) {
-  if (!existsSync(VENV_PYTHON)) {
-    say(`creating ${VENV}`);
-    run(pickPython(), ['-m', 'venv', VENV]);
+export function ensureVenv(requirements, stampName, say = (line) => console.error(line), dir = VENV) {
+  const python = join(dir, 'bin', 'python');
+  if (!existsSync(python)) {
+    say(`creating ${dir}`);
+    run(pickPython(), ['-m', 'venv', dir]);
   }
-  const stamp = join(VENV, stampName);
+  const stamp = join(dir, stampName);
   const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const installed = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
   if (installed !== wanted) {
     say(`installing the pinned ${requirements.slice(root.length + 1)}`);
-    run(VENV_PYTHON, ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', requirements]);
+    run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', requirements]);
     writeFileSync(stamp, `${wanted}\n`);
   }
-  return VENV_PYTHON;
+  return python;
 }
