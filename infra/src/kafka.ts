@@ -157,10 +157,8 @@ export async function kafkaAnswers(config: InfraConfig, timeoutMs = 3000): Promi
 /**
  * Asks the group coordinator until it answers, so the broker creates `__consumer_offsets`
  * now rather than during the first consumer's join (which then retries for a while). With
- * retries: a fresh kafkajs admin knows no broker until its first call fails and fetches
- * the metadata ("No brokers in the broker pool"), and the coordinator answers "not
- * available" while the topic is being created. Best effort: resolves to whether the
- * coordinator answered, and says on `onProgress` why not.
+ * retries: the coordinator answers "not available" while that topic is being created.
+ * Best effort: resolves to whether the coordinator answered, and says on `onProgress` why not.
  */
 export async function warmUpCoordinator(config: InfraConfig, onProgress?: Progress): Promise<boolean> {
   try {

@@ -25,6 +25,11 @@ function withRetries(admin: AdminClient, retries: number): AdminClient {
 
 /** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried `retries` times. */
 export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
+  // kafkajs looks a group's coordinator up among the brokers of its metadata, and a fresh
+  // admin knows none until a call fetches the metadata: its first describeGroups would fail
+  // "No brokers in the broker pool", and only a retry would succeed. One metadata request
+  // before the first describeGroup (describeCluster fetches it) spares that.
+  let brokersKnown = false;
   return withRetries(
     {
       async createTopics(specs) {
@@ -65,6 +70,10 @@ export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
         await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) });
       },
       async describeGroup(groupId) {
+        if (!brokersKnown) {
+          await admin.describeCluster();
+          brokersKnown = true;
+        }
         const { groups } = await admin.describeGroups([groupId]);
         const group = groups[0];
         return {
