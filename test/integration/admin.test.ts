@@ -1,22 +1,55 @@
-import { describe, expect, it } from 'vitest';
-import { createKafkaClient, kafkaClientKind } from '@fleet/core';
-import { randomName, stack, testLogger } from '../helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient, kafkaClientKind, type AdminClient } from '@fleet/core';
+import { randomName, stack, testKafka, testLogger } from '../helpers.js';
+
+/** An admin of a client created for it, that retries nothing. */
+async function freshAdmin(): Promise<AdminClient> {
+  const kafka = createKafkaClient(
+    { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'admin-test', retries: 0 },
+    testLogger(),
+  );
+  return kafka.admin();
+}
+
+async function withFreshAdmin<T>(call: (admin: AdminClient) => Promise<T>): Promise<T> {
+  const admin = await freshAdmin();
+  try {
+    return await call(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 // Runs on each client behind the seam (the main suite on kafkajs, `npm run test:platformatic`
 // on @platformatic/kafka). Regression: a fresh kafkajs admin knew no broker, so its first
-// group lookup failed ("No brokers in the broker pool") and only a retry succeeded; with no
-// retries (infra's coordinator warm-up) it never succeeded.
-describe('the seam admin, fresh', () => {
-  it('describes a group on its first call, with no retries', async () => {
-    const kafka = createKafkaClient(
-      { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'admin-test', retries: 0 },
-      testLogger(),
-    );
-    const admin = await kafka.admin();
+// call to a group coordinator failed ("No brokers in the broker pool") and only a retry
+// succeeded; with no retries (infra's coordinator warm-up) it never succeeded.
+describe('the seam admin, fresh, with no retries: its first group call', () => {
+  const topic = randomName('admin.fresh');
+  const group = randomName('admin.fresh');
+
+  beforeAll(async () => {
+    const admin = await testKafka('admin-test').admin();
     try {
-      expect(await admin.describeGroup(randomName('admin.fresh'))).toEqual({ state: 'Dead', members: [] });
+      await admin.createTopics([{ topic, partitions: 2 }]);
     } finally {
       await admin.disconnect();
     }
+  });
+  afterAll(async () => {
+    await withFreshAdmin((admin) => admin.deleteTopics([topic])).catch(() => undefined);
+  });
+
+  it('describes a group', async () => {
+    expect(await withFreshAdmin((admin) => admin.describeGroup(randomName('admin.none')))).toEqual({
+      state: 'Dead',
+      members: [],
+    });
+  });
+
+  it("sets a group's offsets, and reads them back", async () => {
+    await withFreshAdmin((admin) => admin.setGroupOffsets(group, topic, [{ partition: 1, offset: '0' }]));
+    const committed = await withFreshAdmin((admin) => admin.fetchCommittedOffsets(group, topic));
+    expect(committed).toContainEqual({ partition: 1, offset: '0' });
   });
 });

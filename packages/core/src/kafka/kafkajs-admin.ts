@@ -26,10 +26,15 @@ function withRetries(admin: AdminClient, retries: number): AdminClient {
 /** Wraps a connected kafkajs admin as the seam's {@link AdminClient}, every call retried `retries` times. */
 export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
   // kafkajs looks a group's coordinator up among the brokers of its metadata, and a fresh
-  // admin knows none until a call fetches the metadata: its first describeGroups would fail
+  // admin knows none until a call fetches the metadata: its first group call would fail
   // "No brokers in the broker pool", and only a retry would succeed. One metadata request
-  // before the first describeGroup (describeCluster fetches it) spares that.
+  // before the first group call (describeCluster fetches it) spares that.
   let brokersKnown = false;
+  const knowBrokers = async (): Promise<void> => {
+    if (brokersKnown) return;
+    await admin.describeCluster();
+    brokersKnown = true;
+  };
   return withRetries(
     {
       async createTopics(specs) {
@@ -53,6 +58,7 @@ export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
       listTopics: () => admin.listTopics(),
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       async fetchCommittedOffsets(groupId, topic) {
+        await knowBrokers();
         const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
         return (result?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
       },
@@ -67,13 +73,11 @@ export function createKafkajsAdmin(admin: Admin, retries = 8): AdminClient {
         return byTime.map((p): PartitionOffset => ({ partition: p.partition, offset: p.offset }));
       },
       async setGroupOffsets(groupId, topic, offsets) {
+        await knowBrokers();
         await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) });
       },
       async describeGroup(groupId) {
-        if (!brokersKnown) {
-          await admin.describeCluster();
-          brokersKnown = true;
-        }
+        await knowBrokers();
         const { groups } = await admin.describeGroups([groupId]);
         const group = groups[0];
         return {
