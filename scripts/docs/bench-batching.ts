@@ -29,9 +29,21 @@ export function batchingRows(r: BenchResults): string[][] {
       (s) => `${num(s?.latencyMs.p50)} / ${num(s?.latencyMs.p99)} ms, ${num(s && fleetCpu(s), 2)} CPU s`,
     );
     const d = defaults?.steps.find((s) => s.offeredPerSec === rate);
-    const verdict = d
-      ? `default, p50 ≤ ${TARGETS.p50Ms} and p99 ≤ ${TARGETS.p99Ms} ms: ${met(d.latencyMs.p50 <= TARGETS.p50Ms && d.latencyMs.p99 <= TARGETS.p99Ms)}`
+    // By how much a missed target is missed: measured − target, each figure.
+    const over = (value: number, target: number, digits = 0): string =>
+      value > target ? `+${num(value - target, digits)}` : `${num(value - target, digits)}`;
+    const latencyMet = d !== undefined && d.latencyMs.p50 <= TARGETS.p50Ms && d.latencyMs.p99 <= TARGETS.p99Ms;
+    const latency = d
+      ? `default, p50 ≤ ${TARGETS.p50Ms} and p99 ≤ ${TARGETS.p99Ms} ms: ${met(latencyMet)}` +
+        (latencyMet ? '' : ` (${over(d.latencyMs.p50, TARGETS.p50Ms)} / ${over(d.latencyMs.p99, TARGETS.p99Ms)} ms)`)
       : '';
+    const cpuMet = d !== undefined && fleetCpu(d) <= TARGETS.fleetCpuSecPer1000;
+    const cpu =
+      d && rate === TARGETS.p99AtPerSec
+        ? `; default, ≤ ${TARGETS.fleetCpuSecPer1000} CPU s: ${met(cpuMet)}` +
+          (cpuMet ? '' : ` (${over(fleetCpu(d), TARGETS.fleetCpuSecPer1000, 2)} CPU s)`)
+        : '';
+    const verdict = latency + cpu;
     return [
       `whole fleet, warm, ${names} fetches and commits: p50 / p99, CPU per 1,000 rides at ${num(rate)} rides/s`,
       ms.join(' · '),

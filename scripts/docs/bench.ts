@@ -19,7 +19,15 @@ import { markdown, REPO_ROOT, table } from './sections.js';
 export const BENCH_JSON = 'bench/results/latest.json';
 
 /** The issue's targets, which the table says are met or not. */
-export const TARGETS = { ratioToBound: 0.8, p50Ms: 10, p99Ms: 25, p99AtPerSec: 1000, sustainedPerSec: 5000 };
+export const TARGETS = {
+  ratioToBound: 0.8,
+  p50Ms: 10,
+  p99Ms: 25,
+  p99AtPerSec: 1000,
+  sustainedPerSec: 10_000,
+  /** The whole fleet (four services and the broker) at `p99AtPerSec`, CPU s per 1,000 rides. */
+  fleetCpuSecPer1000: 0.5,
+};
 
 /** The last run, or undefined before the first one. */
 export function readBenchResults(): BenchResults | undefined {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../bench/lib/report.js';
+import type { FleetResult, RateStep } from '../../bench/sections/fleet.js';
+import { batchingRows } from '../../scripts/docs/bench-batching.js';
+import { coldTargetLine, type DemoRun } from '../../scripts/docs/demo.js';
+
+function step(offeredPerSec: number, p50: number, p99: number, brokerCpu: number): RateStep {
+  return {
+    offeredPerSec,
+    sentPerSec: offeredPerSec,
+    sent: 100,
+    decided: 100,
+    complete: 100,
+    degraded: 0,
+    decidedPerSecDuringSend: offeredPerSec,
+    drainMs: 10,
+    latencyMs: { p50, p95: p99, p99, max: p99 },
+    decidedLatencyMs: { p50, p99 },
+    cpuSecPer1000: { duration: 0.1, cost: 0.1, tip: 0.1, decision: 0.1, broker: brokerCpu, bench: 5 },
+    sustained: true,
+  };
+}
+
+function fleet(steps: RateStep[]): FleetResult {
+  return { steps, highestSustainedPerSec: 1000, lowestUnsustainedPerSec: null, peakRssMb: {}, env: {}, partitions: 6 };
+}
+
+const results = (steps: RateStep[]) =>
+  ({ tuning: { fleetBatching: { default: fleet(steps) } } }) as unknown as BenchResults;
+
+describe('targets in the generated README rows say by how much they are missed', () => {
+  it('the default fleet at 1,000 rides/s: latency and CPU per 1,000 rides (bench processes left out)', () => {
+    const rows = batchingRows(results([step(200, 8, 17, 0.1), step(1000, 11, 28, 1.06)]));
+    expect(rows.map((r) => r[2])).toEqual([
+      'default, p50 ≤ 10 and p99 ≤ 25 ms: met',
+      'default, p50 ≤ 10 and p99 ≤ 25 ms: **not met** (+1 / +3 ms); default, ≤ 0.5 CPU s: **not met** (+0.96 CPU s)',
+    ]);
+  });
+
+  it('a fleet within both targets is met, with no amounts', () => {
+    const rows = batchingRows(results([step(1000, 9, 20, 0.05)]));
+    expect(rows[0][2]).toBe('default, p50 ≤ 10 and p99 ≤ 25 ms: met; default, ≤ 0.5 CPU s: met');
+  });
+
+  it("the demo's cold start: p99 end to end against 50 ms, the fleet's and the listener's", () => {
+    const percentiles = (p99: number) => ({ p50: 10, p95: p99, p99, max: p99 });
+    const run = (fleetP99: number, seenP99: number) =>
+      ({ summary: { fleetLatencyMs: percentiles(fleetP99), latencyMs: percentiles(seenP99) } }) as unknown as DemoRun;
+    expect(coldTargetLine(run(242, 268))).toBe(
+      'Target: the demo from a cold start, p99 ≤ 50 ms end to end: **not met** in this run ' +
+        '(ride→decided p99 242 ms, 192 ms over; ride→seen p99 268 ms, 218 ms over).',
+    );
+    expect(coldTargetLine(run(40, 50))).toBe(
+      'Target: the demo from a cold start, p99 ≤ 50 ms end to end: met in this run ' +
+        '(ride→decided p99 40 ms, within it; ride→seen p99 50 ms, within it).',
+    );
+  });
+});
