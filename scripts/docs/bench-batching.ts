@@ -5,7 +5,7 @@
  */
 import type { BenchResults } from '../../bench/lib/report.js';
 import { fleetCpu, type FleetResult } from '../../bench/sections/fleet.js';
-import { byRate, met, num, TARGETS } from './bench.js';
+import { byRate, met, num, signed, TARGETS } from './bench.js';
 import { table } from './sections.js';
 
 const runsOf = (r: BenchResults): Array<[string, FleetResult]> => Object.entries(r.tuning?.fleetBatching ?? {});
@@ -30,18 +30,18 @@ export function batchingRows(r: BenchResults): string[][] {
     );
     const d = defaults?.steps.find((s) => s.offeredPerSec === rate);
     // By how much a missed target is missed: measured − target, each figure.
-    const over = (value: number, target: number, digits = 0): string =>
-      value > target ? `+${num(value - target, digits)}` : `${num(value - target, digits)}`;
     const latencyMet = d !== undefined && d.latencyMs.p50 <= TARGETS.p50Ms && d.latencyMs.p99 <= TARGETS.p99Ms;
     const latency = d
       ? `default, p50 ≤ ${TARGETS.p50Ms} and p99 ≤ ${TARGETS.p99Ms} ms: ${met(latencyMet)}` +
-        (latencyMet ? '' : ` (${over(d.latencyMs.p50, TARGETS.p50Ms)} / ${over(d.latencyMs.p99, TARGETS.p99Ms)} ms)`)
+        (latencyMet
+          ? ''
+          : ` (${signed(d.latencyMs.p50 - TARGETS.p50Ms)} / ${signed(d.latencyMs.p99 - TARGETS.p99Ms)} ms)`)
       : '';
     const cpuMet = d !== undefined && fleetCpu(d) <= TARGETS.fleetCpuSecPer1000;
     const cpu =
       d && rate === TARGETS.p99AtPerSec
         ? `; default, ≤ ${TARGETS.fleetCpuSecPer1000} CPU s: ${met(cpuMet)}` +
-          (cpuMet ? '' : ` (${over(fleetCpu(d), TARGETS.fleetCpuSecPer1000, 2)} CPU s)`)
+          (cpuMet ? '' : ` (${signed(fleetCpu(d) - TARGETS.fleetCpuSecPer1000, 2)} CPU s)`)
         : '';
     const verdict = latency + cpu;
     return [

@@ -11,7 +11,7 @@ import {
   type PeerSideName,
   type PeerStep,
 } from '../../bench/sections/peer.js';
-import { byRate, num } from './bench.js';
+import { byRate, num, signed } from './bench.js';
 import { table } from './sections.js';
 
 /** The rates at which ours is to be ahead of the peer. */
@@ -22,8 +22,7 @@ const SIDE_LABEL: Record<PeerSideName, string> = { ours: 'ours', python: 'Python
 /** Met when ours is lower than the peer's in every pair; each gap is ours − peer. */
 function aheadOfPeer(pairs: Array<[string, number, number]>, unit: string, digits: number): string {
   const ok = pairs.every(([, ours, peer]) => ours < peer);
-  const sign = (x: number): string => (x > 0 ? '+' : x < 0 ? '−' : '±');
-  const gaps = pairs.map(([label, o, p]) => `${label} ${sign(o - p)}${num(Math.abs(o - p), digits)}`);
+  const gaps = pairs.map(([label, o, p]) => `${label} ${signed(o - p, digits)}`);
   return `ours lower: ${ok ? 'met' : '**not met**'} (ours − peer: ${gaps.join(', ')} ${unit})`;
 }
 

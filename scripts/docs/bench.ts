@@ -50,6 +50,11 @@ export function num(x: number | undefined | null, digits = 0): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A difference with its sign: "+3", "−0.04", "±0". */
+export function signed(x: number, digits = 0): string {
+  return `${x > 0 ? '+' : x < 0 ? '−' : '±'}${num(Math.abs(x), digits)}`;
+}
+
 /** "0.19" or "0.19–0.21": the spread of a few values. */
 function range(values: number[], digits: number): string {
   if (values.length === 0) return '–';
