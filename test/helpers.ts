@@ -11,6 +11,7 @@ import {
   createRegistry,
   type AdminClient,
   type KafkaClient,
+  type KafkaConnection,
   type Logger,
   type Registry,
 } from '@fleet/core';
@@ -43,9 +44,12 @@ export function stack(): { brokers: string[]; registryUrl: string } {
   return { brokers: brokers.split(','), registryUrl };
 }
 
-/** A Kafka client on this run's broker, of the library `KAFKA_CLIENT` names (kafkajs by default). */
-export function testKafka(clientId = 'test'): KafkaClient {
-  return createKafkaClient({ client: kafkaClientKind(), brokers: stack().brokers, clientId }, testLogger());
+/**
+ * A Kafka client on this run's broker, of the library `KAFKA_CLIENT` names (kafkajs by
+ * default); `options` set the rest of the connection (e.g. `retries`).
+ */
+export function testKafka(clientId = 'test', options: Partial<KafkaConnection> = {}): KafkaClient {
+  return createKafkaClient({ client: kafkaClientKind(), brokers: stack().brokers, clientId, ...options }, testLogger());
 }
 
 /** A registry client on this run's registry. */

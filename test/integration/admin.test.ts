@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, kafkaClientKind, type AdminClient } from '@fleet/core';
-import { randomName, stack, testKafka, testLogger } from '../helpers.js';
+import type { AdminClient } from '@fleet/core';
+import { randomName, testKafka } from '../helpers.js';
 
-/** An admin of a client created for it, that retries nothing. */
-async function freshAdmin(): Promise<AdminClient> {
-  const kafka = createKafkaClient(
-    { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'admin-test', retries: 0 },
-    testLogger(),
-  );
-  return kafka.admin();
-}
-
+/** `call` on an admin of a client created for it, that retries nothing. */
 async function withFreshAdmin<T>(call: (admin: AdminClient) => Promise<T>): Promise<T> {
-  const admin = await freshAdmin();
+  const admin = await testKafka('admin-test', { retries: 0 }).admin();
   try {
     return await call(admin);
   } finally {
