@@ -1,7 +1,5 @@
 /** The venv's directory, models/train/.venv. */
 export declare const VENV: string;
-/** The venv's interpreter. */
-export declare const VENV_PYTHON: string;
 /**
  * Creates the venv `dir` (default: {@link VENV}) when missing and installs `requirements`
  * (a path) when it changed since the install recorded in the venv's `stampName`; a no-op

@@ -15,8 +15,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The venv's directory. */
 export const VENV = join(root, 'models', 'train', '.venv');
-/** The venv's interpreter. */
-export const VENV_PYTHON = join(VENV, 'bin', 'python');
 
 function run(cmd, args) {
   // pip's progress goes to stderr: stdout stays the caller's (the bench prints its table there).

@@ -78,7 +78,10 @@ describe('Open Inference Protocol v2 with a standard client (tritonclient, real 
       JSON.stringify({ models: MODEL_NAMES, rows: rides.length, width, features: Array.from(features) }),
     );
     const entries = await Promise.all(
-      MODEL_NAMES.map(async (m) => [m, Array.from(await server.online.models.byName[m].predictFeatures(features, 4))]),
+      MODEL_NAMES.map(async (m) => [
+        m,
+        Array.from(await server.online.models.byName[m].predictFeatures(features, rides.length)),
+      ]),
     );
     expected = Object.fromEntries(entries) as Record<ModelName, number[]>;
     // Asynchronously: the server answers from this very process.
