@@ -12,3 +12,9 @@ export declare function ensureVenv(
   say?: (line: string) => void,
   dir?: string,
 ): string;
+/**
+ * The project's venv ({@link VENV}) with the training pipeline's pinned requirements
+ * (models/train/requirements.txt) installed when they changed. Returns the interpreter.
+ * @throws Error when an install step fails.
+ */
+export declare function ensureTrainingVenv(say?: (line: string) => void): string;

@@ -52,3 +52,12 @@ export function ensureVenv(requirements, stampName, say = (line) => console.erro
   }
   return python;
 }
+
+/**
+ * The project's venv with the training pipeline's pinned requirements installed
+ * (models/train/requirements.txt): what `npm run train` runs in, and what a tool running
+ * the training's feature code (the online bench's Flask peer) installs its own pins beside.
+ */
+export function ensureTrainingVenv(say = (line) => console.error(line)) {
+  return ensureVenv(join(root, 'models', 'train', 'requirements.txt'), '.requirements.sha256', say);
+}

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureVenv } from './python-venv.mjs';
+import { ensureTrainingVenv } from './python-venv.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const trainDir = join(root, 'models', 'train');
@@ -24,9 +24,7 @@ function run(cmd, args, opts = {}) {
 
 let venvPython;
 try {
-  venvPython = ensureVenv(join(trainDir, 'requirements.txt'), '.requirements.sha256', (line) =>
-    console.error(`train: ${line}`),
-  );
+  venvPython = ensureTrainingVenv((line) => console.error(`train: ${line}`));
 } catch (err) {
   console.error(`train: ${err.message}`);
   process.exit(1);

@@ -17,7 +17,7 @@ import type { QuoteRide, RideQuote } from '@fleet/contract';
 import { freePort, launchService, stopProcess, waitReady } from '@fleet/cli/launcher';
 import { parseHistograms, quantile } from '@fleet/core';
 import { ONLINE_METRIC } from '@fleet/online';
-import { ensureVenv } from '../../scripts/python-venv.mjs';
+import { ensureTrainingVenv, ensureVenv } from '../../scripts/python-venv.mjs';
 import type { BenchContext } from '../lib/context.js';
 import { cpuSeconds, mainThreadCpuSeconds, processTree } from '../lib/procstat.js';
 import { REPO_ROOT } from '../lib/context.js';
@@ -109,9 +109,11 @@ async function startOurs(name: string, env: Record<string, string>, entry?: stri
 }
 
 async function startPeer(ctx: BenchContext): Promise<Server> {
-  const python = ensureVenv(join(ONLINE_DIR, 'requirements.txt'), '.online-peer-requirements.sha256', (line) =>
-    ctx.say(`online peer venv: ${line}`),
-  );
+  const say = (line: string): void => ctx.say(`online peer venv: ${line}`);
+  // The peer runs the training's feature code with numpy and onnxruntime: the training's
+  // pins first (a fresh machine's venv has none), then Flask and gunicorn beside them.
+  ensureTrainingVenv(say);
+  const python = ensureVenv(join(ONLINE_DIR, 'requirements.txt'), '.online-peer-requirements.sha256', say);
   const port = await freePort();
   const logFile = join(REPO_ROOT, '.fleet', 'logs', 'bench-online-peer.log');
   mkdirSync(dirname(logFile), { recursive: true });
