@@ -1,6 +1,6 @@
 import { loadRideCsv, type ModelName, type RideStarted } from '@fleet/contract';
 import { parseSamples } from '@fleet/core';
-import { createOnlineProcess, type BatchRun, type OnlineProcess, type OnlineProcessOverrides } from '@fleet/online';
+import { createOnlineProcess, type ModelRun, type OnlineProcess, type OnlineProcessOverrides } from '@fleet/online';
 import { eventually, testLogger } from '../helpers.js';
 
 /** An online service started in this process on a free port of 127.0.0.1, over real HTTP. */
@@ -88,7 +88,7 @@ export function holdCalls(): HeldCalls {
   return {
     calls,
     run:
-      (model: ModelName, real: BatchRun): BatchRun =>
+      (model: ModelName, real: ModelRun): ModelRun =>
       async (features, rows) => {
         calls.push({ model, rows });
         await released;

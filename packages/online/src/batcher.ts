@@ -1,10 +1,16 @@
 import type { ModelOutputs } from '@fleet/core';
 
-/** One model call over `rows` row-major feature rows; the outputs of each row. */
-export type BatchRun = (features: Float32Array, rows: number) => Promise<ModelOutputs>;
+/** One model's call over `rows` row-major feature rows: the outputs of each row. */
+export type ModelRun = (features: Float32Array, rows: number) => Promise<ModelOutputs>;
+
+/**
+ * One call over `rows` row-major feature rows, merged from `requests` requests; its
+ * outputs, which `slice` cuts into each request's rows.
+ */
+export type BatchRun<T = ModelOutputs> = (features: Float32Array, rows: number, requests: number) => Promise<T>;
 
 /** Options of {@link createMicroBatcher}. */
-export interface MicroBatcherOptions {
+export interface MicroBatcherOptions<T> {
   /** Columns of a feature row. */
   width: number;
   /** Merge the requests that arrive together into shared calls; false calls once per request. */
@@ -13,25 +19,34 @@ export interface MicroBatcherOptions {
   maxRows: number;
   /** Longest a request is held for others to join its call while the model is idle (0: never). */
   maxWaitMs: number;
-  run: BatchRun;
-  /** Observes each call: rows, requests merged, seconds it took. */
-  onBatch?: (rows: number, requests: number, seconds: number) => void;
+  run: BatchRun<T>;
+  /** The outputs of rows `from` to `to` (exclusive) of a call's outputs. */
+  slice: (outputs: T, from: number, to: number) => T;
   /** Monotonic milliseconds, for the arrival-gap estimate. @default performance.now */
   now?: () => number;
 }
 
-/** Requests for one model, merged into calls (Triton's and BentoML's dynamic batching). */
-export interface MicroBatcher {
-  /** Scores `rows` rows, in a call shared with whatever arrives together; the outputs of each row. */
-  submit(features: Float32Array, rows: number): Promise<ModelOutputs>;
+/** Requests merged into calls (Triton's and BentoML's dynamic batching). */
+export interface MicroBatcher<T = ModelOutputs> {
+  /** Scores `rows` rows, in a call shared with whatever arrives together; the outputs of its rows. */
+  submit(features: Float32Array, rows: number): Promise<T>;
   /** Resolves once nothing is queued or running (a drain). */
   idle(): Promise<void>;
 }
 
-interface Waiting {
+/** One model's outputs of rows `from` to `to` (exclusive): views, not copies. */
+export function sliceOutputs(outputs: ModelOutputs, from: number, to: number): ModelOutputs {
+  return {
+    value: outputs.value.subarray(from, to),
+    lower: outputs.lower && outputs.lower.subarray(from, to),
+    upper: outputs.upper && outputs.upper.subarray(from, to),
+  };
+}
+
+interface Waiting<T> {
   features: Float32Array;
   rows: number;
-  resolve: (outputs: ModelOutputs) => void;
+  resolve: (outputs: T) => void;
   reject: (err: unknown) => void;
 }
 
@@ -45,10 +60,10 @@ const GAP_WEIGHT = 0.2;
  * join it, but only while at least two more are due in that time (by a moving average of
  * the gaps between requests): below that rate a request is scored at once and pays no wait.
  */
-export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
-  const { width, maxRows, maxWaitMs, run } = options;
+export function createMicroBatcher<T>(options: MicroBatcherOptions<T>): MicroBatcher<T> {
+  const { width, maxRows, maxWaitMs, run, slice } = options;
   const now = options.now ?? (() => performance.now());
-  const queue: Waiting[] = [];
+  const queue: Array<Waiting<T>> = [];
   const idleWaiters: Array<() => void> = [];
   let queuedRows = 0;
   let active = 0;
@@ -62,14 +77,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
   };
 
-  async function call(features: Float32Array, rows: number, requests: number): Promise<ModelOutputs> {
-    const started = now();
-    const values = await run(features, rows);
-    options.onBatch?.(rows, requests, (now() - started) / 1000);
-    return values;
-  }
-
-  function take(): { batch: Waiting[]; rows: number } {
+  function take(): { batch: Array<Waiting<T>>; rows: number } {
     const batch = [queue.shift()!];
     let rows = batch[0].rows;
     while (queue.length > 0 && rows + queue[0].rows <= maxRows) {
@@ -80,7 +88,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     return { batch, rows };
   }
 
-  function concat(batch: Waiting[], rows: number): Float32Array {
+  function concat(batch: Array<Waiting<T>>, rows: number): Float32Array {
     if (batch.length === 1) return batch[0].features;
     const all = new Float32Array(rows * width);
     let at = 0;
@@ -99,16 +107,15 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     running = true;
     const { batch, rows } = take();
     try {
-      const outputs = await call(concat(batch, rows), rows, batch.length);
-      let at = 0;
-      for (const w of batch) {
-        const to = at + w.rows;
-        w.resolve({
-          value: outputs.value.subarray(at, to),
-          lower: outputs.lower && outputs.lower.subarray(at, to),
-          upper: outputs.upper && outputs.upper.subarray(at, to),
-        });
-        at = to;
+      const outputs = await run(concat(batch, rows), rows, batch.length);
+      if (batch.length === 1) batch[0].resolve(outputs);
+      else {
+        let at = 0;
+        for (const w of batch) {
+          const to = at + w.rows;
+          w.resolve(slice(outputs, at, to));
+          at = to;
+        }
       }
     } catch (err) {
       for (const w of batch) w.reject(err);
@@ -141,9 +148,9 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     async submit(features, rows) {
       active++;
       try {
-        if (!options.enabled) return await call(features, rows, 1);
+        if (!options.enabled) return await run(features, rows, 1);
         noteArrival();
-        return await new Promise<ModelOutputs>((resolve, reject) => {
+        return await new Promise<T>((resolve, reject) => {
           queue.push({ features, rows, resolve, reject });
           queuedRows += rows;
           schedule();

@@ -20,7 +20,7 @@ import type { OnlineModels } from './models.js';
 export interface Scoring {
   /**
    * Quotes `inputs`, in order: each ride validated by the contract's rules, the three
-   * models called through their micro-batchers, then the decision rules.
+   * models called through the quotes' micro-batcher, then the decision rules.
    * @throws FleetError FLEET_VALIDATION_FAILED naming `field` (with `rides[i].` for a list),
    *   FLEET_OVERLOADED when the queue is full, FLEET_MODEL_NON_FINITE_OUTPUT.
    */
@@ -29,10 +29,21 @@ export interface Scoring {
   infer(model: ModelName, features: Float32Array, rows: number): Promise<Float64Array>;
 }
 
+/** Each model's outputs of the same rows. */
+export type QuoteOutputs = Record<ModelName, ModelOutputs>;
+
+/** The micro-batchers scoring goes through. */
+export interface Batchers {
+  /** One per model: the Open Inference Protocol's infer. */
+  readonly byModel: Readonly<Record<ModelName, MicroBatcher>>;
+  /** Quotes: each call scores its rows with the three models (one request, one place in a batch). */
+  readonly quotes: MicroBatcher<QuoteOutputs>;
+}
+
 /** What {@link createScoring} is built from. */
 export interface ScoringDeps {
   models: OnlineModels;
-  batchers: Readonly<Record<ModelName, MicroBatcher>>;
+  batchers: Batchers;
   admission: Admission;
   clock: Clock;
 }
@@ -107,15 +118,14 @@ export function createScoring(deps: ScoringDeps): Scoring {
       const valid = rides(inputs, list, now);
       return admitted(valid.length, async () => {
         const features = buildFeatures(models.spec, valid);
-        const [duration, cost, tip] = await Promise.all(
-          MODEL_NAMES.map((m) => batchers[m].submit(features, valid.length)),
-        );
+        const { duration, cost, tip } = await batchers.quotes.submit(features, valid.length);
         const at = deps.clock();
         return valid.map((ride, i) =>
           quoteOf(ride, { duration: rowOf(duration, i), cost: rowOf(cost, i), tip: rowOf(tip, i) }, versions, at),
         );
       });
     },
-    infer: (model, features, rows) => admitted(rows, async () => (await batchers[model].submit(features, rows)).value),
+    infer: (model, features, rows) =>
+      admitted(rows, async () => (await batchers.byModel[model].submit(features, rows)).value),
   };
 }

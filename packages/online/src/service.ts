@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
 import { componentLogger, noTracing, systemClock, type Clock, type Logger, type Tracing } from '@fleet/core';
 import { createAdmission } from './admission.js';
-import { createMicroBatcher, type BatchRun, type MicroBatcher } from './batcher.js';
+import { createMicroBatcher, sliceOutputs, type BatchRun, type ModelRun } from './batcher.js';
 import type { OnlineConfig } from './env.js';
 import { errorAnswer, schemaFailure, type ErrorAnswer } from './http-errors.js';
 import { createOnlineMetrics, type OnlineMetrics } from './metrics.js';
@@ -10,7 +10,7 @@ import type { OnlineModels } from './models.js';
 import { opsRoutes } from './routes/ops.js';
 import { quoteRoutes } from './routes/quote.js';
 import { v2Routes } from './routes/v2.js';
-import { createScoring, type Scoring } from './scoring.js';
+import { createScoring, type Batchers, type QuoteOutputs, type Scoring } from './scoring.js';
 import { installTraffic } from './traffic.js';
 
 /** What the online service is built from. */
@@ -21,7 +21,7 @@ export interface OnlineServiceDeps {
   /** Stamps `quoted_at` and fills a missing `pickup_time`. @default the system clock */
   clock?: Clock;
   /** Wraps each model's call (a test holds calls to fill the queue). */
-  run?: (model: ModelName, real: BatchRun) => BatchRun;
+  run?: (model: ModelName, real: ModelRun) => ModelRun;
   /** Spans per quote request, continuing the caller's `traceparent`. @default none */
   tracing?: Tracing;
 }
@@ -39,20 +39,54 @@ export interface OnlineService {
 
 type State = 'starting' | 'ready' | 'draining' | 'stopped';
 
-function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: OnlineMetrics) {
-  const make = (name: ModelName): MicroBatcher => {
+/** Each model's calls, timed into the batch metrics. */
+function modelRuns(deps: OnlineServiceDeps, metrics: OnlineMetrics): Record<ModelName, BatchRun> {
+  const runOf = (name: ModelName): BatchRun => {
     const model = deps.models.byName[name];
-    const real: BatchRun = (features, rows) => model.predictOutputs(features, rows);
-    return createMicroBatcher({
-      width: deps.models.width,
-      enabled: config.batching,
-      maxRows: config.batchMaxRows,
-      maxWaitMs: config.batchMaxWaitMs,
-      run: deps.run ? deps.run(name, real) : real,
-      onBatch: (rows, requests, seconds) => metrics.observeBatch(name, rows, requests, seconds),
-    });
+    const real: ModelRun = (features, rows) => model.predictOutputs(features, rows);
+    const run = deps.run ? deps.run(name, real) : real;
+    return async (features, rows, requests) => {
+      const started = performance.now();
+      const outputs = await run(features, rows);
+      metrics.observeBatch(name, rows, requests, (performance.now() - started) / 1000);
+      return outputs;
+    };
   };
-  return Object.fromEntries(MODEL_NAMES.map((m) => [m, make(m)])) as Record<ModelName, MicroBatcher>;
+  return Object.fromEntries(MODEL_NAMES.map((m) => [m, runOf(m)])) as Record<ModelName, BatchRun>;
+}
+
+/**
+ * The micro-batchers: one per model (the v2 API's infer), and one for quotes, whose every
+ * call scores its rows with the three models at once.
+ */
+function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: OnlineMetrics): Batchers {
+  const runs = modelRuns(deps, metrics);
+  const options = {
+    width: deps.models.width,
+    enabled: config.batching,
+    maxRows: config.batchMaxRows,
+    maxWaitMs: config.batchMaxWaitMs,
+  };
+  const byModel = Object.fromEntries(
+    MODEL_NAMES.map((m) => [m, createMicroBatcher({ ...options, run: runs[m], slice: sliceOutputs })]),
+  ) as Batchers['byModel'];
+  const quotes = createMicroBatcher<QuoteOutputs>({
+    ...options,
+    run: async (features, rows, requests) => {
+      const [duration, cost, tip] = await Promise.all([
+        runs.duration(features, rows, requests),
+        runs.cost(features, rows, requests),
+        runs.tip(features, rows, requests),
+      ]);
+      return { duration, cost, tip };
+    },
+    slice: (outputs, from, to) => ({
+      duration: sliceOutputs(outputs.duration, from, to),
+      cost: sliceOutputs(outputs.cost, from, to),
+      tip: sliceOutputs(outputs.tip, from, to),
+    }),
+  });
+  return { byModel, quotes };
 }
 
 function sendError(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
@@ -168,7 +202,7 @@ export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDep
       );
       await traffic.drain();
       await app.close();
-      await Promise.all(MODEL_NAMES.map((m) => batchers[m].idle()));
+      await Promise.all([batchers.quotes, ...MODEL_NAMES.map((m) => batchers.byModel[m])].map((b) => b.idle()));
       state = 'stopped';
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMicroBatcher, type BatchRun } from '../src/batcher.js';
+import { createMicroBatcher, sliceOutputs, type BatchRun } from '../src/batcher.js';
 
 const WIDTH = 2;
 
@@ -42,7 +42,15 @@ function clockedBatcher(maxWaitMs: number) {
     calls.push(rows),
     { value: new Float64Array(rows), lower: null, upper: null }
   );
-  const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 100, maxWaitMs, run, now: () => now });
+  const batcher = createMicroBatcher({
+    width: WIDTH,
+    enabled: true,
+    maxRows: 100,
+    maxWaitMs,
+    run,
+    slice: sliceOutputs,
+    now: () => now,
+  });
   return { batcher, calls, advance: (ms: number) => (now += ms) };
 }
 
@@ -53,7 +61,14 @@ async function until(check: () => boolean): Promise<void> {
 describe('micro-batcher', () => {
   it('puts the requests that queue behind a running call into the next call, up to maxRows, answers in order', async () => {
     const model = heldRun();
-    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 5, maxWaitMs: 0, run: model.run });
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 5,
+      maxWaitMs: 0,
+      run: model.run,
+      slice: sliceOutputs,
+    });
     const first = batcher.submit(rowsFrom(0, 1), 1);
     await until(() => model.held() === 1);
     const queued = [
@@ -77,9 +92,47 @@ describe('micro-batcher', () => {
     expect(model.calls).toEqual([1, 5, 1]);
   });
 
+  it('passes each call how many requests it merged, and cuts any outputs with slice (one request: as they are)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const calls: Array<[rows: number, requests: number]> = [];
+    // Outputs of another shape than a model's: two lists per call (a quote's three models, say).
+    const run: BatchRun<{ a: number[]; b: number[] }> = async (features, rows, requests) => {
+      calls.push([rows, requests]);
+      if (calls.length === 1) await held;
+      const a = Array.from({ length: rows }, (_, r) => features[r * WIDTH]);
+      return { a, b: a.map((v) => -v) };
+    };
+    const slice = (o: { a: number[]; b: number[] }, from: number, to: number) => ({
+      a: o.a.slice(from, to),
+      b: o.b.slice(from, to),
+    });
+    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 10, maxWaitMs: 0, run, slice });
+    const first = batcher.submit(rowsFrom(0, 1), 1);
+    await until(() => calls.length === 1);
+    const queued = [batcher.submit(rowsFrom(10, 2), 2), batcher.submit(rowsFrom(20, 1), 1)];
+    release();
+    expect(await first).toEqual({ a: [0], b: [-0] });
+    expect(await Promise.all(queued)).toEqual([
+      { a: [10, 11], b: [-10, -11] },
+      { a: [20], b: [-20] },
+    ]);
+    expect(calls).toEqual([
+      [1, 1],
+      [3, 2],
+    ]);
+  });
+
   it('sends a request larger than maxRows alone', async () => {
     const model = heldRun();
-    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 2, maxWaitMs: 0, run: model.run });
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 2,
+      maxWaitMs: 0,
+      run: model.run,
+      slice: sliceOutputs,
+    });
     const big = batcher.submit(rowsFrom(0, 4), 4);
     await until(() => model.held() === 1);
     model.releaseOne();
@@ -89,7 +142,14 @@ describe('micro-batcher', () => {
 
   it('calls once per request when off', async () => {
     const model = heldRun();
-    const batcher = createMicroBatcher({ width: WIDTH, enabled: false, maxRows: 100, maxWaitMs: 5, run: model.run });
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: false,
+      maxRows: 100,
+      maxWaitMs: 5,
+      run: model.run,
+      slice: sliceOutputs,
+    });
     const answers = [1, 2, 3].map((n) => batcher.submit(rowsFrom(n, 1), 1));
     await until(() => model.held() === 3);
     for (let i = 0; i < 3; i++) model.releaseOne();
@@ -99,7 +159,14 @@ describe('micro-batcher', () => {
 
   it('fails every request of a failed call, and the next call still runs', async () => {
     const model = heldRun();
-    const batcher = createMicroBatcher({ width: WIDTH, enabled: true, maxRows: 10, maxWaitMs: 0, run: model.run });
+    const batcher = createMicroBatcher({
+      width: WIDTH,
+      enabled: true,
+      maxRows: 10,
+      maxWaitMs: 0,
+      run: model.run,
+      slice: sliceOutputs,
+    });
     model.failNext(new Error('onnxruntime failed'));
     const failed = [batcher.submit(rowsFrom(0, 1), 1), batcher.submit(rowsFrom(1, 1), 1)];
     await until(() => model.held() === 1);
