@@ -202,6 +202,16 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       // Backfill: the history since the stream started, re-scored with NEXT into its own
       // topic, the live groups untouched; run again, it resumes and finds nothing left.
       const committed = () => admin.fetchCommittedOffsets(`${prefix}.duration`, process.env.TOPIC_RIDES!);
+      // Every ride is decided, but the rollback's last rebalance may still hold a commit of
+      // the live group (spaced commits, or one refused mid-rebalance and made again after):
+      // the group is read once it has committed every ride, so only the backfill could move it.
+      const atEnd = async () => {
+        const ends = new Map(
+          (await admin.fetchEndOffsets(process.env.TOPIC_RIDES!)).map((p) => [p.partition, p.offset]),
+        );
+        return (await committed()).every((p) => [p.offset, '0'].includes(ends.get(p.partition)!));
+      };
+      await eventually(atEnd, 'the live group to commit every ride', GROUP_SETTLES_MS);
       const liveBefore = await committed();
       await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
       const backfillTopic = `${process.env.TOPIC_PREDICTIONS}.backfill`;
@@ -242,6 +252,7 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       DECIDED_WITHIN_MS,
       DECIDED_WITHIN_MS,
       2 * READ_BACK_MS,
+      GROUP_SETTLES_MS,
       READ_BACK_MS + WORK_ALLOWANCE_MS,
     ),
   );
