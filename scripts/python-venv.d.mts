@@ -1,5 +1,7 @@
 /** The venv's directory, models/train/.venv. */
 export declare const VENV: string;
+/** The training pipeline's pinned requirements, models/train/requirements.txt. */
+export declare const TRAIN_REQUIREMENTS: string;
 /**
  * Creates the venv `dir` (default: {@link VENV}) when missing and installs `requirements`
  * (a path) when it changed since the install recorded in the venv's `stampName`; a no-op

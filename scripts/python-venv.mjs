@@ -15,6 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The venv's directory. */
 export const VENV = join(root, 'models', 'train', '.venv');
+/** The training pipeline's pinned requirements. */
+export const TRAIN_REQUIREMENTS = join(root, 'models', 'train', 'requirements.txt');
 
 function run(cmd, args) {
   // pip's progress goes to stderr: stdout stays the caller's (the bench prints its table there).
@@ -59,5 +61,5 @@ export function ensureVenv(requirements, stampName, say = (line) => console.erro
  * the training's feature code (the online bench's Flask peer) installs its own pins beside.
  */
 export function ensureTrainingVenv(say = (line) => console.error(line)) {
-  return ensureVenv(join(root, 'models', 'train', 'requirements.txt'), '.requirements.sha256', say);
+  return ensureVenv(TRAIN_REQUIREMENTS, '.requirements.sha256', say);
 }

@@ -8,14 +8,13 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stopProcess } from '@fleet/cli/launcher';
-import { ensureVenv } from '../../scripts/python-venv.mjs';
+import { ensureVenv, TRAIN_REQUIREMENTS } from '../../scripts/python-venv.mjs';
 import { REPO_ROOT } from './context.js';
 import { memory } from './procstat.js';
 
 /** The Python peer's directory. */
 export const PEER_DIR = join(REPO_ROOT, 'bench', 'peer');
 const PEER_REQUIREMENTS = join(PEER_DIR, 'requirements.txt');
-const TRAIN_REQUIREMENTS = join(REPO_ROOT, 'models', 'train', 'requirements.txt');
 
 /** `name==version` lines of a requirements file, by lower-cased name. */
 function pins(path: string): Map<string, string> {
