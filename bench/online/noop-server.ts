@@ -8,5 +8,6 @@ import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
 app.post('/v1/quote', async () => ({ ok: true }));
-app.get('/readyz', async () => ({ ready: true }));
+// Names its pid, as every fleet process does: the launcher waits for its own process's answer.
+app.get('/readyz', async () => ({ ready: true, pid: process.pid }));
 await app.listen({ port: Number(process.env.ONLINE_PORT ?? 8080), host: process.env.ONLINE_HOST ?? '127.0.0.1' });

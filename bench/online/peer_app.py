@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 import uuid
@@ -131,4 +132,6 @@ def quote():
 
 @app.get("/readyz")
 def ready():
-    return jsonify({"ready": True})
+    # The pid of gunicorn's master (a worker's parent), the process the bench started and
+    # waits for, as every fleet process names its own pid here.
+    return jsonify({"ready": True, "pid": os.getppid()})

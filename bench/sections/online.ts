@@ -125,7 +125,7 @@ async function startPeer(ctx: BenchContext): Promise<Server> {
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start gunicorn (see ${logFile})`);
-  await waitReady({ 'Flask + gunicorn peer': port }, READY_MS).catch(async (err: unknown) => {
+  await waitReady({ 'Flask + gunicorn peer': { port, pid } }, READY_MS).catch(async (err: unknown) => {
     await stopProcess(pid, 5000);
     throw new Error(`${err instanceof Error ? err.message : String(err)} (see ${logFile})`);
   });

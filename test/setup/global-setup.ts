@@ -11,8 +11,8 @@
  * Teardown stops only what setup started, unless `FLEET_KEEP_STACK=1`.
  */
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '@fleet/cli/launcher';
 import { ensureStack, stackStatus, stopStack } from '@fleet/infra';
 import type { BrokerControlSpec } from './broker-control.js';
 
@@ -64,18 +64,6 @@ function dockerAnswers(): Promise<boolean> {
   });
 }
 
-/** A free TCP port on the host, so the broker can advertise the port it is mapped to. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // Typed loosely on purpose: testcontainers is optional and not installed on every machine.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 async function importOptional(name: string): Promise<any | undefined> {
@@ -97,7 +85,7 @@ async function startContainers(): Promise<ChosenStack | undefined> {
   const tc = await importOptional('testcontainers');
   if (!tc) return undefined;
   const { GenericContainer, Wait } = tc;
-  // Fixed host port = container port, so the advertised listener is right for host clients.
+  // A free host port, fixed = container port, so the advertised listener is right for host clients.
   const port = await freePort();
   const kafka = await new GenericContainer(KAFKA_IMAGE)
     .withExposedPorts({ container: port, host: port })

@@ -218,9 +218,13 @@ async function run(argv: readonly string[]): Promise<number> {
               : []),
           ].join('\n'),
     );
+    // A service that stopped during the run fails it, even where the others made up for it.
+    const exited = services.filter((s) => s.exit() !== undefined);
+    for (const s of exited)
+      console.error(`${s.name} exited during the run; the end of its log (${s.logFile}):\n${s.logTail()}`);
     // Without a monitor of its own (--external with none running), the run is judged on decisions.
     const monitored = monitor.complete || (values.external && monitorPort === undefined);
-    return summary.undecided === 0 && monitored ? 0 : 1;
+    return summary.undecided === 0 && monitored && exited.length === 0 ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');
     clearDemoServices();

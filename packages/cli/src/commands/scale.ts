@@ -3,8 +3,7 @@ import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance, stopInstance } from '../procs/instances.js';
-import { isServiceName, SERVICE_NAMES } from '../launcher/index.js';
-import { waitReady } from '../launcher/index.js';
+import { isServiceName, SERVICE_NAMES, waitReady, type ReadyTarget } from '../launcher/index.js';
 
 const usage = `Usage: npx fleet scale <service> <n>
 
@@ -30,14 +29,14 @@ async function run(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const running = listInstances(service);
-  const ports: Record<string, number> = {};
+  const targets: Record<string, ReadyTarget> = {};
   for (let n = running.length; n < count; n++) {
     const instance = await startInstance(service, serviceEnv(stack, service));
-    ports[`${service}-${instance.index}`] = instance.port;
+    targets[`${service}-${instance.index}`] = instance;
   }
   const surplus = running.slice(count).reverse();
   await Promise.all(surplus.map((instance) => stopInstance(instance)));
-  await waitReady(ports, 120_000);
+  await waitReady(targets, 120_000);
   console.log(`${service}: ${listInstances(service).length} instance(s) (was ${running.length}); see npx fleet status`);
   return 0;
 }

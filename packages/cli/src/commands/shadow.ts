@@ -45,7 +45,7 @@ async function run(argv: readonly string[]): Promise<number> {
     { ...serviceEnv(stack, model), ...shadowEnv(group, version) },
     { role: 'shadow', version },
   );
-  await waitReady({ [instanceName(instance)]: instance.port }, 120_000);
+  await waitReady({ [instanceName(instance)]: instance }, 120_000);
   console.log(
     `${instanceName(instance)}: ${model} ${version} runs as a shadow in group ${group} ` +
       `(log ${instance.logFile}); then: npx fleet compare ${model}`,

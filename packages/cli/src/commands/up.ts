@@ -1,7 +1,7 @@
 import { ensureFleetTopics, fleetTopics } from '@fleet/core';
 import { parseCommandArgs, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
-import { SERVICE_NAMES, waitReady } from '../launcher/index.js';
+import { SERVICE_NAMES, waitReady, type ReadyTarget } from '../launcher/index.js';
 import { withAdmin } from '../ops-context.js';
 import { saveStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance } from '../procs/instances.js';
@@ -41,18 +41,18 @@ async function run(argv: readonly string[]): Promise<number> {
       config.topicReplicationFactor,
     ),
   );
-  const ports: Record<string, number> = {};
+  const targets: Record<string, ReadyTarget> = {};
   for (const service of SERVICE_NAMES) {
     if (listInstances(service).length > 0) continue;
     const instance = await startInstance(service, serviceEnv(record, service));
-    ports[`${service}-${instance.index}`] = instance.port;
+    targets[`${service}-${instance.index}`] = instance;
   }
   if (values.online && listInstances('online').length === 0) {
     const port = positiveNumber(values['online-port'], 'online-port', Number(process.env.ONLINE_PORT || 8080));
     const instance = await startInstance('online', serviceEnv(record, 'online'), { port });
-    ports[`online-${instance.index}`] = instance.port;
+    targets[`online-${instance.index}`] = instance;
   }
-  await waitReady(ports, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to be ready`));
+  await waitReady(targets, 120_000, (pending) => progress.update(`waiting for ${pending.join(', ')} to be ready`));
   progress.done(
     `fleet up: ${listInstances()
       .map((i) => `${i.service}-${i.index}`)

@@ -86,7 +86,7 @@ export async function launchService(service: ServiceName, options: LaunchOptions
     exit: () => exited,
     async waitReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (!(await isReady(port))) {
+      while (!(await isReady({ port, pid }))) {
         if (exited !== undefined || !isAlive(pid))
           throw new Error(`${name} exited (${exited?.code ?? exited?.signal ?? 'gone'}):\n${logTail()}`);
         if (Date.now() > deadline) throw new Error(`${name} not ready after ${timeoutMs / 1000} s:\n${logTail()}`);

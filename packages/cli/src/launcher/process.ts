@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
 
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
+/** Ports this process handed out: a service binds its port only once started, so until then another could be given it. */
+const handedOut = new Set<number>();
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -13,29 +15,56 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether `http://127.0.0.1:<port>/readyz` answers 200. */
-export async function isReady(port: number): Promise<boolean> {
+/**
+ * A TCP port that was free a moment ago and that this process has not handed out before:
+ * services launched one after the other each bind their port only seconds later.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** Where a started process answers `/readyz`: its port, and its pid (`/readyz` names the pid that answers). */
+export interface ReadyTarget {
+  port: number;
+  pid: number;
+}
+
+/**
+ * Whether `http://127.0.0.1:<port>/readyz` answers 200 from the process `pid`; an answer
+ * from another process (which holds the port the target was given) is not ready.
+ */
+export async function isReady(target: ReadyTarget): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
-    return response.ok;
+    const response = await fetch(`http://127.0.0.1:${target.port}/readyz`, { signal: AbortSignal.timeout(1000) });
+    if (!response.ok) return false;
+    const body = (await response.json()) as { pid?: unknown };
+    return body.pid === target.pid;
   } catch {
     return false;
   }
 }
 
-/** Waits until every port's /readyz answers 200; throws naming the ones that did not. */
+/** Waits until every target's /readyz answers 200 from its own pid; throws naming the ones that did not. */
 export async function waitReady(
-  ports: Record<string, number>,
+  targets: Record<string, ReadyTarget>,
   timeoutMs: number,
   onWait?: (pending: string[]) => void,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const states = await Promise.all(
-      Object.entries(ports).map(async ([name, port]) => [name, await isReady(port)] as const),
+      Object.entries(targets).map(async ([name, target]) => [name, await isReady(target)] as const),
     );
     const pending = states.filter(([, ok]) => !ok).map(([name]) => name);
     if (pending.length === 0) return;
+    const gone = pending.filter((name) => !isAlive(targets[name]!.pid));
+    if (gone.length > 0)
+      throw new Error(`exited before it was ready: ${gone.join(', ')} (see their logs under .fleet/logs/)`);
     if (Date.now() > deadline)
       throw new Error(
         `not ready after ${timeoutMs / 1000} s: ${pending.join(', ')} (see their logs under .fleet/logs/)`,

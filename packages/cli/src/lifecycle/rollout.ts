@@ -30,7 +30,7 @@ export async function rollOut(model: ModelName, version: string, onStep: (line: 
     const next = await startInstance(model, env, { version });
     onStep(`${instanceName(next)} (${version}) started, waiting until it is ready`);
     try {
-      await waitReady({ [instanceName(next)]: next.port }, READY_TIMEOUT_MS);
+      await waitReady({ [instanceName(next)]: next }, READY_TIMEOUT_MS);
     } catch (err) {
       // The old instance keeps serving: nothing was lost, the replacement is abandoned.
       await stopInstance(next);
