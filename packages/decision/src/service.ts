@@ -59,6 +59,9 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
   const traces = new JoinTraces(deps.tracing ?? noTracing, table);
   const restored = new Set<number>();
+  // Reads of past decisions begun at the process's first assignment (see onAssignment).
+  let early: { at: number; reads: Map<number, Promise<boolean>> } | undefined;
+  let assignedBefore = false;
   let producer: ProducerClient | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -68,7 +71,8 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     headers: traces.decided(d, table.joinStartedAt(d.ride_id)),
   });
 
-  async function restore(partition: number, fromMs: number): Promise<void> {
+  /** Reads back the decisions of `partition` written since `fromMs` − the margin. */
+  async function readBack(partition: number, fromMs: number, when: 'assignment' | 'first batch'): Promise<void> {
     const started = clock();
     const count = await deps.kafka.readPartition(
       config.topicDecisions,
@@ -78,12 +82,27 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         if (record.key) table.markDecided(record.key.toString(), started);
       },
     );
+    log.info(
+      { partition, decisionsRead: count, ms: clock() - started, when },
+      'read back past decisions of the partition',
+    );
+  }
+
+  /**
+   * Before a partition's first batch is joined: the decisions that could concern its rides,
+   * those written since the batch's first record − the margin. A read begun at the first
+   * assignment covers them when that record is no older than the assignment; else (a
+   * backlog) the partition is read again from the record's time.
+   */
+  async function ensureRestored(partition: number, firstRecordMs: number): Promise<void> {
+    if (restored.has(partition)) return;
+    const read = early && firstRecordMs >= early.at ? early.reads.get(partition) : undefined;
+    if (!(read && (await read))) await readBack(partition, firstRecordMs, 'first batch');
     restored.add(partition);
-    log.info({ partition, decisionsRead: count, ms: clock() - started }, 'read back past decisions of the partition');
   }
 
   async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
-    if (!restored.has(batch.partition)) await restore(batch.partition, batch.records[0].timestamp);
+    await ensureRestored(batch.partition, batch.records[0].timestamp);
     const now = clock();
     const decisions: RideDecision[] = table.expire(now);
     for (const { record, value } of items) {
@@ -168,6 +187,28 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       table.dropPartitions(mine);
       traces.prune();
       restored.clear();
+      early = undefined;
+      if (assignedBefore) return;
+      assignedBefore = true;
+      // A fresh process reads its partitions back now, not on each one's first batch (on
+      // the path of the first rides), and reports ready once done. Record timestamps are
+      // the producers' wall clock, hence Date.now(). A later rebalance reads on first
+      // batches: its partitions' first records predate it, which a read from now misses.
+      const at = Date.now();
+      const reads = new Map(
+        [...mine].map((partition) => [
+          partition,
+          readBack(partition, at, 'assignment').then(
+            () => true,
+            (err: unknown) => {
+              log.warn({ err, partition }, 'could not read back past decisions yet; reading them on the first batch');
+              return false;
+            },
+          ),
+        ]),
+      );
+      early = { at, reads };
+      return Promise.all(reads.values()).then(() => undefined);
     },
     onStart: (p) => {
       // Called again with a new producer after the service recovered from a crash.

@@ -19,7 +19,7 @@ export interface StreamService {
   stop(): Promise<void>;
   /** Alive and not draining. */
   readonly live: boolean;
-  /** Joined its group (has an assignment) and not draining. */
+  /** Joined its group (has an assignment), done with what the assignment asks first, and not draining. */
   readonly ready: boolean;
   /** Partitions assigned at the last rebalance, by topic. */
   readonly assignment: Record<string, number[]>;
@@ -48,8 +48,12 @@ export interface StreamServiceOptions {
   handler: (producer: ProducerClient) => (batch: RecordBatch, control: BatchControl) => Promise<void>;
   /** Counts rebalances and consumer crashes (by error code) when given. */
   metrics?: FleetMetrics;
-  /** Called after a rebalance with the new assignment. */
-  onAssignment?: (assignment: Record<string, number[]>) => void;
+  /**
+   * Called after a rebalance with the new assignment. What it returns, the service does
+   * before it reports ready again (consuming goes on meanwhile): e.g. reading back state.
+   * The promise should settle; a rejection is logged and does not hold readiness back.
+   */
+  onAssignment?: (assignment: Record<string, number[]>) => void | Promise<void>;
   /** Called once connected, before consuming starts (e.g. to start timers). */
   onStart?: (producer: ProducerClient) => void;
   /** Called when stopping, after the consumer stopped and before the producer disconnects. */
@@ -72,6 +76,9 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   let producer: ProducerClient | undefined;
   let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed' = 'new';
   let joined = false;
+  // Rebalances so far, and whether the last one's onAssignment work is done.
+  let assignments = 0;
+  let settled = true;
   let assignment: Record<string, number[]> = {};
   let stopping: Promise<void> | undefined;
   let recoveries = 0;
@@ -104,7 +111,14 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
         assignment = a;
         log.info({ assignment: a }, 'joined the consumer group');
         options.metrics?.rebalances.inc();
-        options.onAssignment?.(a);
+        const generation = ++assignments;
+        const work = options.onAssignment?.(a);
+        settled = work === undefined;
+        void work
+          ?.catch((err: unknown) => log.warn({ err }, 'the work of the new assignment failed'))
+          .finally(() => {
+            if (generation === assignments) settled = true;
+          });
       },
       onCrash: (err, restarting) => {
         options.metrics?.errors.inc({ code: errorCode(err) });
@@ -168,7 +182,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
       return state === 'running' || state === 'new' || state === 'recovering';
     },
     get ready() {
-      return state === 'running' && joined;
+      return state === 'running' && joined && settled;
     },
     get assignment() {
       return assignment;

@@ -31,7 +31,7 @@ function clientJoining(assignment: Record<string, number[]>, calls: string[]): K
 describe('a stream service starting', () => {
   const logger = createLogger({ service: 'test', level: 'silent' });
 
-  function serviceWith(calls: string[]) {
+  function serviceWith(calls: string[], onAssignment?: () => void | Promise<void>) {
     return createStreamService({
       kafka: clientJoining({ rides: [0, 1] }, calls),
       logger,
@@ -39,6 +39,7 @@ describe('a stream service starting', () => {
       outputTopics: ['predictions'],
       consumer: { groupId: 'g' },
       handler: () => () => Promise.resolve(),
+      onAssignment,
     });
   }
 
@@ -46,5 +47,27 @@ describe('a stream service starting', () => {
     const calls: string[] = [];
     await serviceWith(calls).start();
     expect(calls).toEqual(['prepare predictions', 'run']);
+  });
+
+  it('reports ready once joined, and not before the work its assignment asked is done', async () => {
+    let finish!: () => void;
+    const work = new Promise<void>((resolve) => (finish = resolve));
+    const waiting = serviceWith([], () => work);
+    await waiting.start();
+    expect(waiting.ready).toBe(false);
+    finish();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(waiting.ready).toBe(true);
+
+    const plain = serviceWith([]);
+    await plain.start();
+    expect(plain.ready).toBe(true);
+  });
+
+  it('reports ready when the work of its assignment failed (logged): consuming goes on regardless', async () => {
+    const failing = serviceWith([], () => Promise.reject(new Error('read refused')));
+    await failing.start();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(failing.ready).toBe(true);
   });
 });
