@@ -33,18 +33,21 @@ function shown(value: unknown): string {
 
 /** The configuration table as markdown. */
 export function configTable(): string {
-  const users = new Map<string, { field: EnvField<unknown>; who: string[] }>();
+  const users = new Map<string, { field: EnvField<unknown>; who: string[]; others: string[] }>();
   for (const [who, schema] of [...SERVICES, ...TOOLS]) {
     for (const field of Object.values(schema)) {
-      const entry = users.get(field.env) ?? { field, who: [] };
+      const entry = users.get(field.env) ?? { field, who: [], others: [] };
       entry.who.push(who);
+      // A service with a default of its own (the monitor's fetches) is named beside it.
+      if (shown(field.default) !== shown(entry.field.default)) entry.others.push(`${who}: ${shown(field.default)}`);
       users.set(field.env, entry);
     }
   }
   const common = new Set(Object.values(commonEnv).map((f) => f.env));
-  const rows = [...users.values()].map(({ field, who }) => {
+  const rows = [...users.values()].map(({ field, who, others }) => {
     const usedBy = common.has(field.env) ? 'all' : who.join(', ');
-    return `| \`${field.env}\` | ${usedBy} | ${shown(field.default)} | ${field.doc} |`;
+    const defaults = [shown(field.default), ...others.map((o) => `(${o})`)].join(' ');
+    return `| \`${field.env}\` | ${usedBy} | ${defaults} | ${field.doc} |`;
   });
   return ['| variable | used by | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

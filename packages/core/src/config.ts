@@ -24,6 +24,11 @@ export type ConfigOf<S extends EnvSchema> = {
   readonly [K in keyof S]: S[K] extends EnvField<infer T> ? T : never;
 };
 
+/** The same variable with another default: a service whose needs differ from the others'. */
+export function withDefault<T>(field: EnvField<T>, def: T): EnvField<T> {
+  return { ...field, default: def };
+}
+
 /** A string variable. */
 export function str(env: string, doc: string, def?: string): EnvField<string> {
   return { env, doc, default: def, schema: z.string() };

@@ -1,11 +1,15 @@
 import { defaultModelsDir } from '@fleet/contract';
-import { commonEnv, int, intList, num, serviceEnv, str, type ConfigOf } from '@fleet/core';
+import { commonEnv, int, intList, num, serviceEnv, str, withDefault, type ConfigOf } from '@fleet/core';
 
 /** Environment of the monitor service. */
 export const monitorEnv = {
   ...commonEnv,
   ...serviceEnv,
   groupId: str('GROUP_ID', 'Consumer group of the service', 'fleet.monitor'),
+  // Not on a ride's path: its figures cover minutes, so the broker gathers records for
+  // each of its fetches, which costs the monitor and the broker far fewer round trips.
+  fetchMinBytes: withDefault(serviceEnv.fetchMinBytes, 65_536),
+  fetchMaxWaitMs: withDefault(serviceEnv.fetchMaxWaitMs, 500),
   modelsDir: str(
     'MONITOR_MODELS_DIR',
     'Directory of the model cards (<dir>/<model>/<version>/model.json) whose reference distributions drift is measured against',
