@@ -97,7 +97,11 @@ async function startOurs(name: string, env: Record<string, string>, entry?: stri
     env: { ONLINE_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     logFile: join(REPO_ROOT, '.fleet', 'logs', `bench-${name}.log`),
   });
-  await proc.waitReady(READY_MS);
+  // A server that never got ready is stopped, not left running after the stage failed.
+  await proc.waitReady(READY_MS).catch(async (err: unknown) => {
+    await proc.stop(5000);
+    throw err;
+  });
   const base = `http://127.0.0.1:${proc.port}`;
   return {
     url: `${base}/v1/quote`,
