@@ -55,7 +55,8 @@ async function prepare(): Promise<SecureStack> {
     config: loadConfig(cliEnv, { ...process.env, ...env(ADMIN_PRINCIPAL) }),
     partitions: SECURE_PARTITIONS,
     acls: true,
-    logger: createLogger({ service: 'test-init', level: 'error' }),
+    // Its retries (warnings) say why a set-up takes long.
+    logger: createLogger({ service: 'test-init', level: 'warn' }),
     print: () => undefined,
   });
   return {

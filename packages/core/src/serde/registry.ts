@@ -5,6 +5,26 @@ import { FleetError, isFleetError } from '@fleet/contract';
 /** How long an id the registry does not know is remembered as unknown. */
 const UNKNOWN_ID_TTL_MS = 60_000;
 
+/**
+ * Longest one HTTP call to the registry may take. A registry that does not answer is then
+ * unavailable (retried by the caller like one that is down), not waited for without end: a
+ * call of `fleet init` here once hung for minutes on a registry that never answered it.
+ */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+
+/** A middleware of the registry client (mappersmith's, as the client's constructor takes it). */
+type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/** Gives each call of the registry client that has none a timeout of `ms`. */
+function requestTimeout(ms: number): RegistryMiddleware {
+  return () => ({
+    async prepareRequest(next) {
+      const request = await next();
+      return request.timeout() ? request : request.enhance({ timeout: ms });
+    },
+  });
+}
+
 /** Connection settings of a Confluent-compatible schema registry. */
 export interface RegistryConnection {
   /** Base URL of the Confluent API, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`. */
@@ -12,6 +32,8 @@ export interface RegistryConnection {
   /** Basic auth, when the registry requires it. */
   username?: string;
   password?: string;
+  /** Longest one HTTP call may take. @default {@link REGISTRY_REQUEST_TIMEOUT_MS} */
+  requestTimeoutMs?: number;
 }
 
 /** The schema registry as the serde needs it: register under BACKWARD, look up by id. */
@@ -34,7 +56,12 @@ export const SUBJECT_COMPATIBILITY = 'BACKWARD';
 /** Creates a {@link Registry} on @kafkajs/confluent-schema-registry. */
 export function createRegistry(connection: RegistryConnection): Registry {
   const auth = connection.username ? { username: connection.username, password: connection.password ?? '' } : undefined;
-  const client = new SchemaRegistry({ host: connection.url, auth, retry: { retries: 2 } });
+  const client = new SchemaRegistry({
+    host: connection.url,
+    auth,
+    retry: { retries: 2 },
+    middlewares: [requestTimeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS)],
+  });
   const types = new Map<number, Promise<avro.Type>>();
   return {
     async register(subject, schema) {
@@ -96,6 +123,7 @@ async function setCompatibility(
         method: 'PUT',
         headers,
         body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
+        signal: AbortSignal.timeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
       throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
@@ -124,13 +152,15 @@ function notFound(err: unknown): boolean {
   );
 }
 
-const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up/;
+const NETWORK_FAILURE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up|Timeout \(\d+ms\)/;
 
 /** Classifies an error of the registry client into the fleet's codes. */
 function registryError(err: unknown, doing: string): FleetError {
   const message = err instanceof Error ? err.message : String(err);
-  // The registry client (mappersmith) reports a connection that failed as a response with
-  // status 400 ("connect ECONNREFUSED ..."): a registry that is down, not a rejection.
+  // The registry client (mappersmith) reports a connection that failed, or a call that timed
+  // out, as a response with status 400 ("connect ECONNREFUSED ...", "Timeout (10000ms)"): a
+  // registry that is down or hung, not a rejection.
   const status = NETWORK_FAILURE.test(message) ? undefined : (err as { status?: number }).status;
   if (status === 404) {
     return new FleetError('FLEET_SERDE_UNKNOWN_SCHEMA', `schema registry has no such schema ${doing}: ${message}`, {
