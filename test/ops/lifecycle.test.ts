@@ -10,7 +10,7 @@ import {
   type RidePublisher,
 } from '@fleet/backend';
 import { listModelVersions, loadSchema, readModelManifest, type PredictionRecord } from '@fleet/contract';
-import { createSerde, type AdminClient } from '@fleet/core';
+import { createSerde, groupLag, type AdminClient } from '@fleet/core';
 import { audit, readFleetOutput, readTopic } from '../faults/lib/audit.js';
 import { copyOfModels, eventually, testKafka, testLogger, testRegistry } from '../helpers.js';
 import { allDecided, fleetOutput, streamRides, useOwnFleet, type RideStream } from './cli-fleet.js';
@@ -205,13 +205,8 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       // Every ride is decided, but the rollback's last rebalance may still hold a commit of
       // the live group (spaced commits, or one refused mid-rebalance and made again after):
       // the group is read once it has committed every ride, so only the backfill could move it.
-      const atEnd = async () => {
-        const ends = new Map(
-          (await admin.fetchEndOffsets(process.env.TOPIC_RIDES!)).map((p) => [p.partition, p.offset]),
-        );
-        return (await committed()).every((p) => [p.offset, '0'].includes(ends.get(p.partition)!));
-      };
-      await eventually(atEnd, 'the live group to commit every ride', GROUP_SETTLES_MS);
+      const caughtUp = async () => (await groupLag(admin, `${prefix}.duration`, process.env.TOPIC_RIDES!)).total === 0;
+      await eventually(caughtUp, 'the live group to commit every ride', GROUP_SETTLES_MS);
       const liveBefore = await committed();
       await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
       const backfillTopic = `${process.env.TOPIC_PREDICTIONS}.backfill`;
