@@ -14,6 +14,7 @@ export default defineConfig({
       'test/e2e/**/*.test.ts',
       'test/ops/**/*.test.ts',
       'test/client/**/*.test.ts',
+      'test/security/**/*.test.ts',
     ],
     env: { ...main.test?.env, KAFKA_CLIENT: 'platformatic' },
   },

@@ -137,7 +137,8 @@ describe("the fleet's own services and clients on the secure broker", () => {
     try {
       const err = await refusal(admin.deleteTopics(['predictions']));
       expect(isFleetError(err, 'FLEET_KAFKA_NOT_AUTHORIZED')).toBe(true);
-      expect(err.message).toMatch(/user "cost" is not authorized to call deleteTopics\(predictions\)/);
+      // kafkajs names the call ("call deleteTopics(predictions)"), @platformatic/kafka the act.
+      expect(err.message).toMatch(/user "cost" is not authorized to .*delete.*\bpredictions\b/i);
     } finally {
       await admin.disconnect();
     }

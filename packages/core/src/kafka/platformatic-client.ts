@@ -2,7 +2,8 @@ import { Admin, type BaseOptions, type SASLOptions } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 import { createPlatformaticAdmin } from './platformatic-admin.js';
-import { saslUser } from './platformatic-errors.js';
+import { isAccessError } from './access.js';
+import { saslUser, toFleetError } from './platformatic-errors.js';
 import { connectPlatformaticConsumer } from './platformatic-consumer.js';
 import { connectPlatformaticProducer } from './platformatic-producer.js';
 import { createPlatformaticReader } from './platformatic-reader.js';
@@ -43,6 +44,26 @@ export function platformaticOptions(connection: KafkaConnection): BaseOptions {
   };
 }
 
+/**
+ * Fails at once when the broker refuses this connection's credentials or certificate, as
+ * kafkajs' connect does: one metadata request, not retried. The library retries a refused
+ * SASL handshake like any failed connection (it reports it as a network error caused by
+ * the refusal), so the idempotent producer, whose retries never end, would otherwise wait
+ * for ever without a word, and a consumer or admin for all its retries. Any other failure
+ * (a broker not up yet) is left to the retries of the client that follows.
+ */
+async function checkAccess(base: BaseOptions, doing: string): Promise<void> {
+  const probe = new Admin({ ...base, retries: 0 });
+  try {
+    await probe.metadata({ topics: [] });
+  } catch (err) {
+    const error = toFleetError(err, doing, saslUser(base));
+    if (isAccessError(error)) throw error;
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+}
+
 /** Creates the @platformatic/kafka implementation of the {@link KafkaClient} seam. */
 export function createPlatformaticClient(connection: KafkaConnection, logger: Logger): KafkaClient {
   const base = platformaticOptions(connection);
@@ -50,13 +71,19 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
   const reader = createPlatformaticReader(base, logger.child({ component: 'reader' }));
   return {
     // Idempotence holds only while the producer keeps retrying the same sequence numbers.
-    producer: () =>
-      connectPlatformaticProducer(
+    producer: async () => {
+      await checkAccess(base, 'connect a producer');
+      return connectPlatformaticProducer(
         { ...base, retries: Number.MAX_SAFE_INTEGER },
         logger.child({ component: 'producer' }),
-      ),
-    consumer: (options) => connectPlatformaticConsumer(base, options, logger.child({ component: 'consumer' }), retries),
+      );
+    },
+    consumer: async (options) => {
+      await checkAccess(base, `connect a consumer of group ${options.groupId}`);
+      return connectPlatformaticConsumer(base, options, logger.child({ component: 'consumer' }), retries);
+    },
     admin: async (): Promise<AdminClient> => {
+      await checkAccess(base, 'connect an admin client');
       // One retry layer: the seam's retry helper (see platformatic-admin.ts).
       const admin = new Admin({ ...base, retries: 0 });
       return createPlatformaticAdmin(admin, retries, saslUser(base));

@@ -259,7 +259,7 @@ export async function connectPlatformaticConsumer(
         await openStream();
       } catch (err) {
         state = 'new';
-        throw toFleetError(err, `join group ${options.groupId} on ${subscribed.join(', ')}`, user);
+        throw toFleetError(err, `read ${subscribed.join(', ')} in consumer group ${options.groupId}`, user);
       }
     },
     async stop() {
