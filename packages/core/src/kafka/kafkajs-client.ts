@@ -85,18 +85,21 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
   // A commit refused because the broker no longer knows this member (evicted while the
   // broker was frozen, say): kafkajs keeps fetching without a member id, its heartbeats are
   // then no-ops, and it rejoins only when a fetch or a batch handler fails with such an
-  // error, so commits would fail for ever. The next batch fails with it instead.
-  let membershipLost = false;
-  const refusals = createRefusalCount();
+  // error, so commits would fail for ever. The next batch fails with it instead, unless
+  // the group was joined again since that commit was sent (see createMembershipWatch).
+  const membership = createMembershipWatch();
+  consumer.on(consumer.events.GROUP_JOIN, () => membership.joined());
   const commits = createCommitQueue(
-    (offsets) =>
-      consumer.commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() }))).then(
-        () => refusals.committed(),
+    (offsets) => {
+      const sentAt = membership.sent();
+      return consumer.commitOffsets(offsets.map((o) => ({ ...o, offset: (BigInt(o.offset) + 1n).toString() }))).then(
+        () => membership.committed(),
         (err: unknown) => {
           log.warn({ err, offsets }, 'commit failed; records will be read again');
-          if (refusals.refused(err)) membershipLost = true;
+          membership.refused(sentAt, err);
         },
-      ),
+      );
+    },
     { minIntervalMs: options.commitIntervalMs },
   );
   // While stopping, the last batch's commit must land before the group is left.
@@ -109,8 +112,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
         autoCommit: false,
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-          if (membershipLost) {
-            membershipLost = false;
+          if (membership.takeLost()) {
             throw Object.assign(new Error('the group coordinator no longer knows this member: rejoining'), {
               type: 'UNKNOWN_MEMBER_ID',
             });
@@ -186,24 +188,51 @@ export function commitRefusal(err: unknown): 'member' | 'generation' | undefined
 }
 
 /**
- * Decides when refused commits mean this member is out of the group. An unknown member
- * is out at once. A stale generation is what a commit sent while the group rebalances
- * gets (commits run on their own timer, not inside a batch): the member is still in the
- * group and the next commit carries the new generation, so it is out only when a second
- * commit in a row is refused so. Forcing a rejoin on the first made the other members'
- * commits stale in turn: a rebalance storm.
+ * Decides when refused commits mean this member is out of the group, so that the next batch
+ * fails and kafkajs rejoins. An unknown member is out at once. A stale generation is what a
+ * commit sent while the group rebalances gets (commits run on their own timer, not inside a
+ * batch): the member is still in the group and the next commit carries the new generation,
+ * so it is out only when a second commit in a row is refused so. Forcing a rejoin on the
+ * first made the other members' commits stale in turn: a rebalance storm.
+ *
+ * A refusal of a commit sent before the group was last joined is about a membership that
+ * join already replaced, and is ignored. Acting on it (the broker frozen past the session
+ * timeout, fault suite) made the member leave the membership it had just been given; the
+ * broker kept that member until its session ran out, the new join waited for it, and the
+ * commit sent meanwhile was refused again: a stall of a session timeout, over and over.
  */
-export function createRefusalCount(): { committed(): void; refused(err: unknown): boolean } {
+export function createMembershipWatch(): {
+  /** The group was joined (kafkajs' GROUP_JOIN). */
+  joined(): void;
+  /** A commit is sent now: what to pass to `refused` if it is. */
+  sent(): number;
+  committed(): void;
+  refused(sentAt: number, err: unknown): void;
+  /** Whether the member is out of the group; true once per loss. */
+  takeLost(): boolean;
+} {
+  let joins = 0;
+  let lost = false;
   let staleInARow = 0;
   return {
+    joined() {
+      joins++;
+      lost = false;
+      staleInARow = 0;
+    },
+    sent: () => joins,
     committed() {
       staleInARow = 0;
     },
-    refused(err) {
+    refused(sentAt, err) {
+      if (sentAt !== joins) return;
       const why = commitRefusal(err);
-      if (why === 'member') return true;
-      if (why !== 'generation') return false;
-      return ++staleInARow >= 2;
+      if (why === 'member' || (why === 'generation' && ++staleInARow >= 2)) lost = true;
+    },
+    takeLost() {
+      const out = lost;
+      lost = false;
+      return out;
     },
   };
 }
