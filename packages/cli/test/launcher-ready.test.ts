@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, isReady, waitReady } from '../src/launcher/process.js';
+import { probe, type Instance } from '../src/procs/instances.js';
 
 /** A `/readyz` on a free port that names `pid` as the process answering, as every fleet process does. */
 async function readyz(pid: number): Promise<{ server: Server; port: number }> {
@@ -26,6 +27,22 @@ describe('launcher readiness', () => {
     expect(await isReady({ port, pid: process.pid })).toBe(true);
     // Another process was given the same port and bound it first: its answer is not ours.
     expect(await isReady({ port, pid: process.pid + 1 })).toBe(false);
+  });
+
+  it("`fleet status` takes an answer on an instance's port from another pid as no answer", async () => {
+    const { server, port } = await readyz(process.pid);
+    servers.push(server);
+    const instance: Instance = {
+      service: 'tip',
+      role: 'live',
+      index: 1,
+      pid: process.pid,
+      port,
+      logFile: '/dev/null',
+      startedAt: new Date().toISOString(),
+    };
+    expect(await probe(instance)).toEqual({ ready: true, assignment: {} });
+    expect(await probe({ ...instance, pid: process.pid + 1 })).toBeNull();
   });
 
   it('fails at once, naming it, when a target exited before it was ready', async () => {

@@ -100,13 +100,17 @@ export async function stopInstance(instance: Instance, graceMs = 30_000): Promis
   rmSync(fileOf(instance), { force: true });
 }
 
-/** What an instance's /readyz says; null when it does not answer. */
+/**
+ * What an instance's /readyz says; null when it does not answer, or when another process
+ * answers on its port (every fleet process names its pid there, as the launcher checks).
+ */
 export async function probe(
   instance: Instance,
 ): Promise<{ ready: boolean; assignment: Record<string, number[]> } | null> {
   try {
     const response = await fetch(`http://127.0.0.1:${instance.port}/readyz`, { signal: AbortSignal.timeout(1500) });
-    const body = (await response.json()) as { ready: boolean; assignment?: Record<string, number[]> };
+    const body = (await response.json()) as { ready: boolean; pid?: unknown; assignment?: Record<string, number[]> };
+    if (body.pid !== instance.pid) return null;
     return { ready: body.ready, assignment: body.assignment ?? {} };
   } catch {
     return null;
