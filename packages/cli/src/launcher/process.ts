@@ -34,19 +34,35 @@ export interface ReadyTarget {
   pid: number;
 }
 
+/** What a process's `/readyz` answered: whether with a 2xx status, its readiness, its partitions. */
+export interface ReadyAnswer {
+  ok: boolean;
+  ready: boolean;
+  assignment: Record<string, number[]>;
+}
+
+/**
+ * What `http://127.0.0.1:<port>/readyz` answers from the process `pid`; null when nothing
+ * answers in `timeoutMs`, or when another process (which holds the port the target was
+ * given) does.
+ */
+export async function readyzOf(target: ReadyTarget, timeoutMs: number): Promise<ReadyAnswer | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${target.port}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await response.json()) as { ready?: unknown; pid?: unknown; assignment?: Record<string, number[]> };
+    if (body.pid !== target.pid) return null;
+    return { ok: response.ok, ready: body.ready === true, assignment: body.assignment ?? {} };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Whether `http://127.0.0.1:<port>/readyz` answers 200 from the process `pid`; an answer
  * from another process (which holds the port the target was given) is not ready.
  */
 export async function isReady(target: ReadyTarget): Promise<boolean> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${target.port}/readyz`, { signal: AbortSignal.timeout(1000) });
-    if (!response.ok) return false;
-    const body = (await response.json()) as { pid?: unknown };
-    return body.pid === target.pid;
-  } catch {
-    return false;
-  }
+  return (await readyzOf(target, 1000))?.ok === true;
 }
 
 /** Waits until every target's /readyz answers 200 from its own pid; throws naming the ones that did not. */

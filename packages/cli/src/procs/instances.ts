@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { currentModelVersion, isModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
 import { modelsDir } from '../lifecycle/model-args.js';
-import { isAlive, launchService, stopProcess, type ServiceName } from '../launcher/index.js';
+import { isAlive, launchService, readyzOf, stopProcess, type ServiceName } from '../launcher/index.js';
 
 /** Where `fleet up` keeps one JSON file per running instance. */
 export const runDir = (): string => join(cliConfig().stateDir, 'run');
@@ -107,12 +107,6 @@ export async function stopInstance(instance: Instance, graceMs = 30_000): Promis
 export async function probe(
   instance: Instance,
 ): Promise<{ ready: boolean; assignment: Record<string, number[]> } | null> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${instance.port}/readyz`, { signal: AbortSignal.timeout(1500) });
-    const body = (await response.json()) as { ready: boolean; pid?: unknown; assignment?: Record<string, number[]> };
-    if (body.pid !== instance.pid) return null;
-    return { ready: body.ready, assignment: body.assignment ?? {} };
-  } catch {
-    return null;
-  }
+  const answer = await readyzOf(instance, 1500);
+  return answer && { ready: answer.ready, assignment: answer.assignment };
 }
