@@ -50,18 +50,25 @@ export function platformaticOptions(connection: KafkaConnection): BaseOptions {
  * SASL handshake like any failed connection (it reports it as a network error caused by
  * the refusal), so the idempotent producer, whose retries never end, would otherwise wait
  * for ever without a word, and a consumer or admin for all its retries. Any other failure
- * (a broker not up yet) is left to the retries of the client that follows.
+ * (a broker not up yet) is left to the retries of the client that follows. Once a request
+ * went through, the connection's credentials and certificate are known good: later calls
+ * send none (a service creates its admin, producer and consumer on one client).
  */
-async function checkAccess(base: BaseOptions, doing: string): Promise<void> {
-  const probe = new Admin({ ...base, retries: 0 });
-  try {
-    await probe.metadata({ topics: [] });
-  } catch (err) {
-    const error = toFleetError(err, doing, saslUser(base));
-    if (isAccessError(error)) throw error;
-  } finally {
-    await probe.close().catch(() => undefined);
-  }
+function accessCheck(base: BaseOptions): (doing: string) => Promise<void> {
+  let accepted = false;
+  return async (doing) => {
+    if (accepted) return;
+    const probe = new Admin({ ...base, retries: 0 });
+    try {
+      await probe.metadata({ topics: [] });
+      accepted = true;
+    } catch (err) {
+      const error = toFleetError(err, doing, saslUser(base));
+      if (isAccessError(error)) throw error;
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
+  };
 }
 
 /** Creates the @platformatic/kafka implementation of the {@link KafkaClient} seam. */
@@ -69,21 +76,22 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
   const base = platformaticOptions(connection);
   const retries = connection.retries ?? 8;
   const reader = createPlatformaticReader(base, logger.child({ component: 'reader' }));
+  const checkAccess = accessCheck(base);
   return {
     // Idempotence holds only while the producer keeps retrying the same sequence numbers.
     producer: async () => {
-      await checkAccess(base, 'connect a producer');
+      await checkAccess('connect a producer');
       return connectPlatformaticProducer(
         { ...base, retries: Number.MAX_SAFE_INTEGER },
         logger.child({ component: 'producer' }),
       );
     },
     consumer: async (options) => {
-      await checkAccess(base, `connect a consumer of group ${options.groupId}`);
+      await checkAccess(`connect a consumer of group ${options.groupId}`);
       return connectPlatformaticConsumer(base, options, logger.child({ component: 'consumer' }), retries);
     },
     admin: async (): Promise<AdminClient> => {
-      await checkAccess(base, 'connect an admin client');
+      await checkAccess('connect an admin client');
       // One retry layer: the seam's retry helper (see platformatic-admin.ts).
       const admin = new Admin({ ...base, retries: 0 });
       return createPlatformaticAdmin(admin, retries, saslUser(base));
