@@ -1,6 +1,6 @@
 import { loadRideCsv, type ModelName, type RideStarted } from '@fleet/contract';
 import { parseSamples } from '@fleet/core';
-import { createOnlineProcess, type ModelRun, type OnlineProcess, type OnlineProcessOverrides } from '@fleet/online';
+import { createOnlineProcess, type ModelCall, type OnlineProcess, type OnlineProcessOverrides } from '@fleet/online';
 import { eventually, testLogger } from '../helpers.js';
 
 /** An online service started in this process on a free port of 127.0.0.1, over real HTTP. */
@@ -72,8 +72,8 @@ export async function testRides(count: number, idPrefix = 'online'): Promise<Rid
 
 /** Model calls held until `release()`: what a busy model looks like, without timing. */
 export interface HeldCalls {
-  /** Every call made, in order: which model, how many rows. */
-  calls: Array<{ model: ModelName; rows: number }>;
+  /** Every call made, in order: which model (`quotes`: the three at once), how many rows. */
+  calls: Array<{ model: ModelName | 'quotes'; rows: number }>;
   run: NonNullable<OnlineProcessOverrides['run']>;
   release(): void;
   /** Waits until `n` calls have been made. */
@@ -88,7 +88,7 @@ export function holdCalls(): HeldCalls {
   return {
     calls,
     run:
-      (model: ModelName, real: ModelRun): ModelRun =>
+      <T>(model: ModelName | 'quotes', real: ModelCall<T>): ModelCall<T> =>
       async (features, rows) => {
         calls.push({ model, rows });
         await released;

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { MODEL_NAMES, readModelManifest, writeModelManifest, type RideQuote, type RideStarted } from '@fleet/contract';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  MODEL_NAMES,
+  modelVersionDir,
+  readModelManifest,
+  writeModelManifest,
+  type RideQuote,
+  type RideStarted,
+} from '@fleet/contract';
 import { decide, estimateRange, quotedRanges } from '@fleet/decision';
 import type { Scores } from '@fleet/scoring';
 import type { OnlineModels } from '@fleet/online';
@@ -92,13 +101,15 @@ describe('POST /v1/quote (real HTTP, real models)', () => {
 });
 
 describe('micro-batching', () => {
-  it('scores the requests that arrive while the models are busy in one call per model', async () => {
+  it('scores the requests that arrive while the models are busy in one call of the three models', async () => {
     const held = holdCalls();
     const server = await startOnline({}, { run: held.run });
     try {
+      // The served versions merge into one graph: a call runs the three in one onnxruntime call.
+      expect(server.online.models.apart).toBeNull();
       const rides = await testRides(21, 'batched');
       const first = post(`${server.url}/v1/quote`, rides[0]);
-      await held.made(3);
+      await held.made(1);
       const rest = rides.slice(1).map((ride) => post(`${server.url}/v1/quote`, ride));
       await eventually(async () => (await metric(server.url, 'fleet_online_queued_rows')) === 21, '21 rides queued');
       held.release();
@@ -106,30 +117,30 @@ describe('micro-batching', () => {
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
       expect(answers.map((a) => withoutTime(a.body))).toEqual(await expectedQuotes(server.online.models, rides));
       // The first ride alone (the models were idle), then the 20 that queued behind it together.
-      expect(held.calls.slice(3).sort((a, b) => a.model.localeCompare(b.model))).toEqual([
-        { model: 'cost', rows: 20 },
-        { model: 'duration', rows: 20 },
-        { model: 'tip', rows: 20 },
+      expect(held.calls).toEqual([
+        { model: 'quotes', rows: 1 },
+        { model: 'quotes', rows: 20 },
       ]);
-      expect(await metric(server.url, 'fleet_online_batch_requests_sum', { model: 'duration' })).toBe(21);
-      expect(await metric(server.url, 'fleet_online_batch_requests_count', { model: 'duration' })).toBe(2);
+      for (const model of MODEL_NAMES) {
+        expect(await metric(server.url, 'fleet_online_batch_requests_sum', { model })).toBe(21);
+        expect(await metric(server.url, 'fleet_online_batch_requests_count', { model })).toBe(2);
+      }
     } finally {
       await server.stop();
     }
   });
 
-  it('when off (ONLINE_BATCHING=false), calls each model once per request', async () => {
+  it('when off (ONLINE_BATCHING=false), calls the models once per request', async () => {
     const held = holdCalls();
     const server = await startOnline({ ONLINE_BATCHING: 'false' }, { run: held.run });
     try {
       const rides = await testRides(5, 'unbatched');
       const pending = rides.map((ride) => post(`${server.url}/v1/quote`, ride));
-      await held.made(15);
+      await held.made(5);
       held.release();
       const answers = await Promise.all(pending);
       expect(answers.map((a) => withoutTime(a.body))).toEqual(await expectedQuotes(server.online.models, rides));
-      expect(held.calls).toHaveLength(15);
-      expect(held.calls.every((c) => c.rows === 1)).toBe(true);
+      expect(held.calls).toEqual(rides.map(() => ({ model: 'quotes', rows: 1 })));
     } finally {
       await server.stop();
     }
@@ -169,5 +180,39 @@ describe('POST /v1/quote with model versions that have an interval', () => {
     }
     // The ranges are real: not every one collapses onto its point quote.
     expect(quotes.some((q) => q.fare_high_usd! - q.fare_low_usd! >= 2)).toBe(true);
+    // Versions with intervals (2.0.0) and without (tip 1.0.0) merge as well.
+    expect(server.online.models.apart).toBeNull();
+  });
+});
+
+describe('POST /v1/quote with model versions that cannot be merged into one graph', () => {
+  it('calls each model apart, and quotes the same', async () => {
+    // A copy of the models where tip's ONNX file declares another IR version (7, the file's
+    // second byte; the card's sha256 updated): onnxruntime loads it, the merge refuses it.
+    const models = copyOfModels();
+    const dir = modelVersionDir('tip', readModelManifest(models).tip.current, models);
+    const onnx = readFileSync(join(dir, 'model.onnx'));
+    expect(onnx.subarray(0, 2)).toEqual(Buffer.from([0x08, 0x08]));
+    onnx[1] = 7;
+    writeFileSync(join(dir, 'model.onnx'), onnx);
+    const card = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { sha256: string };
+    card.sha256 = createHash('sha256').update(onnx).digest('hex');
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(card, null, 2));
+    const held = holdCalls();
+    const server = await startOnline({ MODELS_DIR: models }, { run: held.run });
+    try {
+      expect(server.online.models.apart).toMatch(/^cannot merge models .*: model "tip" has another IR version/);
+      const rides = await testRides(12, 'apart');
+      held.release();
+      const answer = await post(`${server.url}/v1/quote`, { rides });
+      expect(answer.status).toBe(200);
+      expect((answer.body.quotes as RideQuote[]).map(withoutTime)).toEqual(
+        await expectedQuotes(server.online.models, rides),
+      );
+      expect(held.calls).toEqual([{ model: 'quotes', rows: 12 }]);
+    } finally {
+      await server.stop();
+      rmSync(models, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { ModelOutputs } from '@fleet/core';
 
-/** One model's call over `rows` row-major feature rows: the outputs of each row. */
-export type ModelRun = (features: Float32Array, rows: number) => Promise<ModelOutputs>;
+/** A call of the models over `rows` row-major feature rows: the outputs of each row. */
+export type ModelCall<T = ModelOutputs> = (features: Float32Array, rows: number) => Promise<T>;
 
 /**
  * One call over `rows` row-major feature rows, merged from `requests` requests; its

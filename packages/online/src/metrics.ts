@@ -23,7 +23,7 @@ export interface OnlineMetrics {
   readonly registry: Registry;
   /** Records one answered request by route pattern, method and status. */
   observeRequest(route: string, method: string, status: number, seconds: number): void;
-  /** Records one model call: rows, requests merged into it, seconds. */
+  /** Records one call of `model` (or of the three at once, once for each): rows, requests merged into it, seconds. */
   observeBatch(model: string, rows: number, requests: number, seconds: number): void;
   rejected(reason: RejectReason): void;
 }
@@ -70,7 +70,7 @@ export function createOnlineMetrics(load: () => Load): OnlineMetrics {
   const inference = new FastHistogram({
     ...batch,
     name: ONLINE_METRIC.inference,
-    help: 'Time of one model call',
+    help: 'Time of one call of the model (a call for quotes runs the three models at once, and counts for each)',
     buckets: SECONDS,
   });
   const gauge = (name: string, help: string, read: () => number) =>

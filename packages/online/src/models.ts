@@ -1,5 +1,16 @@
-import { defaultModelDir, FleetError, MODEL_NAMES, type FeatureSpec, type ModelName } from '@fleet/contract';
+import {
+  defaultModelDir,
+  FleetError,
+  isFleetError,
+  MODEL_NAMES,
+  type FeatureSpec,
+  type ModelName,
+} from '@fleet/contract';
+import { loadJointModel, type JointRunner, type ModelOutputs } from '@fleet/core';
 import { loadRideModel, type RideModel } from '@fleet/scoring';
+
+/** Each model's outputs of the same rows. */
+export type QuoteOutputs = Record<ModelName, ModelOutputs>;
 
 /** The three ride models the online service serves, and the one feature spec they share. */
 export interface OnlineModels {
@@ -8,6 +19,14 @@ export interface OnlineModels {
   readonly spec: FeatureSpec;
   /** Columns of a feature row. */
   readonly width: number;
+  /**
+   * The three models' outputs of `rows` feature rows: one onnxruntime call running the
+   * three (their graphs merged, `loadJointModel`), or, when the versions served cannot be
+   * merged, one call per model.
+   */
+  scoreAll(features: Float32Array, rows: number): Promise<QuoteOutputs>;
+  /** Why `scoreAll` calls each model apart (the merge's refusal), or null: one call for the three. */
+  readonly apart: string | null;
   close(): Promise<void>;
 }
 
@@ -45,16 +64,49 @@ export async function loadOnlineModels(
       );
     }
     const byName = Object.fromEntries(MODEL_NAMES.map((name, i) => [name, loaded[i]])) as Record<ModelName, RideModel>;
+    const joint = await loadJoint(loaded, options);
     return {
       byName,
       spec: first.spec,
       width: first.spec.names.length,
+      apart: 'refused' in joint ? joint.refused : null,
+      scoreAll: 'refused' in joint ? scoreApart(byName) : scoreJoint(joint),
       close: async () => {
-        await Promise.all(loaded.map((m) => m.close()));
+        await Promise.all([...loaded.map((m) => m.close()), 'refused' in joint ? undefined : joint.close()]);
       },
     };
   } catch (err) {
     await Promise.all(loaded.map((m) => m.close()));
     throw err;
   }
+}
+
+/** The three models as one session, or why they cannot be (each then runs apart). */
+async function loadJoint(
+  models: readonly RideModel[],
+  options: LoadOnlineModelsOptions,
+): Promise<JointRunner | { refused: string }> {
+  try {
+    return await loadJointModel(
+      models.map((m) => m.dir),
+      { intraOpNumThreads: options.intraOpNumThreads ?? 1 },
+    );
+  } catch (err) {
+    if (isFleetError(err) && err.code === 'FLEET_MODEL_LOAD_FAILED') return { refused: err.message };
+    throw err;
+  }
+}
+
+function scoreJoint(joint: JointRunner): OnlineModels['scoreAll'] {
+  return async (features, rows) => {
+    const [duration, cost, tip] = await joint.predictOutputs(features, rows);
+    return { duration, cost, tip };
+  };
+}
+
+function scoreApart(byName: Readonly<Record<ModelName, RideModel>>): OnlineModels['scoreAll'] {
+  return async (features, rows) => {
+    const [duration, cost, tip] = await Promise.all(MODEL_NAMES.map((m) => byName[m].predictOutputs(features, rows)));
+    return { duration, cost, tip };
+  };
 }

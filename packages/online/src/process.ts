@@ -45,6 +45,7 @@ export async function createOnlineProcess(overrides: OnlineProcessOverrides = {}
     Object.fromEntries(Object.entries(models.byName).map(([name, m]) => [name, `${m.version} ${m.card.sha256}`])),
     'models loaded and verified',
   );
+  if (models.apart) logger.warn({ reason: models.apart }, 'quotes call each model apart (one call each)');
   const settings = { service: 'online', exporter: config.tracesExporter, endpoint: config.tracesEndpoint };
   const tracing = createTracing(settings, overrides.spanExporter);
   const service = createOnlineService(config, { models, logger, clock: overrides.clock, run: overrides.run, tracing });

@@ -14,7 +14,7 @@ import type { Clock, ModelOutputs } from '@fleet/core';
 import { decide, estimateRange, quotedRanges, type EstimateRange } from '@fleet/decision';
 import type { Admission } from './admission.js';
 import type { MicroBatcher } from './batcher.js';
-import type { OnlineModels } from './models.js';
+import type { OnlineModels, QuoteOutputs } from './models.js';
 
 /** What answers a request: quotes of rides, or a model's raw output for feature rows. */
 export interface Scoring {
@@ -28,9 +28,6 @@ export interface Scoring {
   /** One model's values for `rows` feature rows (the Open Inference Protocol's infer). */
   infer(model: ModelName, features: Float32Array, rows: number): Promise<Float64Array>;
 }
-
-/** Each model's outputs of the same rows. */
-export type QuoteOutputs = Record<ModelName, ModelOutputs>;
 
 /** The micro-batchers scoring goes through. */
 export interface Batchers {

@@ -1,16 +1,24 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
-import { componentLogger, noTracing, systemClock, type Clock, type Logger, type Tracing } from '@fleet/core';
+import {
+  componentLogger,
+  noTracing,
+  systemClock,
+  type Clock,
+  type Logger,
+  type ModelOutputs,
+  type Tracing,
+} from '@fleet/core';
 import { createAdmission } from './admission.js';
-import { createMicroBatcher, sliceOutputs, type BatchRun, type ModelRun } from './batcher.js';
+import { createMicroBatcher, sliceOutputs, type BatchRun, type ModelCall } from './batcher.js';
 import type { OnlineConfig } from './env.js';
 import { errorAnswer, schemaFailure, type ErrorAnswer } from './http-errors.js';
 import { createOnlineMetrics, type OnlineMetrics } from './metrics.js';
-import type { OnlineModels } from './models.js';
+import type { OnlineModels, QuoteOutputs } from './models.js';
 import { opsRoutes } from './routes/ops.js';
 import { quoteRoutes } from './routes/quote.js';
 import { v2Routes } from './routes/v2.js';
-import { createScoring, type Batchers, type QuoteOutputs, type Scoring } from './scoring.js';
+import { createScoring, type Batchers, type Scoring } from './scoring.js';
 import { installTraffic } from './traffic.js';
 
 /** What the online service is built from. */
@@ -20,8 +28,11 @@ export interface OnlineServiceDeps {
   logger: Logger;
   /** Stamps `quoted_at` and fills a missing `pickup_time`. @default the system clock */
   clock?: Clock;
-  /** Wraps each model's call (a test holds calls to fill the queue). */
-  run?: (model: ModelName, real: ModelRun) => ModelRun;
+  /**
+   * Wraps each call of the models: one model's (the v2 API's infer), or the three at once
+   * for quotes (`'quotes'`). A test holds calls to fill the queue.
+   */
+  run?: <T>(call: ModelName | 'quotes', real: ModelCall<T>) => ModelCall<T>;
   /** Spans per quote request, continuing the caller's `traceparent`. @default none */
   tracing?: Tracing;
 }
@@ -39,47 +50,46 @@ export interface OnlineService {
 
 type State = 'starting' | 'ready' | 'draining' | 'stopped';
 
-/** Each model's calls, timed into the batch metrics. */
-function modelRuns(deps: OnlineServiceDeps, metrics: OnlineMetrics): Record<ModelName, BatchRun> {
-  const runOf = (name: ModelName): BatchRun => {
-    const model = deps.models.byName[name];
-    const real: ModelRun = (features, rows) => model.predictOutputs(features, rows);
-    const run = deps.run ? deps.run(name, real) : real;
-    return async (features, rows, requests) => {
-      const started = performance.now();
-      const outputs = await run(features, rows);
-      metrics.observeBatch(name, rows, requests, (performance.now() - started) / 1000);
-      return outputs;
-    };
+/** `real` wrapped by the caller's hook (if any) and timed into the batch metrics of `models`. */
+function timed<T>(
+  deps: OnlineServiceDeps,
+  metrics: OnlineMetrics,
+  call: ModelName | 'quotes',
+  real: ModelCall<T>,
+): BatchRun<T> {
+  const run = deps.run ? deps.run(call, real) : real;
+  const models = call === 'quotes' ? MODEL_NAMES : [call];
+  return async (features, rows, requests) => {
+    const started = performance.now();
+    const outputs = await run(features, rows);
+    const seconds = (performance.now() - started) / 1000;
+    for (const model of models) metrics.observeBatch(model, rows, requests, seconds);
+    return outputs;
   };
-  return Object.fromEntries(MODEL_NAMES.map((m) => [m, runOf(m)])) as Record<ModelName, BatchRun>;
 }
 
 /**
  * The micro-batchers: one per model (the v2 API's infer), and one for quotes, whose every
- * call scores its rows with the three models at once.
+ * call scores its rows with the three models at once (one onnxruntime call when their
+ * graphs merge: `OnlineModels.scoreAll`).
  */
 function batchersOf(config: OnlineConfig, deps: OnlineServiceDeps, metrics: OnlineMetrics): Batchers {
-  const runs = modelRuns(deps, metrics);
+  const { models } = deps;
   const options = {
-    width: deps.models.width,
+    width: models.width,
     enabled: config.batching,
     maxRows: config.batchMaxRows,
     maxWaitMs: config.batchMaxWaitMs,
   };
   const byModel = Object.fromEntries(
-    MODEL_NAMES.map((m) => [m, createMicroBatcher({ ...options, run: runs[m], slice: sliceOutputs })]),
+    MODEL_NAMES.map((m) => {
+      const real: ModelCall<ModelOutputs> = (features, rows) => models.byName[m].predictOutputs(features, rows);
+      return [m, createMicroBatcher({ ...options, run: timed(deps, metrics, m, real), slice: sliceOutputs })];
+    }),
   ) as Batchers['byModel'];
   const quotes = createMicroBatcher<QuoteOutputs>({
     ...options,
-    run: async (features, rows, requests) => {
-      const [duration, cost, tip] = await Promise.all([
-        runs.duration(features, rows, requests),
-        runs.cost(features, rows, requests),
-        runs.tip(features, rows, requests),
-      ]);
-      return { duration, cost, tip };
-    },
+    run: timed(deps, metrics, 'quotes', (features, rows) => models.scoreAll(features, rows)),
     slice: (outputs, from, to) => ({
       duration: sliceOutputs(outputs.duration, from, to),
       cost: sliceOutputs(outputs.cost, from, to),
@@ -126,9 +136,10 @@ interface RouteParts {
 /** The routes, their metrics and the answers of errors and unknown routes. */
 function routes(app: FastifyInstance, parts: RouteParts): void {
   const { config, metrics, ready } = parts;
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.setErrorHandler((err, request, reply) => {
     const validation = (err as { validation?: Parameters<typeof schemaFailure>[0] }).validation;

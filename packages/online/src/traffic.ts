@@ -45,21 +45,29 @@ export function installTraffic(app: FastifyInstance, options: TrafficOptions): T
     const body = { error, code: 'FLEET_OVERLOADED' as const };
     return options.send(reply, { status: 503, body, retryAfterSec: options.retryAfterSec, serverFault: false });
   };
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: each request runs them, and a promise per hook costs more
+  // than their work. A hook that answers (reply.send) does not call done.
+  app.addHook('onRequest', (request, reply, done) => {
     lastRequestAt = performance.now();
     if (draining) reply.header('connection', 'close');
-    if (request.method !== 'POST') return;
-    if (draining) return reject(reply, 'draining', 'the service is shutting down: retry on another replica');
+    if (request.method !== 'POST') return done();
+    if (draining) return void reject(reply, 'draining', 'the service is shutting down: retry on another replica');
     if (inFlight >= options.maxInFlight) {
-      return reject(reply, 'too_many_requests', `${options.maxInFlight} requests are in flight already: retry later`);
+      return void reject(
+        reply,
+        'too_many_requests',
+        `${options.maxInFlight} requests are in flight already: retry later`,
+      );
     }
     inFlight++;
     peakInFlight = Math.max(peakInFlight, inFlight);
     // 'close' fires once whether the answer was sent or the client went away.
     reply.raw.once('close', () => inFlight--);
+    done();
   });
-  app.addHook('onSend', async (_, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   return {
     get inFlight() {

@@ -1,7 +1,9 @@
 export {
+  loadJointModel,
   loadModel,
   readModelFile,
   verifyChecksum,
+  type JointRunner,
   type LoadModelOptions,
   type ModelOutputs,
   type ModelRunner,
@@ -14,3 +16,4 @@ export {
   type ModelCard,
   type SplitMetrics,
 } from './card.js';
+export { mergeOnnxModels, mergedOutputName, type OnnxPart } from './onnx-merge.js';

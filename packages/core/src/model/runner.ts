@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FleetError } from '@fleet/contract';
 import * as ort from 'onnxruntime-node';
 import { parseModelCard, type ModelCard } from './card.js';
+import { mergeOnnxModels, mergedOutputName } from './onnx-merge.js';
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
@@ -147,57 +148,85 @@ function checkFinite(result: Float64Array, card: ModelCard): Float64Array {
   return result;
 }
 
-function batchScorer(session: ort.InferenceSession, card: ModelCard) {
-  const width = card.features.length;
-  const context = { model: card.name, version: card.version };
+/** The session's names of a card's outputs (point estimate, then interval bounds), each checked. */
+function outputNames(session: ort.InferenceSession, card: ModelCard, nameOf: (output: string) => string): string[] {
   const interval = card.onnx.interval;
-  const outputName = (name: string) => {
+  const wanted = interval ? [card.onnx.output.name, interval.lower.name, interval.upper.name] : [card.onnx.output.name];
+  return wanted.map((output) => {
+    const name = nameOf(output);
     if (session.outputNames.includes(name)) return name;
     throw new FleetError('FLEET_MODEL_LOAD_FAILED', `model "${card.name}": the graph has no output "${name}"`, {
+      context: { model: card.name, version: card.version },
+    });
+  });
+}
+
+function checkShape(features: Float32Array, rows: number, width: number, context: Record<string, string>): void {
+  if (features.length !== rows * width) {
+    throw new FleetError('FLEET_INPUT_INVALID', `expected ${rows}×${width} features, got ${features.length} values`, {
       context,
     });
+  }
+}
+
+const noOutputs = (card: ModelCard): ModelOutputs => {
+  const empty = () => (card.onnx.interval ? new Float64Array(0) : null);
+  return { value: new Float64Array(0), lower: empty(), upper: empty() };
+};
+
+/** A card's outputs (`names`, from {@link outputNames}) of one session call over `rows` rows. */
+function readOutputs(
+  output: ort.InferenceSession.ReturnType,
+  names: readonly string[],
+  rows: number,
+  card: ModelCard,
+): ModelOutputs {
+  const column = (name: string): Float64Array => {
+    const data = output[name]?.data;
+    if (!(data instanceof Float32Array) || data.length !== rows) {
+      throw new FleetError(
+        'FLEET_MODEL_INFERENCE_FAILED',
+        `model "${card.name}" returned no float32 output "${name}" of ${rows} values`,
+        { context: { model: card.name, version: card.version } },
+      );
+    }
+    return Float64Array.from(data);
   };
-  const names = interval
-    ? [outputName(card.onnx.output.name), outputName(interval.lower.name), outputName(interval.upper.name)]
-    : [outputName(card.onnx.output.name)];
+  return {
+    value: column(names[0]),
+    lower: names.length > 1 ? column(names[1]) : null,
+    upper: names.length > 1 ? column(names[2]) : null,
+  };
+}
+
+/** One session call over `rows` rows of `features`, reading `names`. */
+async function runSession(
+  session: ort.InferenceSession,
+  input: { name: string; width: number },
+  features: Float32Array,
+  rows: number,
+  names: readonly string[],
+  what: { label: string; context: Record<string, string> },
+): Promise<ort.InferenceSession.ReturnType> {
+  try {
+    const tensor = new ort.Tensor('float32', features, [rows, input.width]);
+    return await session.run({ [input.name]: tensor }, names as string[]);
+  } catch (cause) {
+    throw new FleetError('FLEET_MODEL_INFERENCE_FAILED', `${what.label} failed on a batch of ${rows}`, {
+      cause,
+      context: what.context,
+    });
+  }
+}
+
+function batchScorer(session: ort.InferenceSession, card: ModelCard) {
+  const input = { name: card.onnx.input.name, width: card.features.length };
+  const what = { label: `model "${card.name}"`, context: { model: card.name, version: card.version } };
+  const names = outputNames(session, card, (output) => output);
   return async function scoreUnchecked(features: Float32Array, rows: number): Promise<ModelOutputs> {
-    if (features.length !== rows * width) {
-      throw new FleetError('FLEET_INPUT_INVALID', `expected ${rows}×${width} features, got ${features.length} values`, {
-        context,
-      });
-    }
-    if (rows === 0)
-      return {
-        value: new Float64Array(0),
-        lower: interval && new Float64Array(0),
-        upper: interval && new Float64Array(0),
-      } as ModelOutputs;
-    let output: ort.InferenceSession.ReturnType;
-    try {
-      const input = new ort.Tensor('float32', features, [rows, width]);
-      output = await session.run({ [card.onnx.input.name]: input }, names);
-    } catch (cause) {
-      throw new FleetError('FLEET_MODEL_INFERENCE_FAILED', `model "${card.name}" failed on a batch of ${rows}`, {
-        cause,
-        context,
-      });
-    }
-    const column = (name: string): Float64Array => {
-      const data = output[name]?.data;
-      if (!(data instanceof Float32Array) || data.length !== rows) {
-        throw new FleetError(
-          'FLEET_MODEL_INFERENCE_FAILED',
-          `model "${card.name}" returned no float32 output "${name}" of ${rows} values`,
-          { context },
-        );
-      }
-      return Float64Array.from(data);
-    };
-    return {
-      value: column(names[0]),
-      lower: interval ? column(names[1]) : null,
-      upper: interval ? column(names[2]) : null,
-    };
+    checkShape(features, rows, input.width, what.context);
+    if (rows === 0) return noOutputs(card);
+    return readOutputs(await runSession(session, input, features, rows, names, what), names, rows, card);
   };
 }
 
@@ -222,6 +251,65 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     predictFeatures: async (features, rows) => checkFinite(await predictFeaturesUnchecked(features, rows), card),
     predictFeaturesUnchecked,
     predictOutputs,
+    close: () => session.release(),
+  };
+}
+
+/**
+ * Models that read the same feature rows, loaded as one onnxruntime session (their graphs
+ * merged, see `onnx-merge.ts`): one call scores rows with each, which costs less than a
+ * call per model since every call has a fixed cost of its own.
+ */
+export interface JointRunner {
+  /** Each model's card, in the order of the directories. */
+  readonly cards: readonly ModelCard[];
+  /** Each model's outputs of `rows` rows, in the order of {@link JointRunner.cards}, in one session call. */
+  predictOutputs(features: Float32Array, rows: number): Promise<ModelOutputs[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the model directories `dirs` (each ONNX file's sha256 checked against its card, as
+ * {@link loadModel} does) as one session running them all.
+ * @throws FleetError FLEET_MODEL_CHECKSUM_MISMATCH when a file differs from its card;
+ *   FLEET_MODEL_LOAD_FAILED when a file is missing or invalid, or when the models cannot be
+ *   merged (other inputs or opsets, parts of the format not read by the merge): the caller
+ *   then runs them apart.
+ */
+export async function loadJointModel(dirs: readonly string[], opts: LoadModelOptions = {}): Promise<JointRunner> {
+  const parts = await Promise.all(dirs.map((dir) => loadParts(dir)));
+  const cards = parts.map((p) => p.card);
+  const first = cards[0];
+  const label = `models ${cards.map((c) => `"${c.name}"`).join(', ')}`;
+  const mismatch = cards.find(
+    (c) => c.onnx.input.name !== first.onnx.input.name || c.features.join('\n') !== first.features.join('\n'),
+  );
+  let merged: Uint8Array;
+  try {
+    if (mismatch) throw new Error(`model "${mismatch.name}" reads other features than "${first.name}"`);
+    merged = mergeOnnxModels(parts.map((p) => ({ name: p.card.name, onnx: p.onnx })));
+  } catch (cause) {
+    throw new FleetError('FLEET_MODEL_LOAD_FAILED', `cannot merge ${label}: ${(cause as Error).message}`, { cause });
+  }
+  const session = await createSession(merged, first, opts);
+  const input = { name: first.onnx.input.name, width: first.features.length };
+  const what = { label, context: { models: cards.map((c) => `${c.name} ${c.version}`).join(', ') } };
+  let names: string[][];
+  try {
+    names = cards.map((card) => outputNames(session, card, (output) => mergedOutputName(card.name, output)));
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+  const all = names.flat();
+  return {
+    cards,
+    async predictOutputs(features, rows) {
+      checkShape(features, rows, input.width, what.context);
+      if (rows === 0) return cards.map(noOutputs);
+      const output = await runSession(session, input, features, rows, all, what);
+      return cards.map((card, i) => readOutputs(output, names[i], rows, card));
+    },
     close: () => session.release(),
   };
 }
