@@ -105,7 +105,7 @@ describe('@fleet/client (real broker, registry and online service)', () => {
       });
       try {
         const first = other.quote(rides[0]);
-        await held.made(3);
+        await held.made(1);
         const err = await failure(other.quote(rides[1]));
         expect(err.code).toBe('FLEET_OVERLOADED');
         expect(err.context).toMatchObject({ status: 503, retryAfterSec: 3 });
