@@ -204,7 +204,8 @@ function opsetImports(parts: readonly OnnxPart[], rests: ReadonlyArray<readonly 
  * each output of each part. The first part's model fields (IR version, producer…) are kept,
  * with the opsets all parts import.
  * @throws Error saying why the parts cannot be merged: two of one name, a different input
- *   or IR version, different versions of one opset, a graph with more than one input, or parts of the format not read here.
+ *   or IR version, different versions of one opset, a graph with more than one input, or
+ *   parts of the format not read here.
  */
 export function mergeOnnxModels(parts: readonly OnnxPart[]): Uint8Array {
   if (parts.length === 0) throw new Error('no models to merge');

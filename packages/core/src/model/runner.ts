@@ -272,9 +272,9 @@ export interface JointRunner {
  * Loads the model directories `dirs` (each ONNX file's sha256 checked against its card, as
  * {@link loadModel} does) as one session running them all.
  * @throws FleetError FLEET_MODEL_CHECKSUM_MISMATCH when a file differs from its card;
- *   FLEET_MODEL_LOAD_FAILED when a file is missing or invalid, or when the models cannot be
- *   merged (other inputs or opsets, parts of the format not read by the merge): the caller
- *   then runs them apart.
+ *   FLEET_MODEL_LOAD_FAILED when a file is missing or invalid, when the models cannot be
+ *   merged (other inputs or opsets, parts of the format not read by the merge) or when
+ *   onnxruntime refuses the merged graph: the caller then runs them apart.
  */
 export async function loadJointModel(dirs: readonly string[], opts: LoadModelOptions = {}): Promise<JointRunner> {
   const parts = await Promise.all(dirs.map((dir) => loadParts(dir)));
@@ -291,7 +291,18 @@ export async function loadJointModel(dirs: readonly string[], opts: LoadModelOpt
   } catch (cause) {
     throw new FleetError('FLEET_MODEL_LOAD_FAILED', `cannot merge ${label}: ${(cause as Error).message}`, { cause });
   }
-  const session = await createSession(merged, first, opts);
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession(merged, first, opts);
+  } catch (cause) {
+    throw new FleetError(
+      'FLEET_MODEL_LOAD_FAILED',
+      `onnxruntime cannot load the merged ${label}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
   const input = { name: first.onnx.input.name, width: first.features.length };
   const what = { label, context: { models: cards.map((c) => `${c.name} ${c.version}`).join(', ') } };
   let names: string[][];
