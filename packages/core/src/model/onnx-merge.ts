@@ -136,7 +136,6 @@ function renamedNode(node: Uint8Array, rename: (name: string) => string, model: 
 
 interface Graph {
   input: Uint8Array;
-  inputName: string;
   body: Field[];
 }
 
@@ -157,7 +156,7 @@ function prefixedGraph(part: OnnxPart, graph: Uint8Array): Graph {
       body.push(messageField(f.no, renamed(f.bytes, VALUE_INFO_NAME, rename)));
     }
   }
-  return { input: inputs[0].bytes, inputName, body };
+  return { input: inputs[0].bytes, body };
 }
 
 /** One model's fields: its graph apart, and the rest (opsets, IR version, producer…). */

@@ -41,14 +41,14 @@ function queue(maxInFlightRequests: number | null = null): { queue: Queue; sent:
   return { queue: q, sent: [] };
 }
 
+/** A request as a connection pushes it (counted in `sent` when sent), and its answer. */
 function request(sent: number[], correlationId: number) {
+  let entry!: Entry;
   const answered = new Promise<unknown>((resolve, reject) => {
-    const entry: Entry = { correlationId, apiKey: 1, apiName: 'Fetch', apiVersion: 11, resolve, reject };
-    request.last = { entry, expectResponse: true, sendRequest: () => sent.push(correlationId) };
+    entry = { correlationId, apiKey: 1, apiName: 'Fetch', apiVersion: 11, resolve, reject };
   });
-  return { pushed: request.last!, answered };
+  return { pushed: { entry, expectResponse: true, sendRequest: () => sent.push(correlationId) }, answered };
 }
-request.last = undefined as undefined | { entry: Entry; expectResponse: boolean; sendRequest: () => void };
 
 const answer = (correlationId: number) => ({ correlationId, payload: Buffer.alloc(0), size: 0 });
 
