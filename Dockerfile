@@ -10,8 +10,8 @@
 # binaries ship in the package); ONNXRUNTIME_NODE_INSTALL=skip, its documented flag, skips it.
 # patches/ goes in with the manifests: `npm ci` ends with patch-package applying them
 # (kafkajs's quadratic grouping of a send by partition, its consumer's restart as a new
-# group member, its request queue's timer every millisecond and its encoder's allocations per
-# record, patches/kafkajs+2.2.4.patch;
+# group member, its request queue's timer every millisecond, its encoder's allocations per
+# record and its Long arithmetic per fetched record, patches/kafkajs+2.2.4.patch;
 # @platformatic/kafka's reading of tagged fields, patches/@platformatic+kafka+1.35.0.patch).
 
 FROM node:20-bookworm-slim AS builder

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 // kafkajs 2.2.4 encoded each record of a produce request into a zero-filled 512-byte buffer
 // of its own (one more per header), wrote every varint through an array and a Buffer made
 // of it, and every timestamp delta through a 64-bit Long: most of a saturated model
-// service's produce path. The project patches its encoder (patches/kafkajs+2.2.4.patch):
-// the bytes on the wire must not change. These tests hold the installed copy's bytes
-// against the format (zigzag LEB128 from BigInt, kafkajs's own decoder, the batch's CRC);
-// the last fails unpatched.
+// service's produce path. Decoding a fetched record, it added each record's offset and
+// timestamp delta to its batch's first through Longs parsed from strings. The project
+// patches both (patches/kafkajs+2.2.4.patch): the bytes on the wire and the records read
+// must not change. These tests hold the installed copy against the format (zigzag LEB128
+// from BigInt, the batch's CRC) and its decoder against what was encoded, beyond 32, 49
+// and 53 bits too; the last fails unpatched.
 const require = createRequire(import.meta.url);
 
 interface Encoder {
@@ -62,7 +64,7 @@ function zigzagVarint(value: bigint, bits: 32n | 64n): Buffer {
 const INT32_EDGES = [0, 1, -1, 63, -64, 64, -65, 8191, -8192, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)];
 const WIDER = [2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, -(2 ** 40), Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
 
-describe("kafkajs's encoder (patched)", () => {
+describe("kafkajs's record encoder and decoder (patched)", () => {
   it('writes each 32-bit varint as the protocol does', () => {
     for (const value of INT32_EDGES) {
       const expected = zigzagVarint(BigInt(value), 32n);
@@ -98,29 +100,35 @@ describe("kafkajs's encoder (patched)", () => {
         timestamp: first + 2 ** 31 + 5, // a delta wider than 32 bits
       },
       { key: 'ride-5', value: Buffer.alloc(0), headers: { many: ['x', Buffer.from('y'), ''] }, timestamp: first - 1 },
+      { key: 'ride-6', value: 'a delta wider than 49 bits', timestamp: first + 2 ** 50 },
     ];
+    const asBuffer = (v: string | Buffer | null | undefined) =>
+      v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v);
     const timestamps = messages.map((m) => m.timestamp ?? first);
     const records = messages.map((m, i) =>
       Record({ ...m, offsetDelta: i, timestampDelta: (m.timestamp ?? first) - first }),
     );
-    const encoded = await RecordBatch({
-      records,
-      firstTimestamp: first,
-      maxTimestamp: Math.max(...timestamps),
-      lastOffsetDelta: records.length - 1,
-    });
-    const bytes = encoded.buffer;
+    // The first offset of a young partition, and one past 2^53 (exact only as a Long).
+    for (const firstOffset of ['0', '9007199254740993']) {
+      const encoded = await RecordBatch({
+        records,
+        firstOffset: Long.fromString(firstOffset),
+        firstTimestamp: first,
+        maxTimestamp: Math.max(...timestamps),
+        lastOffsetDelta: records.length - 1,
+      });
+      const bytes = encoded.buffer;
 
-    // FirstOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
-    // then the CRC-covered rest.
-    expect(bytes.readUInt32BE(17)).toBe(crc32C(bytes.subarray(21)));
-    const { records: decoded } = await decodeBatch(new Decoder(bytes));
-    const asBuffer = (v: string | Buffer | null | undefined) =>
-      v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v);
-    expect(decoded).toHaveLength(messages.length);
-    decoded.forEach((record, i) => {
-      const m = messages[i];
-      expect(record.offset).toBe(String(i));
+      // FirstOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
+      // then the CRC-covered rest.
+      expect(bytes.readUInt32BE(17)).toBe(crc32C(bytes.subarray(21)));
+      const { records: decoded } = await decodeBatch(new Decoder(bytes));
+      expect(decoded).toHaveLength(messages.length);
+      decoded.forEach((record, i) => expectRecord(record, messages[i], String(BigInt(firstOffset) + BigInt(i))));
+    }
+
+    function expectRecord(record: DecodedRecord, m: Message, offset: string): void {
+      expect(record.offset).toBe(offset);
       expect(record.timestamp).toBe(String(m.timestamp ?? first));
       expect(record.key).toEqual(asBuffer(m.key));
       expect(record.value).toEqual(asBuffer(m.value));
@@ -128,7 +136,7 @@ describe("kafkajs's encoder (patched)", () => {
         Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(asBuffer) : asBuffer(v)]),
       );
       expect(record.headers).toEqual(headers);
-    });
+    }
   });
 
   it("sizes each record's buffer to the record, not 512 bytes", () => {
