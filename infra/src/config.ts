@@ -32,6 +32,11 @@ export interface InfraConfig {
   readonly secureKafkaPort: number;
   /** The secure broker's own KRaft controller port (TLS with client certificates). `FLEET_SECURE_KAFKA_CONTROLLER_PORT`, @default 9095 */
   readonly secureControllerPort: number;
+  /**
+   * Longest a broker this stack starts is driven with warm-up traffic before it counts as
+   * started (0: not at all). `FLEET_BROKER_WARM_UP_S`, @default 40
+   */
+  readonly brokerWarmUpS: number;
 }
 
 const port = (env: string, doc: string, def: number) => int(env, doc, def, 1, 65535);
@@ -53,6 +58,13 @@ export const infraEnv = {
     "Port of the local secure broker's KRaft controller (TLS with client certificates)",
     9095,
   ),
+  brokerWarmUpS: int(
+    'FLEET_BROKER_WARM_UP_S',
+    'Longest a broker the local stack starts runs warm-up traffic before it counts as started (0: none)',
+    40,
+    0,
+    600,
+  ),
 } as const;
 
 /**
@@ -72,6 +84,7 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     registryManagementPort: config.registryManagementPort,
     secureKafkaPort: config.secureKafkaPort,
     secureControllerPort: config.secureControllerPort,
+    brokerWarmUpS: config.brokerWarmUpS,
   });
 }
 

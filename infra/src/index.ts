@@ -6,6 +6,8 @@ export { ensureStack, stackStatus, stopStack } from './stack.js';
 export type { ComponentStatus, EnsureStackOptions, StackComponent, StackEndpoints, StackStatus } from './stack.js';
 export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
 export { warmUpCoordinator } from './kafka.js';
+export { rateIsSteady, warmUpBroker, WARM_UP_TOPIC } from './warm-up.js';
+export type { BrokerWarmUp, BrokerWarmUpOptions } from './warm-up.js';
 export type { InfraConfig, Progress } from './config.js';
 export { runInfra, INFRA_USAGE } from './commands.js';
 export { ensureSecureBroker, secureBrokerStatus, secureClientEnv, stopSecureBroker } from './secure/stack.js';

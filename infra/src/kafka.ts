@@ -10,6 +10,7 @@ import { cachedClasspath } from './maven.js';
 import { isPortOpen, waitFor } from './probe.js';
 import { runningPid, spawnDetached, tailLog } from './process.js';
 import { findKafkaJava } from './toolchain.js';
+import { warmUpBroker } from './warm-up.js';
 
 /** Found in the broker's command line; tells our broker from a reused pid. */
 export const KAFKA_MARKER = 'kafka.Kafka';
@@ -173,6 +174,24 @@ export async function warmUpCoordinator(config: InfraConfig, onProgress?: Progre
     // Best effort: clients retry on their own.
     onProgress?.(`warming up the group coordinator failed (clients will retry): ${(err as Error).message}`);
     return false;
+  }
+}
+
+/**
+ * Warms a broker just started ({@link warmUpBroker}) for up to `FLEET_BROKER_WARM_UP_S`.
+ * Best effort: a warm-up that fails leaves a broker that works, only cold; `onProgress` says why.
+ */
+export async function warmUpStartedBroker(config: InfraConfig, onProgress?: Progress): Promise<void> {
+  if (config.brokerWarmUpS === 0) return;
+  try {
+    const client = probeClient(config, 'fleet-infra-warmup', 10_000, WARM_UP_RETRIES);
+    const done = await warmUpBroker(client, { maxMs: config.brokerWarmUpS * 1000, onProgress });
+    onProgress?.(
+      `broker warmed up: ${done.records} records in ${(done.ms / 1000).toFixed(0)} s` +
+        (done.steady ? '' : ` (its rate still rose at FLEET_BROKER_WARM_UP_S=${config.brokerWarmUpS})`),
+    );
+  } catch (err) {
+    onProgress?.(`warming up the broker failed (it works, only cold at first): ${(err as Error).message}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { FleetError } from '@fleet/contract';
 import { join } from 'node:path';
 import { componentPaths, loadInfraConfig, VERSIONS, type InfraConfig, type Progress } from './config.js';
-import { brokerAddress, KAFKA_MARKER, kafkaAnswers, startKafka } from './kafka.js';
+import { brokerAddress, KAFKA_MARKER, kafkaAnswers, startKafka, warmUpStartedBroker } from './kafka.js';
 import { withLock } from './lock.js';
 import { isPortOpen, waitFor } from './probe.js';
 import { runningPid, stopPid } from './process.js';
@@ -15,6 +15,12 @@ export type StackComponent = 'kafka' | 'registry';
 export interface EnsureStackOptions {
   /** Receives progress lines (downloads, start-up, waiting). @default no output */
   readonly onProgress?: Progress;
+  /**
+   * Whether a broker this call starts is warmed up before it counts as started
+   * ({@link warmUpStartedBroker}). False where a cold broker is the point (a broker restarted
+   * under a running fleet, as in the fault suite). @default true
+   */
+  readonly warmUpBroker?: boolean;
 }
 
 /** Where the running stack answers. */
@@ -124,6 +130,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
       const started = specs(config)
         .filter((_, i) => (results[i] as PromiseFulfilledResult<boolean>).value)
         .map((spec) => spec.name);
+      if (started.includes('kafka') && opts.warmUpBroker !== false) await warmUpStartedBroker(config, opts.onProgress);
       return { brokers: brokerAddress(config), registryUrl: registryUrl(config), started };
     },
     opts.onProgress,

@@ -90,7 +90,8 @@ function localControl(): BrokerControl {
       frozen = undefined;
     },
     async start() {
-      await ensureStack({ onProgress: (line) => console.log(`[infra] ${line}`) });
+      // Restarted under running services, as in production: cold, not warmed up first.
+      await ensureStack({ onProgress: (line) => console.log(`[infra] ${line}`), warmUpBroker: false });
     },
   };
 }

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import type { ConsumerClient, KafkaClient, ProducerClient } from '@fleet/core';
+import type { Progress } from './config.js';
+
+/** Topic and consumer group of the warm-up traffic (the topic is deleted afterwards). */
+export const WARM_UP_TOPIC = 'fleet-infra-warm-up';
+
+/** Options of {@link warmUpBroker}. */
+export interface BrokerWarmUpOptions {
+  /** Longest the traffic runs once its consumer has joined. */
+  readonly maxMs: number;
+  readonly onProgress?: Progress;
+}
+
+/** What a warm-up did. */
+export interface BrokerWarmUp {
+  /** Records produced and acknowledged. */
+  readonly records: number;
+  /** How long the traffic ran. */
+  readonly ms: number;
+  /** Whether the broker's rate stopped rising before `maxMs`. */
+  readonly steady: boolean;
+}
+
+/** Sends in flight at once, each waiting for its acknowledgement before the next. */
+const SENDERS = 3;
+const PARTITIONS = 6;
+/** The rate is compared over windows of this many seconds. */
+const WINDOW_S = 5;
+/** Least time the traffic runs: the first seconds' rate says nothing yet. */
+const MIN_S = 10;
+/** A window whose rate is within this factor of the one before means the rate stopped rising. */
+const STEADY_FACTOR = 1.05;
+
+/**
+ * Whether a rate sampled once a second has stopped rising: its last {@link WINDOW_S} seconds
+ * carried at most {@link STEADY_FACTOR} times the records of the seconds before them, after
+ * at least {@link MIN_S} seconds.
+ */
+export function rateIsSteady(perSecond: readonly number[]): boolean {
+  if (perSecond.length < Math.max(MIN_S, 2 * WINDOW_S)) return false;
+  const sum = (from: number, to: number) => perSecond.slice(from, to).reduce((a, b) => a + b, 0);
+  const n = perSecond.length;
+  return sum(n - WINDOW_S, n) <= STEADY_FACTOR * sum(n - 2 * WINDOW_S, n - WINDOW_S);
+}
+
+/**
+ * Runs the requests a fleet makes — produce (acks=all, idempotent), fetch, offset commit,
+ * heartbeat — through a broker just started, on a scratch topic deleted afterwards, until
+ * the rate it serves stops rising (or `maxMs`). A fresh JVM runs them interpreted, then
+ * compiles its hot paths while the first rides go through it: measured on a 2-core
+ * machine, about twenty seconds in which its compilers take most of both cores and a fleet
+ * at 200 rides/s sees several times its steady latency. This moves those seconds before
+ * the broker counts as started.
+ */
+export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOptions): Promise<BrokerWarmUp> {
+  const admin = await kafka.admin();
+  let producer: ProducerClient | undefined;
+  let consumer: ConsumerClient | undefined;
+  try {
+    if (!(await admin.listTopics()).includes(WARM_UP_TOPIC))
+      await admin.createTopics([{ topic: WARM_UP_TOPIC, partitions: PARTITIONS, replicationFactor: 1 }]);
+    producer = await kafka.producer();
+    await producer.prepare([WARM_UP_TOPIC]);
+    let joined!: () => void;
+    const join = new Promise<void>((resolve) => (joined = resolve));
+    consumer = await kafka.consumer({ groupId: WARM_UP_TOPIC, maxWaitTimeMs: 100, onGroupJoin: () => joined() });
+    void consumer.run([WARM_UP_TOPIC], (batch, control) => control.commit(batch.records.at(-1)!.offset));
+    await join;
+    const started = Date.now();
+    const value = randomBytes(120);
+    let records = 0;
+    const perSecond: number[] = [];
+    let counted = 0;
+    let done = false;
+    const sampler = setInterval(() => {
+      perSecond.push(records - counted);
+      counted = records;
+      const s = perSecond.length;
+      if (s % WINDOW_S === 0) options.onProgress?.(`warming up the broker … ${s} s, ${perSecond[s - 1]} records/s`);
+      done = rateIsSteady(perSecond) || Date.now() - started >= options.maxMs;
+    }, 1000);
+    const sender = async (): Promise<void> => {
+      for (let i = 0; !done; i++) {
+        const batch = Array.from({ length: 1 + (i % PARTITIONS) }, (_, k) => ({ key: `k${i}-${k}`, value }));
+        await producer!.send([{ topic: WARM_UP_TOPIC, records: batch }]);
+        records += batch.length;
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: SENDERS }, sender));
+    } finally {
+      clearInterval(sampler);
+    }
+    return { records, ms: Date.now() - started, steady: rateIsSteady(perSecond) };
+  } finally {
+    await consumer?.stop().catch(() => undefined);
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await admin.deleteTopics([WARM_UP_TOPIC]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
