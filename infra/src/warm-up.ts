@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumerClient, KafkaClient, ProducerClient } from '@fleet/core';
 import type { Progress } from './config.js';
 
-/** Topic and consumer group of the warm-up traffic (the topic is deleted afterwards). */
-export const WARM_UP_TOPIC = 'fleet-infra-warm-up';
+/** Topics of the warm-up traffic (deleted afterwards); its consumer groups are named after them. */
+export const WARM_UP_TOPICS = ['fleet-infra-warm-up', 'fleet-infra-warm-up-paced'];
 
 /** Options of {@link warmUpBroker}. */
 export interface BrokerWarmUpOptions {
@@ -22,9 +22,11 @@ export interface BrokerWarmUp {
   readonly steady: boolean;
 }
 
-/** Sends in flight at once, each waiting for its acknowledgement before the next. */
+/** Flat-out sends in flight at once, each waiting for its acknowledgement before the next. */
 const SENDERS = 3;
 const PARTITIONS = 6;
+/** Pause between the paced sender's records. */
+const PACED_GAP_MS = 2;
 /** The rate is compared over windows of this many seconds. */
 const WINDOW_S = 5;
 /** Least time the traffic runs: the first seconds' rate says nothing yet. */
@@ -46,7 +48,7 @@ export function rateIsSteady(perSecond: readonly number[]): boolean {
 
 /**
  * Runs the requests a fleet makes — produce (acks=all, idempotent), fetch, offset commit,
- * heartbeat — through a broker just started, on a scratch topic deleted afterwards, until
+ * heartbeat — through a broker just started, on scratch topics deleted afterwards, until
  * the rate it serves stops rising (or `maxMs`). A fresh JVM runs them interpreted, then
  * compiles its hot paths while the first rides go through it: measured on a 2-core
  * machine, about twenty seconds in which its compilers take most of both cores and a fleet
@@ -56,17 +58,27 @@ export function rateIsSteady(perSecond: readonly number[]): boolean {
 export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOptions): Promise<BrokerWarmUp> {
   const admin = await kafka.admin();
   let producer: ProducerClient | undefined;
-  let consumer: ConsumerClient | undefined;
+  const consumers: ConsumerClient[] = [];
   try {
-    if (!(await admin.listTopics()).includes(WARM_UP_TOPIC))
-      await admin.createTopics([{ topic: WARM_UP_TOPIC, partitions: PARTITIONS, replicationFactor: 1 }]);
+    const existing = await admin.listTopics();
+    const missing = WARM_UP_TOPICS.filter((topic) => !existing.includes(topic));
+    await admin.createTopics(missing.map((topic) => ({ topic, partitions: PARTITIONS, replicationFactor: 1 })));
     producer = await kafka.producer();
-    await producer.prepare([WARM_UP_TOPIC]);
-    let joined!: () => void;
-    const join = new Promise<void>((resolve) => (joined = resolve));
-    consumer = await kafka.consumer({ groupId: WARM_UP_TOPIC, maxWaitTimeMs: 100, onGroupJoin: () => joined() });
-    void consumer.run([WARM_UP_TOPIC], (batch, control) => control.commit(batch.records.at(-1)!.offset));
-    await join;
+    await producer.prepare(WARM_UP_TOPICS);
+    // One group reads the flat-out topic (fetches that find records waiting); two read the
+    // paced one and keep up with it (fetches held by the broker until a produce completes
+    // them, as a fleet's are at everyday rates).
+    const groups = [WARM_UP_TOPICS[0], WARM_UP_TOPICS[1], WARM_UP_TOPICS[1]];
+    await Promise.all(
+      groups.map(async (topic, i) => {
+        let joined!: () => void;
+        const join = new Promise<void>((resolve) => (joined = resolve));
+        const consumer = await kafka.consumer({ groupId: `${topic}-${i}`, onGroupJoin: () => joined() });
+        consumers.push(consumer);
+        void consumer.run([topic], (batch, control) => control.commit(batch.records.at(-1)!.offset));
+        await join;
+      }),
+    );
     const started = Date.now();
     const value = randomBytes(120);
     let records = 0;
@@ -80,24 +92,33 @@ export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOpti
       if (s % WINDOW_S === 0) options.onProgress?.(`warming up the broker … ${s} s, ${perSecond[s - 1]} records/s`);
       done = rateIsSteady(perSecond) || Date.now() - started >= options.maxMs;
     }, 1000);
-    const sender = async (): Promise<void> => {
+    // The rate measured is the flat-out senders'; the paced one only exercises held fetches.
+    const flatOut = async (): Promise<void> => {
       for (let i = 0; !done; i++) {
         const batch = Array.from({ length: 1 + (i % PARTITIONS) }, (_, k) => ({ key: `k${i}-${k}`, value }));
-        await producer!.send([{ topic: WARM_UP_TOPIC, records: batch }]);
+        await producer!.send([{ topic: WARM_UP_TOPICS[0], records: batch }]);
         records += batch.length;
       }
     };
+    const paced = async (): Promise<void> => {
+      for (let i = 0; !done; i++) {
+        await producer!.send([{ topic: WARM_UP_TOPICS[1], records: [{ key: `p${i}`, value }] }]);
+        await new Promise((resolve) => setTimeout(resolve, PACED_GAP_MS));
+      }
+    };
     try {
-      await Promise.all(Array.from({ length: SENDERS }, sender));
+      await Promise.all([...Array.from({ length: SENDERS }, flatOut), paced()]);
     } finally {
       clearInterval(sampler);
     }
     return { records, ms: Date.now() - started, steady: rateIsSteady(perSecond) };
   } finally {
-    await consumer?.stop().catch(() => undefined);
-    await consumer?.disconnect().catch(() => undefined);
+    for (const consumer of consumers) {
+      await consumer.stop().catch(() => undefined);
+      await consumer.disconnect().catch(() => undefined);
+    }
     await producer?.disconnect().catch(() => undefined);
-    await admin.deleteTopics([WARM_UP_TOPIC]).catch(() => undefined);
+    await admin.deleteTopics(WARM_UP_TOPICS).catch(() => undefined);
     await admin.disconnect();
   }
 }
