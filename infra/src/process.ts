@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ComponentPaths } from './config.js';
@@ -12,12 +12,35 @@ export interface DetachedCommand {
   readonly paths: ComponentPaths;
 }
 
+/** A log file larger than this when its component starts is moved to `<log>.1` first. */
+export const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Moves `logFile` to `<logFile>.1` (replacing the one before) when it holds more than
+ * `maxBytes`: each start appends to the log, and a stack started by every test run for
+ * months grew its broker log to gigabytes on the machine this was written on.
+ * Resolves to whether it moved the file.
+ */
+export function rotateLog(logFile: string, maxBytes = LOG_ROTATE_BYTES): boolean {
+  let size: number;
+  try {
+    size = statSync(logFile).size;
+  } catch {
+    return false; // no log yet
+  }
+  if (size <= maxBytes) return false;
+  renameSync(logFile, `${logFile}.1`);
+  return true;
+}
+
 /**
  * Starts a process in its own session (so it outlives the caller and ignores its signals),
- * appends its output to the log file and records its pid. Resolves to the pid.
+ * appends its output to the log file (rotated first, {@link rotateLog}) and records its
+ * pid. Resolves to the pid.
  */
 export async function spawnDetached(cmd: DetachedCommand): Promise<number> {
   mkdirSync(dirname(cmd.paths.logFile), { recursive: true });
+  rotateLog(cmd.paths.logFile);
   const fd = openSync(cmd.paths.logFile, 'a');
   try {
     const child = spawn(cmd.bin, [...cmd.args], {
