@@ -41,13 +41,33 @@ export interface DecisionListenerOptions {
   fromTimestampMs?: number;
 }
 
-async function startOffsets(kafka: KafkaClient, topic: string, fromTimestampMs?: number) {
+/**
+ * Where the listener starts in each partition of `topic` (the end offsets, or the first at or
+ * after `fromTimestampMs`), with `groupId` positioned there before it joins: it then reads
+ * nothing older. A group with members running (backend instances sharing it) cannot be
+ * moved and keeps its own position; what it reads before the start is skipped.
+ */
+async function positionGroup(
+  kafka: KafkaClient,
+  topic: string,
+  groupId: string,
+  fromTimestampMs: number | undefined,
+  logger: Logger,
+): Promise<Map<number, bigint>> {
   const admin = await kafka.admin();
   try {
     const offsets =
       fromTimestampMs === undefined
         ? await admin.fetchEndOffsets(topic)
         : await admin.fetchOffsetsByTime(topic, fromTimestampMs);
+    try {
+      await admin.setGroupOffsets(groupId, topic, offsets);
+    } catch (err) {
+      logger.debug(
+        { err, groupId },
+        'decision listener group not positioned (members running): reading from its offsets',
+      );
+    }
     return new Map(offsets.map((p) => [p.partition, BigInt(p.offset)]));
   } finally {
     await admin.disconnect();
@@ -69,11 +89,14 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
   const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
   return {
     async start() {
-      const start = await startOffsets(options.kafka, options.topic, options.fromTimestampMs);
+      const groupId = options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`;
+      // Positioned at `start` before it joins: a group starting at "latest" could miss
+      // decisions made between the join and its first fetch, and one reading from the
+      // beginning to skip what lies before `start` spent seconds of a demo's start decoding
+      // the topic's history (days of decisions in production).
+      const start = await positionGroup(options.kafka, options.topic, groupId, options.fromTimestampMs, options.logger);
       consumer = await options.kafka.consumer({
-        groupId: options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`,
-        // A fresh group starting at "latest" could miss decisions made between the join and
-        // its first fetch; it starts at the beginning and skips what lies before `start`.
+        groupId,
         fromBeginning: true,
         // All partitions' batches at once: a listener that reads them one after another
         // adds its own wait to every decision it reports.
