@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumerClient, KafkaClient, ProducerClient } from '@fleet/core';
 import type { Progress } from './config.js';
 
-/** Topics of the warm-up traffic (deleted afterwards); its consumer groups are named after them. */
+/** Topics of the warm-up traffic (deleted afterwards); its consumer groups are `fleet-infra-warm-up-<n>`. */
 export const WARM_UP_TOPICS = ['fleet-infra-warm-up', 'fleet-infra-warm-up-paced'];
 
 /** Options of {@link warmUpBroker}. */
@@ -22,7 +22,7 @@ export interface BrokerWarmUp {
   readonly steady: boolean;
 }
 
-/** Flat-out sends in flight at once, each waiting for its acknowledgement before the next. */
+/** Flat-out senders, each with its own producer, each waiting for its acknowledgement before the next. */
 const SENDERS = 3;
 const PARTITIONS = 6;
 /** Pause between the paced sender's records. */
@@ -57,25 +57,36 @@ export function rateIsSteady(perSecond: readonly number[]): boolean {
  */
 export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOptions): Promise<BrokerWarmUp> {
   const admin = await kafka.admin();
-  let producer: ProducerClient | undefined;
+  const producers: ProducerClient[] = [];
   const consumers: ConsumerClient[] = [];
   try {
     const existing = await admin.listTopics();
     const missing = WARM_UP_TOPICS.filter((topic) => !existing.includes(topic));
     await admin.createTopics(missing.map((topic) => ({ topic, partitions: PARTITIONS, replicationFactor: 1 })));
-    producer = await kafka.producer();
-    await producer.prepare(WARM_UP_TOPICS);
+    // A producer (a connection) per sender, as a fleet's services each have theirs: the
+    // broker appends to the same partitions from several request threads at once.
+    for (let i = 0; i <= SENDERS; i++) {
+      producers.push(await kafka.producer());
+      await producers[i].prepare(WARM_UP_TOPICS);
+    }
     // One group reads the flat-out topic (fetches that find records waiting); two read the
     // paced one and keep up with it (fetches held by the broker until a produce completes
-    // them, as a fleet's are at everyday rates).
-    const groups = [WARM_UP_TOPICS[0], WARM_UP_TOPICS[1], WARM_UP_TOPICS[1]];
+    // them, as a fleet's are at everyday rates); one reads both as the monitor does
+    // (fetches of several topics that wait for 64 KiB or half a second).
+    const readers: Array<{ topics: string[]; minBytes?: number; maxWaitTimeMs?: number }> = [
+      { topics: [WARM_UP_TOPICS[0]] },
+      { topics: [WARM_UP_TOPICS[1]] },
+      { topics: [WARM_UP_TOPICS[1]] },
+      { topics: WARM_UP_TOPICS, minBytes: 65536, maxWaitTimeMs: 500 },
+    ];
     await Promise.all(
-      groups.map(async (topic, i) => {
+      readers.map(async ({ topics, ...fetch }, i) => {
         let joined!: () => void;
         const join = new Promise<void>((resolve) => (joined = resolve));
-        const consumer = await kafka.consumer({ groupId: `${topic}-${i}`, onGroupJoin: () => joined() });
+        const groupId = `${WARM_UP_TOPICS[0]}-${i}`;
+        const consumer = await kafka.consumer({ groupId, ...fetch, onGroupJoin: () => joined() });
         consumers.push(consumer);
-        void consumer.run([topic], (batch, control) => control.commit(batch.records.at(-1)!.offset));
+        void consumer.run(topics, (batch, control) => control.commit(batch.records.at(-1)!.offset));
         await join;
       }),
     );
@@ -93,21 +104,22 @@ export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOpti
       done = rateIsSteady(perSecond) || Date.now() - started >= options.maxMs;
     }, 1000);
     // The rate measured is the flat-out senders'; the paced one only exercises held fetches.
-    const flatOut = async (): Promise<void> => {
+    const flatOut = async (producer: ProducerClient, n: number): Promise<void> => {
       for (let i = 0; !done; i++) {
-        const batch = Array.from({ length: 1 + (i % PARTITIONS) }, (_, k) => ({ key: `k${i}-${k}`, value }));
-        await producer!.send([{ topic: WARM_UP_TOPICS[0], records: batch }]);
+        const batch = Array.from({ length: 1 + (i % PARTITIONS) }, (_, k) => ({ key: `k${n}-${i}-${k}`, value }));
+        await producer.send([{ topic: WARM_UP_TOPICS[0], records: batch }]);
         records += batch.length;
       }
     };
-    const paced = async (): Promise<void> => {
+    const paced = async (producer: ProducerClient): Promise<void> => {
       for (let i = 0; !done; i++) {
-        await producer!.send([{ topic: WARM_UP_TOPICS[1], records: [{ key: `p${i}`, value }] }]);
+        await producer.send([{ topic: WARM_UP_TOPICS[1], records: [{ key: `p${i}`, value }] }]);
         await new Promise((resolve) => setTimeout(resolve, PACED_GAP_MS));
       }
     };
     try {
-      await Promise.all([...Array.from({ length: SENDERS }, flatOut), paced()]);
+      const [pacer, ...flat] = producers;
+      await Promise.all([...flat.map(flatOut), paced(pacer)]);
     } finally {
       clearInterval(sampler);
     }
@@ -117,7 +129,7 @@ export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOpti
       await consumer.stop().catch(() => undefined);
       await consumer.disconnect().catch(() => undefined);
     }
-    await producer?.disconnect().catch(() => undefined);
+    for (const producer of producers) await producer.disconnect().catch(() => undefined);
     await admin.deleteTopics(WARM_UP_TOPICS).catch(() => undefined);
     await admin.disconnect();
   }
