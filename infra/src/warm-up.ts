@@ -7,7 +7,7 @@ export const WARM_UP_TOPICS = ['fleet-infra-warm-up', 'fleet-infra-warm-up-paced
 
 /** Options of {@link warmUpBroker}. */
 export interface BrokerWarmUpOptions {
-  /** Longest the traffic runs once its consumer has joined. */
+  /** Longest the traffic runs once its consumers have joined. */
   readonly maxMs: number;
   readonly onProgress?: Progress;
 }
@@ -27,6 +27,8 @@ const SENDERS = 3;
 const PARTITIONS = 6;
 /** Pause between the paced sender's records. */
 const PACED_GAP_MS = 2;
+/** Longest a warm-up consumer may take to join its group (then the warm-up gives up). */
+const JOIN_TIMEOUT_MS = 30_000;
 /** The rate is compared over windows of this many seconds. */
 const WINDOW_S = 5;
 /** Least time the traffic runs: the first seconds' rate says nothing yet. */
@@ -44,6 +46,19 @@ export function rateIsSteady(perSecond: readonly number[]): boolean {
   const sum = (from: number, to: number) => perSecond.slice(from, to).reduce((a, b) => a + b, 0);
   const n = perSecond.length;
   return sum(n - WINDOW_S, n) <= STEADY_FACTOR * sum(n - 2 * WINDOW_S, n - WINDOW_S);
+}
+
+/** `join`, or a rejection naming `groupId` after `ms`. */
+async function joinedWithin(join: Promise<void>, ms: number, groupId: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`warm-up consumer of group ${groupId} did not join in ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([join, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -87,7 +102,7 @@ export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOpti
         const consumer = await kafka.consumer({ groupId, ...fetch, onGroupJoin: () => joined() });
         consumers.push(consumer);
         void consumer.run(topics, (batch, control) => control.commit(batch.records.at(-1)!.offset));
-        await join;
+        await joinedWithin(join, JOIN_TIMEOUT_MS, groupId);
       }),
     );
     const started = Date.now();

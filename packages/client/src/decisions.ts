@@ -92,7 +92,7 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
       const groupId = options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`;
       // Positioned at `start` before it joins: a group starting at "latest" could miss
       // decisions made between the join and its first fetch, and one reading from the
-      // beginning to skip what lies before `start` spent seconds of a demo's start decoding
+      // beginning to skip what lies before `start` spent about a second of a demo's start decoding
       // the topic's history (days of decisions in production).
       const start = await positionGroup(options.kafka, options.topic, groupId, options.fromTimestampMs, options.logger);
       consumer = await options.kafka.consumer({
