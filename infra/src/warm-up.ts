@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ConsumerClient, KafkaClient, ProducerClient } from '@fleet/core';
+import { within, type ConsumerClient, type KafkaClient, type ProducerClient } from '@fleet/core';
 import type { Progress } from './config.js';
 
 /** Topics of the warm-up traffic (deleted afterwards); its consumer groups are `fleet-infra-warm-up-<n>`. */
@@ -48,19 +48,6 @@ export function rateIsSteady(perSecond: readonly number[]): boolean {
   return sum(n - WINDOW_S, n) <= STEADY_FACTOR * sum(n - 2 * WINDOW_S, n - WINDOW_S);
 }
 
-/** `join`, or a rejection naming `groupId` after `ms`. */
-async function joinedWithin(join: Promise<void>, ms: number, groupId: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`warm-up consumer of group ${groupId} did not join in ${ms} ms`)), ms);
-  });
-  try {
-    await Promise.race([join, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Runs the requests a fleet makes — produce (acks=all, idempotent), fetch, offset commit,
  * heartbeat — through a broker just started, on scratch topics deleted afterwards, until
@@ -102,7 +89,7 @@ export async function warmUpBroker(kafka: KafkaClient, options: BrokerWarmUpOpti
         const consumer = await kafka.consumer({ groupId, ...fetch, onGroupJoin: () => joined() });
         consumers.push(consumer);
         void consumer.run(topics, (batch, control) => control.commit(batch.records.at(-1)!.offset));
-        await joinedWithin(join, JOIN_TIMEOUT_MS, groupId);
+        await within(`warm-up consumer of group ${groupId} joining`, JOIN_TIMEOUT_MS, join);
       }),
     );
     const started = Date.now();
