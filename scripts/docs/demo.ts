@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatSummary, type RunSummary } from '@fleet/backend';
+import { formatSummary, type LatencyWindow, type RunSummary } from '@fleet/backend';
 import { formatBreakdown, type HopFigure } from '@fleet/cli/launcher';
 import { provenanceLine, type Provenance } from './provenance.js';
 import { markdown, REPO_ROOT } from './sections.js';
@@ -39,7 +39,19 @@ export function coldTargetLine(run: Pick<DemoRun, 'summary'>): string {
   const over = (ms: number): string => (ms <= target ? 'within it' : `${ms - target} ms over`);
   return (
     `Target: the demo from a cold start, p99 ≤ ${target} ms end to end: ${met ? 'met' : '**not met**'} in this ` +
-    `run (ride→decided p99 ${fleet} ms, ${over(fleet)}; ride→seen p99 ${seen} ms, ${over(seen)}).`
+    `run (ride→decided p99 ${fleet} ms, ${over(fleet)}; ride→seen p99 ${seen} ms, ${over(seen)}).` +
+    windowsClause(run.summary.fleetLatencyByWindow)
+  );
+}
+
+/** Where in the run its slowest rides were: the first window against the rest. */
+function windowsClause(windows: readonly LatencyWindow[] | undefined): string {
+  if (!windows || windows.length < 2) return '';
+  const [first, ...rest] = windows;
+  const worstRest = Math.max(...rest.map((w) => w.p99));
+  return (
+    ` By the rides' event time, the first ${first.toSec} s had p99 ${first.p99} ms and each later ` +
+    `${first.toSec - first.fromSec} s at most ${worstRest} ms.`
   );
 }
 

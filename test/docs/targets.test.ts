@@ -54,5 +54,12 @@ describe('targets in the generated README rows say by how much they are missed',
       'Target: the demo from a cold start, p99 ≤ 50 ms end to end: met in this run ' +
         '(ride→decided p99 40 ms, within it; ride→seen p99 50 ms, within it).',
     );
+    // With the latency by window of the run, where the slowest rides were.
+    const window = (fromSec: number, p99: number) => ({ fromSec, toSec: fromSec + 2, rides: 400, p50: 5, p99 });
+    const windows = [window(0, 120), window(2, 31), window(4, 14), window(6, 12), window(8, 40)];
+    const withWindows = { summary: { ...run(100, 110).summary, fleetLatencyByWindow: windows } } as DemoRun;
+    expect(coldTargetLine(withWindows)).toMatch(
+      / By the rides' event time, the first 2 s had p99 120 ms and each later 2 s at most 40 ms\.$/,
+    );
   });
 });

@@ -34,9 +34,60 @@ export interface RunSummary {
   latencyMs: Percentiles;
   /** Ride event → decided (`decided_at − event_time`): the fleet's own latency, without the listener. */
   fleetLatencyMs: Percentiles;
+  /**
+   * The same by time into the run (the rides' event times, in {@link RUN_WINDOWS} equal
+   * windows): a cold start shows in the first ones. Absent in runs recorded before it.
+   */
+  fleetLatencyByWindow?: LatencyWindow[];
   elapsedSec: number;
   /** Live accuracy and drift as the monitor computed them; absent when no monitor answered. */
   monitor?: MonitorSummary;
+}
+
+/** The fleet's latency over the rides of one stretch of a run. */
+export interface LatencyWindow {
+  /** Start and end of the stretch, seconds after the first ride's event time. */
+  fromSec: number;
+  toSec: number;
+  rides: number;
+  p50: number;
+  p99: number;
+}
+
+/** Windows the fleet's latency is split into over a run. */
+export const RUN_WINDOWS = 5;
+
+/**
+ * `decided_at − event_time` of each decided ride, in {@link RUN_WINDOWS} windows of whole
+ * seconds (at least one) from the first ride's event time; the last window also takes the
+ * rides past its end (a replay runs a few ms over its nominal length), and a window without
+ * rides is left out.
+ */
+export function latencyByWindow(
+  decisions: ReadonlyArray<Pick<ReceivedDecision, 'event_time' | 'decided_at'>>,
+): LatencyWindow[] {
+  if (decisions.length === 0) return [];
+  const start = Math.min(...decisions.map((d) => d.event_time));
+  const end = Math.max(...decisions.map((d) => d.event_time));
+  const widthSec = Math.max(1, Math.round((end - start) / 1000 / RUN_WINDOWS));
+  const buckets: number[][] = [];
+  for (const d of decisions) {
+    const i = Math.min(Math.floor((d.event_time - start) / 1000 / widthSec), RUN_WINDOWS - 1);
+    (buckets[i] ??= []).push(d.decided_at - d.event_time);
+  }
+  return buckets.flatMap((values, i) =>
+    values === undefined
+      ? []
+      : [
+          {
+            fromSec: i * widthSec,
+            toSec: (i + 1) * widthSec,
+            rides: values.length,
+            p50: round(quantile(values, 0.5), 1),
+            p99: round(quantile(values, 0.99), 1),
+          },
+        ],
+  );
 }
 
 /** One model version's figures over one window, as the monitor's `/metrics` gives them. */
@@ -101,12 +152,17 @@ export function summarize(
     dlqRecords,
     latencyMs: percentiles(latencies),
     fleetLatencyMs: percentiles(unique.map((d) => d.decided_at - d.event_time)),
+    fleetLatencyByWindow: latencyByWindow(unique),
     elapsedSec: round(elapsedSec, 1),
   };
 }
 
 function formatPercentiles(p: Percentiles): string {
   return `p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max}`;
+}
+
+function formatWindows(windows: readonly LatencyWindow[]): string {
+  return windows.map((w) => `${w.fromSec}–${w.toSec} s ${w.p50}/${w.p99}`).join(' · ');
 }
 
 /** Units of the models' estimates, as the summary prints them. */
@@ -148,6 +204,9 @@ export function formatSummary(s: RunSummary): string {
     `decisions received  ${s.decisionsReceived} (complete ${s.complete}, degraded ${s.degraded}, undecided ${s.undecided}, duplicates ${s.duplicateDecisions})`,
     `dead-letter records ${s.dlqRecords}`,
     `ride→decided ms     ${formatPercentiles(s.fleetLatencyMs)}   (the fleet: decided_at − event_time)`,
+    ...(s.fleetLatencyByWindow?.length
+      ? [`  over the run      ${formatWindows(s.fleetLatencyByWindow)}   (p50/p99 by the rides' event time)`]
+      : []),
     `ride→seen ms        ${formatPercentiles(s.latencyMs)}   (+ the backend's listener)`,
     ...formatMonitor(s.monitor),
     `elapsed             ${s.elapsedSec} s`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedDecision } from '../src/listener.js';
 import { quantile } from '@fleet/core';
-import { formatSummary, summarize, type MonitorSummary } from '../src/summary.js';
+import { formatSummary, latencyByWindow, summarize, type MonitorSummary } from '../src/summary.js';
 
 const decision = (ride_id: string, latency_ms: number, complete = true): ReceivedDecision => ({
   ride_id,
@@ -84,5 +84,39 @@ describe('run summary', () => {
       'drift (monitor, 1m)  ALERT, largest PSI: prediction 0.41 (duration) · estimated_distance_miles 0.287 (duration, tip) · prediction 0.05 (tip) · passengers 0.002 (duration)',
     );
     expect(formatSummary(summarize(new Set(), [], 0, 1))).toContain('monitor             no figures in this run');
+  });
+
+  it("splits the fleet latency over the run by the rides' event times, so a cold start shows", () => {
+    // 10 s of rides, one every 100 ms: the first 2 s slow (40 ms), the rest 5 ms.
+    const rides = Array.from({ length: 100 }, (_, i) => ({
+      event_time: 1_000_000 + i * 100,
+      decided_at: 1_000_000 + i * 100 + (i < 20 ? 40 : 5),
+    }));
+    const windows = latencyByWindow(rides);
+    expect(windows.map((w) => [w.fromSec, w.toSec, w.rides, w.p99])).toEqual([
+      [0, 2, 20, 40],
+      [2, 4, 20, 5],
+      [4, 6, 20, 5],
+      [6, 8, 20, 5],
+      [8, 10, 20, 5],
+    ]);
+    // A replay a few ms over its length: the last window takes the rides past its end.
+    const over = [...rides, { event_time: 1_000_000 + 10_040, decided_at: 1_000_000 + 10_090 }];
+    expect(latencyByWindow(over).map((w) => [w.fromSec, w.toSec, w.rides, w.p99])).toEqual([
+      [0, 2, 20, 40],
+      [2, 4, 20, 5],
+      [4, 6, 20, 5],
+      [6, 8, 20, 5],
+      [8, 10, 21, 50],
+    ]);
+    // Windows are whole seconds, at least one; an empty window is left out; no rides, none.
+    expect(latencyByWindow([rides[0], rides[99]]).map((w) => [w.fromSec, w.toSec, w.rides])).toEqual([
+      [0, 2, 1],
+      [8, 10, 1],
+    ]);
+    expect(latencyByWindow([rides[0]]).map((w) => [w.fromSec, w.toSec])).toEqual([[0, 1]]);
+    expect(latencyByWindow([])).toEqual([]);
+    const text = formatSummary(summarize(new Set(['a']), [{ ...decision('a', 7), decided_at: 7 }], 0, 1));
+    expect(text).toContain("  over the run      0–1 s 7/7   (p50/p99 by the rides' event time)");
   });
 });

@@ -42,8 +42,9 @@ SCHEMA_REGISTRY_URL are set), creates the topics, registers the schemas, starts 
 of the duration, cost, tip, decision and monitor services, replays real NYC rides as
 ride_started events and publishes each ride's ride_completed when it ends (on a clock F times
 faster than real time), and prints a summary: rides sent, decisions, complete vs degraded,
-DLQ records, ride→decision latency percentiles, and the live MAE, bias and drift the monitor
-computed from the outcomes. It stops what it started. \`npx fleet dashboard\` shows it live.
+DLQ records, ride→decision latency percentiles (the run's and by fifths of it, where a cold
+start shows), and the live MAE, bias and drift the monitor computed from the outcomes. It
+stops what it started. \`npx fleet dashboard\` shows it live.
 
 Options:
   --rides N             rides to replay (default 2000)
