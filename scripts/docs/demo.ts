@@ -44,15 +44,14 @@ export function coldTargetLine(run: Pick<DemoRun, 'summary'>): string {
   );
 }
 
-/** Where in the run its slowest rides were: the first window against the rest. */
+/** Where in the run its slowest rides were, and how the run ended. */
 function windowsClause(windows: readonly LatencyWindow[] | undefined): string {
   if (!windows || windows.length < 2) return '';
-  const [first, ...rest] = windows;
-  const worstRest = Math.max(...rest.map((w) => w.p99));
-  return (
-    ` By the rides' event time, the first ${first.toSec} s had p99 ${first.p99} ms and each later ` +
-    `${first.toSec - first.fromSec} s at most ${worstRest} ms.`
-  );
+  const span = (w: LatencyWindow) => `${w.fromSec}–${w.toSec} s`;
+  const worst = windows.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+  const last = windows[windows.length - 1];
+  const lead = ` By the rides' event time, its slowest stretch was ${span(worst)} (p99 ${worst.p99} ms)`;
+  return worst === last ? `${lead}, its last.` : `${lead}, its last, ${span(last)}, had p99 ${last.p99} ms.`;
 }
 
 /** The README's demo section: what the demo printed in the recorded run. */

@@ -59,7 +59,9 @@ describe('targets in the generated README rows say by how much they are missed',
     const windows = [window(0, 120), window(2, 31), window(4, 14), window(6, 12), window(8, 40)];
     const withWindows = { summary: { ...run(100, 110).summary, fleetLatencyByWindow: windows } } as DemoRun;
     expect(coldTargetLine(withWindows)).toMatch(
-      / By the rides' event time, the first 2 s had p99 120 ms and each later 2 s at most 40 ms\.$/,
+      / By the rides' event time, its slowest stretch was 0–2 s \(p99 120 ms\), its last, 8–10 s, had p99 40 ms\.$/,
     );
+    const slowEnd = { summary: { ...withWindows.summary, fleetLatencyByWindow: [window(0, 20), window(2, 90)] } };
+    expect(coldTargetLine(slowEnd as DemoRun)).toMatch(/ its slowest stretch was 2–4 s \(p99 90 ms\), its last\.$/);
   });
 });
