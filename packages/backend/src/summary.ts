@@ -67,8 +67,13 @@ export function latencyByWindow(
   decisions: ReadonlyArray<Pick<ReceivedDecision, 'event_time' | 'decided_at'>>,
 ): LatencyWindow[] {
   if (decisions.length === 0) return [];
-  const start = Math.min(...decisions.map((d) => d.event_time));
-  const end = Math.max(...decisions.map((d) => d.event_time));
+  // A loop, not Math.min(...): a long run has more rides than a call takes arguments.
+  let start = Infinity;
+  let end = -Infinity;
+  for (const { event_time } of decisions) {
+    start = Math.min(start, event_time);
+    end = Math.max(end, event_time);
+  }
   const widthSec = Math.max(1, Math.round((end - start) / 1000 / RUN_WINDOWS));
   const buckets: number[][] = [];
   for (const d of decisions) {

@@ -116,6 +116,15 @@ describe('run summary', () => {
     ]);
     expect(latencyByWindow([rides[0]]).map((w) => [w.fromSec, w.toSec])).toEqual([[0, 1]]);
     expect(latencyByWindow([])).toEqual([]);
+    // A long run: more rides than a function call takes arguments.
+    const many = Array.from({ length: 300_000 }, (_, i) => ({ event_time: i, decided_at: i + 3 }));
+    expect(latencyByWindow(many).map((w) => [w.fromSec, w.rides, w.p99])).toEqual([
+      [0, 60_000, 3],
+      [60, 60_000, 3],
+      [120, 60_000, 3],
+      [180, 60_000, 3],
+      [240, 60_000, 3],
+    ]);
     const text = formatSummary(summarize(new Set(['a']), [{ ...decision('a', 7), decided_at: 7 }], 0, 1));
     expect(text).toContain("  over the run      0–1 s 7/7   (p50/p99 by the rides' event time)");
   });
