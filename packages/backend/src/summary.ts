@@ -80,19 +80,11 @@ export function latencyByWindow(
     const i = Math.min(Math.floor((d.event_time - start) / 1000 / widthSec), RUN_WINDOWS - 1);
     (buckets[i] ??= []).push(d.decided_at - d.event_time);
   }
-  return buckets.flatMap((values, i) =>
-    values === undefined
-      ? []
-      : [
-          {
-            fromSec: i * widthSec,
-            toSec: (i + 1) * widthSec,
-            rides: values.length,
-            p50: round(quantile(values, 0.5), 1),
-            p99: round(quantile(values, 0.99), 1),
-          },
-        ],
-  );
+  return buckets.flatMap((values, i) => {
+    if (values === undefined) return [];
+    const { p50, p99 } = percentiles(values);
+    return [{ fromSec: i * widthSec, toSec: (i + 1) * widthSec, rides: values.length, p50, p99 }];
+  });
 }
 
 /** One model version's figures over one window, as the monitor's `/metrics` gives them. */
