@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionListener, type ReceivedDecision } from '@fleet/client';
 import { loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
 import { createSerde, type AdminClient, type KafkaClient, type Serde } from '@fleet/core';
-import { randomName, testKafka, testLogger, testRegistry } from '../helpers.js';
+import { eventually, randomName, testKafka, testLogger, testRegistry, withTopics } from '../helpers.js';
 import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 function decision(rideId: string): RideDecisionRecord {
@@ -52,17 +52,19 @@ function counting(kafka: KafkaClient): { kafka: KafkaClient; handed: () => numbe
 describe('the decision listener', () => {
   let admin: AdminClient;
   let topic: string;
+  let cleanup: (() => Promise<void>) | undefined;
   let serde: Serde<RideDecisionRecord>;
   const kafka = testKafka('listener-test');
 
   beforeAll(async () => {
     admin = await kafka.admin();
-    topic = randomName('listener.decisions');
-    await admin.createTopics([{ topic, partitions: 3 }]);
+    const topics = await withTopics(admin, [{ prefix: 'listener.decisions', partitions: 3 }]);
+    [topic] = topics.names;
+    cleanup = topics.cleanup;
     serde = await createSerde(testRegistry(), valueSubject(topic), loadSchema('ride_decision'));
   });
   afterAll(async () => {
-    await admin?.deleteTopics([topic]).catch(() => undefined);
+    await cleanup?.().catch(() => undefined);
     await admin?.disconnect();
   });
 
@@ -96,8 +98,7 @@ describe('the decision listener', () => {
         const ends = await admin.fetchEndOffsets(topic);
         expect(await admin.fetchCommittedOffsets(groupId, topic)).toEqual(expect.arrayContaining(ends));
         await publish(['new-1', 'new-2']);
-        const deadline = Date.now() + WORK_ALLOWANCE_MS;
-        while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await eventually(() => received.length >= 2, 'the two new decisions', WORK_ALLOWANCE_MS);
         expect(received.map((d) => d.ride_id).sort()).toEqual(['new-1', 'new-2']);
         expect(handed()).toBe(2);
       } finally {
