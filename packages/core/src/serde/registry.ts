@@ -6,11 +6,22 @@ import { FleetError, isFleetError } from '@fleet/contract';
 const UNKNOWN_ID_TTL_MS = 60_000;
 
 /**
- * Longest one HTTP call to the registry may take. A registry that does not answer is then
- * unavailable (retried by the caller like one that is down), not waited for without end: a
- * call of `fleet init` here once hung for minutes on a registry that never answered it.
+ * Longest one HTTP call to the registry may take before it is sent again. A registry that
+ * does not answer is then unavailable (retried by the caller like one that is down), not
+ * waited for without end: a call of `fleet init` here once hung for minutes on a registry
+ * that never answered it.
  */
-export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+export const REGISTRY_REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Attempts of one registry call that timed out, lost its connection or met a 5xx, each on a
+ * new connection. Every call the fleet makes is safe to send again: lookups and reads, the
+ * subject's compatibility (set to the same value), and a registration (a schema registered
+ * already gives its id). A stress loop against the real registry met one call that got no
+ * answer in 45,000 rounds of a registration and a refused one (CI met one too): a second
+ * attempt is answered at once.
+ */
+const REGISTRY_ATTEMPTS = 3;
 
 /** A middleware of the registry client (mappersmith's, as the client's constructor takes it). */
 type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
@@ -32,7 +43,10 @@ export interface RegistryConnection {
   /** Basic auth, when the registry requires it. */
   username?: string;
   password?: string;
-  /** Longest one HTTP call may take. @default {@link REGISTRY_REQUEST_TIMEOUT_MS} */
+  /**
+   * Longest one HTTP call may take before it is sent again.
+   * @default {@link REGISTRY_REQUEST_TIMEOUT_MS}
+   */
   requestTimeoutMs?: number;
 }
 
@@ -59,7 +73,12 @@ export function createRegistry(connection: RegistryConnection): Registry {
   const client = new SchemaRegistry({
     host: connection.url,
     auth,
-    retry: { retries: 2 },
+    retry: {
+      retries: REGISTRY_ATTEMPTS - 1,
+      enableRetry: () => true,
+      // The client's default retries only 5xx answers; a call that timed out is sent again too.
+      validateRetry: (response) => response.responseStatus >= 500 || response.error()?.name === 'TimeoutError',
+    },
     middlewares: [requestTimeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS)],
   });
   const types = new Map<number, Promise<avro.Type>>();
@@ -118,15 +137,19 @@ async function setCompatibility(
   const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
   if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const put = async (): Promise<Response> => {
-    try {
-      return await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
-        method: 'PUT',
-        headers,
-        body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
-        signal: AbortSignal.timeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
+    // fetch rejects only when no answer came (refused, reset, timed out): sent again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(`${connection.url}/config/${encodeURIComponent(subject)}`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
+          signal: AbortSignal.timeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS),
+        });
+      } catch (err) {
+        if (attempt >= REGISTRY_ATTEMPTS)
+          throw registryError(err, `setting ${SUBJECT_COMPATIBILITY} compatibility on ${subject}`);
+      }
     }
   };
   let response = await put();

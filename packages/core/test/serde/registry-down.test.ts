@@ -40,7 +40,8 @@ async function silentRegistry(): Promise<{ url: string; close(): void }> {
 }
 
 // Regression: `fleet init` (the secure tests' set-up) once hung for minutes on a registry
-// call that was never answered; every call now gives up after requestTimeoutMs.
+// call that was never answered; every call now gives up after its few attempts of
+// requestTimeoutMs each.
 describe('a registry that never answers', () => {
   const silent = silentRegistry();
   afterAll(async () => (await silent).close());
