@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RideCompleted, RideOutcome, RideStarted } from '@fleet/contract';
 import { completionOf, scheduleOutcomes, type OutcomePublisher } from '../src/outcomes.js';
 
@@ -42,17 +42,28 @@ describe('ride outcomes', () => {
       publish: async (outcomes) => void published.push(...outcomes),
       close: async () => undefined,
     };
-    // 60,000 times faster: a 10-minute ride ends 10 ms after it started.
-    const schedule = scheduleOutcomes(publisher, { timeFactor: 60_000 });
-    schedule.started(ride('ten-minutes'), outcome(10));
-    schedule.started(ride('one-minute'), outcome(1));
-    schedule.started(ride('broken-record'), outcome(-3));
-    expect(schedule.waiting).toBe(3);
-    await schedule.drain();
-    schedule.stop();
+    // Fake timers: the three rides start at the same instant. On the real clock a busy
+    // machine let a millisecond pass between two of them (CI, once): the one-minute ride
+    // (ending 1 ms after its start) and the broken record (ending at once) were then due in
+    // the same millisecond, and left in either order.
+    vi.useFakeTimers();
+    try {
+      // 60,000 times faster: a 10-minute ride ends 10 ms after it started.
+      const schedule = scheduleOutcomes(publisher, { timeFactor: 60_000 });
+      schedule.started(ride('ten-minutes'), outcome(10));
+      schedule.started(ride('one-minute'), outcome(1));
+      schedule.started(ride('broken-record'), outcome(-3));
+      expect(schedule.waiting).toBe(3);
+      const drained = schedule.drain();
+      await vi.advanceTimersByTimeAsync(1_000);
+      await drained;
+      schedule.stop();
+      expect(schedule.published).toBe(3);
+      expect(schedule.waiting).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(published.map((o) => o.ride_id)).toEqual(['broken-record', 'one-minute', 'ten-minutes']);
-    expect(schedule.published).toBe(3);
-    expect(schedule.waiting).toBe(0);
     // What happened stays what it was: the clock only decides when it is told.
     expect(published[2].duration_min).toBe(10);
   });

@@ -5,7 +5,7 @@ import { createRegistry } from '../../src/serde/registry.js';
 /**
  * A Confluent-compatible registry that answers every call at once, except the first call
  * of `hang` (method and path), which it reads and never answers: what a stress loop against
- * the real registry met about once in 45,000 registrations (and CI once).
+ * the real registry met once in 45,000 rounds of registrations (and CI once).
  */
 async function registryLosingOne(
   hang: string,
@@ -49,11 +49,11 @@ async function registryLosingOne(
   };
 }
 
+const schema = { type: 'record', name: 'Ride', fields: [{ name: 'ride_id', type: 'string' }] };
+
 // Regression: a registry call that got no answer failed the whole registration after the
 // request timeout (FLEET_REGISTRY_UNAVAILABLE), although every call the fleet makes can be
 // sent again safely (reads, and registering a schema already registered gives its id).
-const schema = { type: 'record', name: 'Ride', fields: [{ name: 'ride_id', type: 'string' }] };
-
 describe('a registry call that gets no answer', () => {
   let registry: Awaited<ReturnType<typeof registryLosingOne>> | undefined;
   afterEach(() => registry?.close());
@@ -63,10 +63,11 @@ describe('a registry call that gets no answer', () => {
     ['reading the compatibility', 'GET /config/rides-value'],
     ['registering', 'POST /subjects/rides-value/versions'],
   ])('is sent again on a new connection when %s', async (_what, hang) => {
-    registry = await registryLosingOne(hang);
-    const client = createRegistry({ url: registry.url, requestTimeoutMs: 300 });
+    const fake = (registry = await registryLosingOne(hang));
+    const client = createRegistry({ url: fake.url, requestTimeoutMs: 300 });
     await expect(client.register('rides-value', schema)).resolves.toBe(7);
-    const attempts = registry.calls.flatMap((c, i) => (c === hang ? [registry!.ports[i]] : []));
+    // The client's port of each attempt of the lost call.
+    const attempts = fake.calls.flatMap((c, i) => (c === hang ? [fake.ports[i]] : []));
     expect(attempts).toHaveLength(2);
     expect(attempts[1]).not.toBe(attempts[0]);
   });
