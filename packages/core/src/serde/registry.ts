@@ -14,12 +14,12 @@ const UNKNOWN_ID_TTL_MS = 60_000;
 export const REGISTRY_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
- * Attempts of one registry call that timed out, lost its connection or met a 5xx, each on a
- * new connection. Every call the fleet makes is safe to send again: lookups and reads, the
- * subject's compatibility (set to the same value), and a registration (a schema registered
- * already gives its id). A stress loop against the real registry met one call that got no
- * answer in 45,000 rounds of a registration and a refused one (CI met one too): a second
- * attempt is answered at once.
+ * Attempts of one registry call that timed out (sent again on a new connection), lost its
+ * connection or met a 5xx. Every call the fleet makes is safe to send again: lookups and
+ * reads, the subject's compatibility (set to the same value), and a registration (a schema
+ * registered already gives its id). A stress loop against the real registry met one call
+ * that got no answer in 45,000 rounds of a registration and a refused one (CI met one too),
+ * while the calls after it were answered as usual.
  */
 const REGISTRY_ATTEMPTS = 3;
 
