@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerSettings, createTopicSerde, loadConfig, type AdminClient, type KafkaClient } from '@fleet/core';
+import { decisionEnv } from '@fleet/decision';
+import { eventually, randomName, testKafka, testLogger, testRegistry, withTopics } from '../helpers.js';
+
+// Runs on each client behind the seam. The decision service decides a ride once its third
+// prediction is in, so its fetches ask the broker to gather about three predictions before
+// answering (KAFKA_FETCH_MIN_BYTES, decision default): one round trip per ride where there
+// were two or three. This holds the default against real predictions, each produced alone
+// as the three model services do: the third arrival fills a fetch, the second does not.
+// Control: the ride services' default (1 byte) hands over each prediction on its own.
+
+/** The three served models' predictions of a ride (version 1.0.0: no interval). */
+const MODELS = [
+  { model: 'duration', unit: 'minutes', value: 14.25 },
+  { model: 'cost', unit: 'USD', value: 21.5 },
+  { model: 'tip', unit: 'USD', value: 3.1 },
+];
+
+/** Gap between two predictions of a ride: long beside a fetch's round trip here. */
+const GAP_MS = 500;
+
+describe("the decision service's fetches", () => {
+  let kafka: KafkaClient;
+  let admin: AdminClient;
+
+  beforeAll(async () => {
+    kafka = testKafka('decision-fetch-test');
+    admin = await kafka.admin();
+  });
+  afterAll(async () => {
+    await admin?.disconnect();
+  });
+
+  /** Records per batch a consumer with `env`'s fetch settings is handed for one ride. */
+  async function batchesOfOneRide(rideId: string, env: Record<string, string>): Promise<number[]> {
+    const topics = await withTopics(admin, [{ prefix: 'decision-fetch' }]);
+    const [topic] = topics.names;
+    const serde = await createTopicSerde(testRegistry(), topic, 'prediction', testLogger());
+    // A wait far longer than the three predictions take to come, so that only the bytes
+    // gathered end a fetch.
+    const config = loadConfig(decisionEnv, { ...env, KAFKA_FETCH_MAX_WAIT_MS: '6000' });
+    // A producer of its own: one that wrote to a topic deleted since stalls on its metadata.
+    const producer = await kafka.producer();
+    const consumer = await kafka.consumer({
+      ...consumerSettings(config),
+      groupId: randomName('decision-fetch'),
+      fromBeginning: true,
+    });
+    const batches: number[] = [];
+    try {
+      void consumer.run([topic], async (batch) => {
+        batches.push(batch.records.length);
+      });
+      // A record of its own, larger than any threshold here: once it is handed over, the
+      // consumer is fetching, and every prediction after it arrives while a fetch waits.
+      await producer.send([{ topic, records: [{ key: 'start', value: Buffer.alloc(1024) }] }]);
+      await eventually(() => batches.length > 0, 'the first record handed over');
+      const now = Date.now();
+      for (const m of MODELS) {
+        await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+        const value = serde.encode({
+          ride_id: rideId,
+          model: m.model,
+          model_version: '1.0.0',
+          value: m.value,
+          unit: m.unit,
+          event_time: now,
+          predicted_at: Date.now(),
+          lower: null,
+          upper: null,
+          shadow: false,
+        });
+        await producer.send([{ topic, records: [{ key: rideId, value }] }]);
+      }
+      await eventually(() => batches.reduce((a, b) => a + b, 0) === 1 + MODELS.length, 'every prediction handed over');
+      return batches.slice(1);
+    } finally {
+      await consumer.stop();
+      await consumer.disconnect();
+      await producer.disconnect();
+      await topics.cleanup();
+    }
+  }
+
+  it.each([
+    ['a short ride id', 'r1'],
+    ['a ride id as the demo makes them', 'ride-1a2b3c4d-1234'],
+  ])('by default, hand over the three predictions of a ride in one batch (%s)', async (_, rideId) => {
+    expect(await batchesOfOneRide(rideId, {})).toEqual([3]);
+  });
+
+  it('hand over each prediction on its own with the ride services’ fetch default', async () => {
+    expect(await batchesOfOneRide('ride-1a2b3c4d-1234', { KAFKA_FETCH_MIN_BYTES: '1' })).toEqual([1, 1, 1]);
+  });
+});
