@@ -2,8 +2,9 @@ import { commonEnv, int, serviceEnv, str, withDefault, type ConfigOf } from '@fl
 
 /**
  * Default `KAFKA_FETCH_MIN_BYTES` of the decision service: more than two predictions'
- * worth and no more than three's, for ride ids of a few characters to about twenty (a
- * prediction of a 17-character id, alone in its batch, is 146 to 158 bytes on the log).
+ * worth and no more than three's, for ride ids of two characters to about 25 (a
+ * prediction of a 17-character id, alone in its batch, is 146 to 158 bytes on the log,
+ * two bytes more or less per character).
  */
 export const DECISION_FETCH_MIN_BYTES = 350;
 
