@@ -14,10 +14,10 @@ export const decisionEnv = {
   ...serviceEnv,
   groupId: str('GROUP_ID', 'Consumer group of the service', 'fleet.decision'),
   // A ride is decided once its third prediction is in, so the broker may hold a fetch
-  // until about three predictions have come (a prediction alone, in a batch of its own, is
-  // about 150 bytes on the log): fewer round trips per ride. A ride whose predictions come
-  // together waits nothing for it, the third one's arrival filling the fetch; one whose
-  // last prediction misses a fetch waits for the next to arrive (or the fetch's wait).
+  // until about three predictions have come: fewer round trips per ride. A ride whose
+  // predictions come together waits nothing for it, the third one's arrival filling the
+  // fetch; one whose last prediction misses a fetch waits for the next to arrive (or the
+  // fetch's wait).
   fetchMinBytes: withDefault(serviceEnv.fetchMinBytes, DECISION_FETCH_MIN_BYTES),
   joinTimeoutMs: int(
     'DECISION_JOIN_TIMEOUT_MS',
