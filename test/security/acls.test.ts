@@ -220,6 +220,10 @@ describe('ACLs on the secure broker', () => {
       ['duration', TOPICS.rides],
       ['decision', TOPICS.decisions],
       ['backend', TOPICS.decisions],
+      // Each service may write the dead-letter topic of what it consumes.
+      ['duration', `${TOPICS.rides}.dlq`],
+      ['decision', `${TOPICS.predictions}.dlq`],
+      ['monitor', `${TOPICS.completed}.dlq`],
     ]) {
       const partitions = await offsets(topic)(foreignAs(secure, user).kafka);
       expect(partitions.length, `${user} on ${topic}`).toBeGreaterThan(0);

@@ -3,7 +3,12 @@ import { dlqTopic, retry, type AclBinding, type AdminClient, type FleetTopics } 
 
 /** The topics the ACL rules name: the fleet's, with their dead-letter topics. */
 export function aclTopics(topics: FleetTopics): AclTopics {
-  return { ...topics, ridesDlq: dlqTopic(topics.rides), predictionsDlq: dlqTopic(topics.predictions) };
+  return {
+    ...topics,
+    ridesDlq: dlqTopic(topics.rides),
+    predictionsDlq: dlqTopic(topics.predictions),
+    ...(topics.completed ? { completedDlq: dlqTopic(topics.completed) } : {}),
+  };
 }
 
 /** The fleet's ACL rules (`@fleet/contract`'s `fleetAcls`) as bindings: one per principal, resource and operation. */

@@ -42,6 +42,8 @@ export interface AclTopics {
   readonly predictionsDlq: string;
   /** Outcomes of the rides (`TOPIC_COMPLETED`): the backend writes them, the monitor reads them. */
   readonly completed?: string;
+  /** Dead-letter topic of `completed`: outcomes the monitor cannot decode or validate. */
+  readonly completedDlq?: string;
   /** The monitor's `model_health` records (`TOPIC_MODEL_HEALTH`). */
   readonly health?: string;
 }
@@ -116,6 +118,9 @@ export function fleetAcls(topics: AclTopics): AclRule[] {
 function monitorRules(t: AclTopics): AclRule[] {
   if (!t.completed || !t.health) return [];
   return [
+    ...(t.completedDlq
+      ? [rule('monitor', 'topic', t.completedDlq, ['WRITE'], 'outcomes it cannot decode or validate')]
+      : []),
     rule('monitor', 'group', 'fleet.monitor', ['READ'], 'its consumer group'),
     rule('monitor', 'topic', t.rides, ['READ'], 'the inputs it watches for drift'),
     rule('monitor', 'topic', t.predictions, ['READ'], 'the predictions it judges'),
