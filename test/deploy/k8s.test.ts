@@ -3,7 +3,7 @@
 // overlays), checks every rendered object against the official Kubernetes and KEDA schemas
 // (kubernetes-models, offline), then the fields that matter for this fleet: probes, resources,
 // graceful termination, the env the services really read, and one lag-scaled ScaledObject per
-// consumer group capped at the partition count.
+// consumer group capped at the partition count (the monitor: one instance, not scaled).
 // Needs no broker, but needs kubectl (it bundles kustomize): without it the file fails.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -34,6 +34,7 @@ import {
 import { commonEnv, loadConfig, type EnvSchema } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
+import { monitorEnv } from '@fleet/monitor';
 import { onlineEnv } from '@fleet/online';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,8 +55,13 @@ interface ServiceSpec {
   /** The variable naming its consumer group, and the group. */
   groupVar: 'GROUP_ID';
   group: string;
-  /** The variable naming the topic the group reads. */
-  inputTopicVar: 'TOPIC_RIDES' | 'TOPIC_PREDICTIONS';
+  /**
+   * How the group scales: KEDA on the lag of the topic the variable names, or one instance
+   * (the monitor, whose figures are of the rides it holds).
+   */
+  scaling: { lagOf: 'TOPIC_RIDES' | 'TOPIC_PREDICTIONS' } | 'one instance';
+  /** Variables the service must be given beyond {@link REQUIRED_COMMON}. */
+  required: string[];
   minRequests: { cpu: number; memory: number };
 }
 
@@ -66,7 +72,8 @@ const modelService = (model: string): ServiceSpec => ({
   schema: modelServiceEnv(model),
   groupVar: 'GROUP_ID',
   group: `fleet.${model}`,
-  inputTopicVar: 'TOPIC_RIDES',
+  scaling: { lagOf: 'TOPIC_RIDES' },
+  required: ['GROUP_ID', 'ONNX_INTRA_OP_THREADS', 'KAFKA_SESSION_TIMEOUT_MS'],
   minRequests: { cpu: 0.25, memory: 256 * MI },
 });
 const SERVICES: Record<string, ServiceSpec> = {
@@ -79,10 +86,22 @@ const SERVICES: Record<string, ServiceSpec> = {
     schema: decisionEnv,
     groupVar: 'GROUP_ID',
     group: 'fleet.decision',
-    inputTopicVar: 'TOPIC_PREDICTIONS',
+    scaling: { lagOf: 'TOPIC_PREDICTIONS' },
+    required: ['GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'],
     minRequests: { cpu: 0.05, memory: 64 * MI },
   },
+  monitor: {
+    entry: 'dist/monitor.js',
+    source: 'packages/monitor/src/main.ts',
+    schema: monitorEnv,
+    groupVar: 'GROUP_ID',
+    group: 'fleet.monitor',
+    scaling: 'one instance',
+    required: ['GROUP_ID', 'TOPIC_COMPLETED', 'TOPIC_MODEL_HEALTH', 'MONITOR_MAX_PENDING_RIDES'],
+    minRequests: { cpu: 0.05, memory: 256 * MI },
+  },
 };
+const LAG_SCALED = Object.keys(SERVICES).filter((name) => SERVICES[name].scaling !== 'one instance');
 
 /** Variables every service must be given explicitly in the cluster (the rest keep code defaults). */
 const REQUIRED_COMMON = [
@@ -102,8 +121,6 @@ const REQUIRED_COMMON = [
   'SHUTDOWN_GRACE_MS',
   'METRICS_PORT',
 ];
-const REQUIRED_MODEL = ['GROUP_ID', 'ONNX_INTRA_OP_THREADS', 'KAFKA_SESSION_TIMEOUT_MS'];
-const REQUIRED_DECISION = ['GROUP_ID', 'DECISION_JOIN_TIMEOUT_MS'];
 const SECRET_VARS = ['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD'];
 /** The online service: no consumer group, an HTTP Service in front, scaled on CPU. */
 const ONLINE = 'online';
@@ -310,7 +327,7 @@ describe('deploy/k8s kustomization', () => {
     expect(names('Deployment')).toEqual(services);
     expect(names('Service')).toEqual([ONLINE]);
     expect(names('PodDisruptionBudget')).toEqual(services);
-    expect(names('ScaledObject')).toEqual(services);
+    expect(names('ScaledObject')).toEqual([...LAG_SCALED, ONLINE].sort());
     expect(names('Namespace')).toEqual([NAMESPACE]);
   });
 
@@ -386,17 +403,24 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
 
   it('its overlay renders alone the same objects as in the whole fleet', () => {
     const alone = render(join(K8S_DIR, 'overlays', name));
-    expect(alone.map((o) => o.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'ScaledObject']);
+    const kinds = ['Deployment', 'PodDisruptionBudget', ...(spec.scaling === 'one instance' ? [] : ['ScaledObject'])];
+    expect(alone.map((o) => o.kind).sort()).toEqual(kinds);
     for (const object of alone) expect(object).toEqual(find(object.kind, name));
   });
 
-  it('selects its own pods and leaves the replica count to KEDA', () => {
+  it('selects its own pods and leaves the replica count to KEDA, or runs exactly one', () => {
     const { deployment } = serviceView(name);
     const selector = deployment.spec?.selector.matchLabels ?? {};
     expect(selector['app.kubernetes.io/name']).toBe(name);
     expect(deployment.spec?.template.metadata?.labels).toMatchObject(selector);
     expect(deployment.metadata?.labels).toMatchObject(selector);
-    expect(deployment.spec?.replicas, 'spec.replicas would fight the HPA on every apply').toBeUndefined();
+    if (spec.scaling === 'one instance') {
+      expect(deployment.spec?.replicas).toBe(1);
+      // An update must not run the old and the new instance side by side, each with part of the rides.
+      expect(deployment.spec?.strategy?.type).toBe('Recreate');
+    } else {
+      expect(deployment.spec?.replicas, 'spec.replicas would fight the HPA on every apply').toBeUndefined();
+    }
   });
 
   it('serves /metrics, /healthz and /readyz on the metrics port, probed there', () => {
@@ -452,7 +476,7 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     for (const variable of Object.keys(env)) {
       expect(known.has(variable), `${variable} is read by the ${name} service`).toBe(true);
     }
-    const required = [...REQUIRED_COMMON, ...(name === 'decision' ? REQUIRED_DECISION : REQUIRED_MODEL)];
+    const required = [...REQUIRED_COMMON, ...spec.required];
     expect(Object.keys(env)).toEqual(expect.arrayContaining(required));
     for (const variable of SECRET_VARS) expect(fromSecret.has(variable), `${variable} from a Secret`).toBe(true);
   });
@@ -473,8 +497,12 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
   });
 
-  it('its consumer group is scaled by KEDA on Kafka lag, up to the partition count', () => {
+  it('its consumer group is scaled by KEDA on Kafka lag, up to the partition count (or not at all)', () => {
     const { env } = serviceView(name);
+    if (spec.scaling === 'one instance') {
+      expect(docs.filter((d) => d.kind === 'ScaledObject' && d.metadata.name === name)).toEqual([]);
+      return;
+    }
     const scaled = find<IScaledObject>('ScaledObject', name);
     expect(scaled.spec.scaleTargetRef.name).toBe(name);
     expect(scaled.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
@@ -486,7 +514,7 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     expect(trigger.type).toBe('kafka');
     const meta = trigger.metadata as Record<string, string>;
     expect(meta.consumerGroup).toBe(spec.group);
-    expect(meta.topic).toBe(env[spec.inputTopicVar]);
+    expect(meta.topic).toBe(env[spec.scaling.lagOf]);
     expect(meta.bootstrapServers).toBe(env.KAFKA_BROKERS);
     expect(Number(meta.lagThreshold)).toBeGreaterThan(0);
     expect(meta.offsetResetPolicy).toBe('latest');

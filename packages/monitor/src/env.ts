@@ -38,7 +38,7 @@ export const monitorEnv = {
   ),
   maxPendingRides: int(
     'MONITOR_MAX_PENDING_RIDES',
-    'Most rides held while they wait for their outcome (about 200 bytes each); beyond, the oldest is dropped',
+    'Most rides held while they wait for their outcome (about 1 KB of heap each, with three predictions); beyond, the oldest is dropped',
     500_000,
     100,
   ),
