@@ -23,7 +23,7 @@ import { measureOnline } from './sections/online.js';
 import { measurePeer } from './sections/peer.js';
 import { kafkajsPipe } from './sections/tuning.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only STAGES] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--only STAGES] [--merge] [--out FILE]
 
 Measures, in one run on the local Kafka broker (started if needed; or KAFKA_BROKERS and
 SCHEMA_REGISTRY_URL), and prints a table:

@@ -55,7 +55,7 @@ export function clientsDetail(r: BenchResults): string[] {
   return [
     '### Kafka clients side by side',
     '',
-    'The same do-nothing consumer and pipe as the ceilings, through the seam, on each client; then the whole fleet on each (`KAFKA_CLIENT` of every service), fleet CPU = the four services and the broker:',
+    'The same do-nothing consumer and pipe as the ceilings, through the seam, on each client; then the whole fleet on each (`KAFKA_CLIENT` of every service), fleet CPU = the five services (the monitor among them) and the broker:',
     '',
     ...table(header, rows, `l${'r'.repeat(header.length - 1)}`),
     '',

@@ -145,8 +145,9 @@ function fleet(r: BenchResults): string[] {
     num(cpu, 3),
     num(r.fleet!.peakRssMb[name]),
   ]);
+  const services = cost.filter(([name]) => !name.startsWith('bench') && name !== 'broker').length;
   return [
-    `### 4. Whole fleet (4 processes, ${r.fleet.partitions} partitions per topic)`,
+    `### 4. Whole fleet (${services} services, ${r.fleet.partitions} partitions per topic)`,
     '',
     ...fleetTable(r.fleet),
     '',

@@ -4,7 +4,7 @@
  */
 import { cliEnv } from '@fleet/cli';
 import { clientEnv } from '@fleet/client';
-import { commonEnv, type EnvField } from '@fleet/core';
+import type { EnvField } from '@fleet/core';
 import { decisionEnv } from '@fleet/decision';
 import { infraEnv } from '@fleet/infra';
 import { monitorEnv } from '@fleet/monitor';
@@ -18,12 +18,14 @@ const SERVICES: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['monitor', monitorEnv],
   ['online', onlineEnv],
 ];
-/** What the tools read beyond the common variables (listed after the services'). */
+/** What the tools read (listed after the services'). */
 const TOOLS: Array<[string, Record<string, EnvField<unknown>>]> = [
-  ['`fleet` CLI', { groupPrefix: cliEnv.groupPrefix, stateDir: cliEnv.stateDir }],
+  ['`fleet` CLI', cliEnv],
   ['local stack (`infra/`)', infraEnv],
-  ['`@fleet/client`', { onlineUrl: clientEnv.onlineUrl }],
+  ['`@fleet/client`', clientEnv],
 ];
+/** Who "all" means: every service, the CLI and the client (the local stack reads only its own). */
+const EVERYONE = [...SERVICES, ...TOOLS].map(([who]) => who).filter((who) => who !== 'local stack (`infra/`)');
 
 function shown(value: unknown): string {
   if (value === undefined) return '(required)';
@@ -43,9 +45,14 @@ export function configTable(): string {
       users.set(field.env, entry);
     }
   }
-  const common = new Set(Object.values(commonEnv).map((f) => f.env));
   const rows = [...users.values()].map(({ field, who, others }) => {
-    const usedBy = common.has(field.env) ? 'all' : who.join(', ');
+    const missing = EVERYONE.filter((w) => !who.includes(w));
+    const usedBy =
+      missing.length === 0
+        ? 'all'
+        : missing.length * 2 < EVERYONE.length
+          ? `all but ${missing.join(', ')}`
+          : who.join(', ');
     const defaults = [shown(field.default), ...others.map((o) => `(${o})`)].join(' ');
     return `| \`${field.env}\` | ${usedBy} | ${defaults} | ${field.doc} |`;
   });

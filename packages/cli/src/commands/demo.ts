@@ -35,7 +35,7 @@ import { createProgress, type Progress } from '../progress.js';
 import { DRIFT_DISTANCE_FACTOR, driftedRides, loadDemoRides } from '../rides.js';
 import { acquireStack } from '../stack.js';
 
-const usage = `Usage: npx fleet demo [--rides N] [--rate R] [--time-factor F] [--drift] [--partitions P] [--join-timeout-ms MS] [--json]
+const usage = `Usage: npx fleet demo [--rides N] [--rate R] [--time-factor F] [--drift] [--partitions P] [--join-timeout-ms MS] [--shadow M@V] [--external] [--json]
 
 Runs the whole fleet locally: starts the broker and registry (unless KAFKA_BROKERS and
 SCHEMA_REGISTRY_URL are set), creates the topics, registers the schemas, starts one instance
