@@ -118,14 +118,14 @@ export function fleetAcls(topics: AclTopics): AclRule[] {
 function monitorRules(t: AclTopics): AclRule[] {
   if (!t.completed || !t.health) return [];
   return [
-    ...(t.completedDlq
-      ? [rule('monitor', 'topic', t.completedDlq, ['WRITE'], 'outcomes it cannot decode or validate')]
-      : []),
     rule('monitor', 'group', 'fleet.monitor', ['READ'], 'its consumer group'),
     rule('monitor', 'topic', t.rides, ['READ'], 'the inputs it watches for drift'),
     rule('monitor', 'topic', t.predictions, ['READ'], 'the predictions it judges'),
     rule('monitor', 'topic', t.completed, ['READ'], 'the outcomes it judges them by'),
     rule('monitor', 'topic', t.health, ['WRITE'], 'its model_health records'),
+    ...(t.completedDlq
+      ? [rule('monitor', 'topic', t.completedDlq, ['WRITE'], 'outcomes it cannot decode or validate')]
+      : []),
   ];
 }
 
