@@ -145,7 +145,7 @@ function fleet(r: BenchResults): string[] {
     num(cpu, 3),
     num(r.fleet!.peakRssMb[name]),
   ]);
-  const services = cost.filter(([name]) => !name.startsWith('bench') && name !== 'broker').length;
+  const services = Object.keys(at?.cpuSecPer1000 ?? {}).filter((name) => name !== 'bench' && name !== 'broker').length;
   return [
     `### 4. Whole fleet (${services} services, ${r.fleet.partitions} partitions per topic)`,
     '',

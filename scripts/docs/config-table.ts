@@ -18,14 +18,15 @@ const SERVICES: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['monitor', monitorEnv],
   ['online', onlineEnv],
 ];
+const LOCAL_STACK = 'local stack (`infra/`)';
 /** What the tools read (listed after the services'). */
 const TOOLS: Array<[string, Record<string, EnvField<unknown>>]> = [
   ['`fleet` CLI', cliEnv],
-  ['local stack (`infra/`)', infraEnv],
+  [LOCAL_STACK, infraEnv],
   ['`@fleet/client`', clientEnv],
 ];
 /** Who "all" means: every service, the CLI and the client (the local stack reads only its own). */
-const EVERYONE = [...SERVICES, ...TOOLS].map(([who]) => who).filter((who) => who !== 'local stack (`infra/`)');
+const EVERYONE = [...SERVICES, ...TOOLS].map(([who]) => who).filter((who) => who !== LOCAL_STACK);
 
 function shown(value: unknown): string {
   if (value === undefined) return '(required)';
