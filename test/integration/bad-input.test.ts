@@ -128,6 +128,12 @@ const CASES: Case[] = [
     code: 'FLEET_VALIDATION_FAILED',
     message: (ids) => ride(ids, { event_time: Date.UTC(2100, 0, 1) }),
   },
+  {
+    // Past the last instant a JavaScript Date holds: its message must not throw.
+    name: 'pickup past the last JavaScript date',
+    code: 'FLEET_VALIDATION_FAILED',
+    message: (ids) => ride(ids, { pickup_time: 9e15 }),
+  },
   { name: 'empty ride_id', code: 'FLEET_VALIDATION_FAILED', message: (ids) => ride(ids, { ride_id: '' }) },
   {
     name: '10 KB ride_id',

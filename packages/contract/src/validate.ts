@@ -27,6 +27,15 @@ export interface RideFieldProblem {
   message: string;
 }
 
+/**
+ * `t` (epoch ms) as an ISO date, or as its number where it lies past the last instant a
+ * JavaScript Date holds (about 275,760 years from 1970), where `toISOString` would throw.
+ */
+const instantText = (t: number): string => {
+  const date = new Date(t);
+  return Number.isNaN(date.getTime()) ? `${t} (epoch ms)` : date.toISOString();
+};
+
 const broken = (field: keyof RideStarted, message: string): RideFieldProblem => ({ field, message });
 const brokenDistance = (why: string): RideFieldProblem =>
   broken('estimated_distance_miles', `estimated_distance_miles ${why}`);
@@ -58,7 +67,7 @@ export function rideFieldProblem(ride: RideStarted, now = Date.now()): RideField
     const t = ride[field];
     if (!Number.isFinite(t) || t < RIDE_LIMITS.minPickupTimeMs)
       return broken(field, `${field} ${t} is before 2009-01-01`);
-    if (t > latest) return broken(field, `${field} ${new Date(t).toISOString()} is more than a day in the future`);
+    if (t > latest) return broken(field, `${field} ${instantText(t)} is more than a day in the future`);
   }
   for (const field of ['pickup_zone', 'dropoff_zone', 'pickup_borough', 'dropoff_borough'] as const) {
     const v = ride[field];
