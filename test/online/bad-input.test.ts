@@ -206,6 +206,14 @@ const CASES: Case[] = [
     'pickup in 3 days',
   ),
   quote(
+    { ...GOOD, event_time: 9e15 },
+    400,
+    'FLEET_VALIDATION_FAILED',
+    'event_time',
+    /^event_time 9000000000000000 \(epoch ms\) is more than a day in the future$/,
+    'event past the last JavaScript date',
+  ),
+  quote(
     { ...GOOD, dropoff_zone: 'z'.repeat(101) },
     400,
     'FLEET_VALIDATION_FAILED',
@@ -287,6 +295,12 @@ const CASES: Case[] = [
         { inputs: [{ name: 'features', shape: [1, FEATURES], datatype: 'FP32', data: [1, 'a'] }] },
         'inputs[0].data[1]',
         /finite number/,
+      ],
+      [
+        // A finite float64 that FP32 cannot hold (it would reach the model as Infinity).
+        { inputs: [{ name: 'features', shape: [1, FEATURES], datatype: 'FP32', data: [1, 1e39] }] },
+        'inputs[0].data[1]',
+        /^inputs\[0\]\.data\[1\] must be a finite number within FP32 range$/,
       ],
       [{ inputs: [{ name: 'features', shape: [1, FEATURES], datatype: 'FP32' }] }, 'inputs[0].data', /is required/],
       [

@@ -43,7 +43,7 @@ describe('overload (the models held busy, real HTTP)', () => {
 
   it('turns away a request whose rides do not fit in ONLINE_MAX_QUEUED_ROWS, and admits one that fits', async () => {
     const held = holdCalls();
-    const server = await startOnline({ ONLINE_MAX_QUEUED_ROWS: '20' }, { run: held.run });
+    const server = await startOnline({ ONLINE_MAX_QUEUED_ROWS: '20', ONLINE_MAX_RIDES: '20' }, { run: held.run });
     try {
       const quote = `${server.url}/v1/quote`;
       const rides = await testRides(30, 'queued');
@@ -63,6 +63,13 @@ describe('overload (the models held busy, real HTTP)', () => {
       await server.stop();
     }
   });
+
+  it('refuses to start when a request may hold more rides than the queue (it could never be admitted)', async () => {
+    await expect(startOnline({ ONLINE_MAX_QUEUED_ROWS: '50', ONLINE_MAX_RIDES: '51' })).rejects.toMatchObject({
+      code: 'FLEET_CONFIG_INVALID',
+      message: expect.stringMatching(/^ONLINE_MAX_RIDES \(51\) is above ONLINE_MAX_QUEUED_ROWS \(50\)/),
+    });
+  });
 });
 
 describe('overload of a service process (a burst far beyond its bounds)', () => {
@@ -80,6 +87,7 @@ describe('overload of a service process (a burst far beyond its bounds)', () => 
           ONLINE_HOST: '127.0.0.1',
           ONLINE_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
           ONLINE_MAX_QUEUED_ROWS: String(MAX_QUEUED_ROWS),
+          ONLINE_MAX_RIDES: String(MAX_QUEUED_ROWS),
           LOG_LEVEL: 'warn',
         },
         logFile: join(REPO_ROOT, '.fleet', 'logs', 'test-online-overload.log'),

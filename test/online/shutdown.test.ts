@@ -52,4 +52,43 @@ describe('SIGTERM to an online service process', () => {
       }
     },
   );
+
+  it(
+    'exits 0 within its grace under traffic that never pauses',
+    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS, SHUTDOWN_GRACE_MS) },
+    async () => {
+      const logFile = join(REPO_ROOT, '.fleet', 'logs', `test-online-sigterm-busy-${process.pid}.log`);
+      const proc = await launchService('online', {
+        env: { ONLINE_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS), LOG_LEVEL: 'info' },
+        logFile,
+      });
+      try {
+        await proc.waitReady(WORK_ALLOWANCE_MS);
+        const base = `http://127.0.0.1:${proc.port}`;
+        const rides = await testRides(1, 'busy');
+        // A probe and a client that go on until the server is gone: no quiet moment comes.
+        let stop = false;
+        const keepSending = async (send: () => Promise<unknown>) => {
+          while (!stop) {
+            await send().catch(() => (stop = proc.exit() !== undefined));
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        };
+        const senders = [
+          keepSending(() => fetch(`${base}/v2/health/live`).then((r) => r.text())),
+          keepSending(() => post(`${base}/v1/quote`, { rides })),
+        ];
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        process.kill(proc.pid, 'SIGTERM');
+        await eventually(() => proc.exit() !== undefined, 'the process to exit', SHUTDOWN_GRACE_MS + WORK_ALLOWANCE_MS);
+        stop = true;
+        await Promise.all(senders);
+        // Forced out at the end of its grace, it would exit 1 and log no clean stop.
+        expect(proc.exit()).toEqual({ code: 0, signal: null });
+        expect(proc.logLines(/stopped cleanly/)).toHaveLength(1);
+      } finally {
+        await proc.stop(WORK_ALLOWANCE_MS);
+      }
+    },
+  );
 });

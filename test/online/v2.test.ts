@@ -124,6 +124,35 @@ describe('Open Inference Protocol v2 (real HTTP, real models)', () => {
     expect(values).toEqual(await expected('tip'));
   });
 
+  it('refuses binary input holding NaN or Infinity with a 400 naming the value', async () => {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'features', shape: [1, width], datatype: 'FP32', parameters: { binary_data_size: width * 4 } },
+        ],
+      }),
+    );
+    for (const [at, value] of [
+      [0, Number.NaN],
+      [width - 1, Infinity],
+    ] as const) {
+      const data = Buffer.alloc(width * 4);
+      features.slice(0, width).forEach((v, i) => data.writeFloatLE(v, i * 4));
+      data.writeFloatLE(value, at * 4);
+      const response = await fetch(`${server.url}/v2/models/duration/infer`, {
+        method: 'POST',
+        body: Buffer.concat([header, data]),
+        headers: { 'inference-header-content-length': String(header.length) },
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({
+        code: 'FLEET_INPUT_INVALID',
+        field: 'inputs[0]',
+        error: `inputs[0] binary value ${at} (${value}) must be a finite number within FP32 range`,
+      });
+    }
+  });
+
   it('answers errors as {"error": "..."} with a 4xx status', async () => {
     const unknown = await get(`${server.url}/v2/models/fare`);
     expect(unknown.status).toBe(404);

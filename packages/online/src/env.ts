@@ -37,7 +37,7 @@ export const onlineEnv = {
   ),
   maxRides: int(
     'ONLINE_MAX_RIDES',
-    'Most rides in one /v1/quote request ({"rides": [...]}), and rows in one /v2 infer request',
+    'Most rides in one /v1/quote request ({"rides": [...]}), and rows in one /v2 infer request (at most ONLINE_MAX_QUEUED_ROWS)',
     1000,
     1,
     100_000,

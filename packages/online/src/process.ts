@@ -1,4 +1,5 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { FleetError } from '@fleet/contract';
 import { createLogger, createTracing, installShutdown, loadConfig, type Clock, type Logger } from '@fleet/core';
 import { onlineEnv, type OnlineConfig } from './env.js';
 import { loadOnlineModels, type OnlineModels } from './models.js';
@@ -39,6 +40,15 @@ export interface OnlineProcess {
 export async function createOnlineProcess(overrides: OnlineProcessOverrides = {}): Promise<OnlineProcess> {
   const env = overrides.env ? { ...process.env, ...overrides.env } : process.env;
   const config = loadConfig(onlineEnv, env);
+  if (config.maxRides > config.maxQueuedRows) {
+    // A request of more rides than the queue holds would get 503 and be retried for ever.
+    throw new FleetError(
+      'FLEET_CONFIG_INVALID',
+      `ONLINE_MAX_RIDES (${config.maxRides}) is above ONLINE_MAX_QUEUED_ROWS (${config.maxQueuedRows}): ` +
+        'a request that large could never be admitted; lower the first or raise the second',
+      { context: { variable: 'ONLINE_MAX_RIDES' } },
+    );
+  }
   const logger = overrides.logger ?? createLogger({ service: 'online', level: config.logLevel });
   const models = await loadOnlineModels(config.modelsDir, { intraOpNumThreads: config.onnxThreads });
   logger.info(

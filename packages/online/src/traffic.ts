@@ -21,14 +21,20 @@ export interface Traffic {
   readonly draining: boolean;
   /**
    * Stops admitting work (a new POST gets 503, every answer says `Connection: close`) and
-   * resolves once nothing is in flight and no request has come for a moment: requests
-   * already sent are read and answered before the server closes, not reset with it.
+   * resolves once nothing is in flight and no request has come for a moment (or, under
+   * traffic that never pauses, for at most {@link QUIET_LIMIT_MS}): requests already sent
+   * are read and answered before the server closes, not reset with it.
    */
   drain(): Promise<void>;
 }
 
 /** How long the server must hear no request before a drain is over. */
 const QUIET_MS = 100;
+/**
+ * How long a drain waits for that quiet at most: clients that keep sending (probes, a
+ * scraper, a client not yet told the replica is going) would otherwise hold it for ever.
+ */
+export const QUIET_LIMIT_MS = 2000;
 const POLL_MS = 10;
 
 /**
@@ -81,7 +87,9 @@ export function installTraffic(app: FastifyInstance, options: TrafficOptions): T
     },
     async drain() {
       draining = true;
-      while (inFlight > 0 || performance.now() - lastRequestAt < QUIET_MS) {
+      const quietUntil = performance.now() + QUIET_LIMIT_MS;
+      const waitQuiet = () => performance.now() - lastRequestAt < QUIET_MS && performance.now() < quietUntil;
+      while (inFlight > 0 || waitQuiet()) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     },

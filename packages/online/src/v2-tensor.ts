@@ -32,11 +32,14 @@ export interface InputMatrix {
 const bad = (field: string, message: string): FleetError =>
   new FleetError('FLEET_INPUT_INVALID', `${field} ${message}`, { context: { field } });
 
+/** Why a value is no FP32 input (NaN, ±Infinity, or past FP32's range, which rounds to ±Infinity). */
+const NOT_FP32 = 'must be a finite number within FP32 range';
+
 /** Copies flat or `[rows][width]`-nested JSON numbers into `out`, checking count and values. */
 function readJsonData(data: unknown[], rows: number, width: number, out: Float32Array): void {
   let n = 0;
   const put = (value: unknown, at: string): void => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(at, 'must be a finite number');
+    if (typeof value !== 'number' || !Number.isFinite(Math.fround(value))) throw bad(at, NOT_FP32);
     if (n < out.length) out[n] = value;
     n++;
   };
@@ -58,7 +61,10 @@ function readBinaryData(input: RequestInput, binary: Buffer | undefined, rows: n
   }
   // A copy: the body's bytes need not be 4-byte aligned, and Float32Array reads the platform's order.
   const out = new Float32Array(rows * width);
-  for (let i = 0; i < out.length; i++) out[i] = binary.readFloatLE(i * 4);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = binary.readFloatLE(i * 4);
+    if (!Number.isFinite(out[i])) throw bad('inputs[0]', `binary value ${i} (${out[i]}) ${NOT_FP32}`);
+  }
   return out;
 }
 
