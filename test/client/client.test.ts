@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetClient, type FleetClient } from '@fleet/client';
 import { isFleetError, type FleetError, type RideStarted } from '@fleet/contract';
@@ -121,4 +123,71 @@ describe('@fleet/client (real broker, registry and online service)', () => {
       }
     },
   );
+});
+
+describe('@fleet/client against answers that do not come from the online service (a proxy, a broken connection)', () => {
+  /** Serves each POST with `answer` on a free port of 127.0.0.1. */
+  async function standIn(answer: (res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  const quoteFrom = async (answer: (res: ServerResponse) => void, quoteTimeoutMs = 10_000) => {
+    const server = await standIn(answer);
+    const client = createFleetClient({ logger: testLogger('client'), env: { ONLINE_URL: server.url }, quoteTimeoutMs });
+    try {
+      return await failure(client.quote((await testRides(1, randomName('proxy')))[0]));
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  };
+
+  it('a 429 with Retry-After is FLEET_OVERLOADED, retriable', async () => {
+    const err = await quoteFrom((res) => res.writeHead(429, { 'retry-after': '2' }).end('Too Many Requests'));
+    expect(err.code).toBe('FLEET_OVERLOADED');
+    expect(err.retriable).toBe(true);
+    expect(err.context).toMatchObject({ status: 429, retryAfterSec: 2 });
+  });
+
+  it('a 502 page or a 408 is FLEET_ONLINE_UNAVAILABLE, retriable, quoting the body', async () => {
+    const bad = await quoteFrom((res) =>
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>'),
+    );
+    expect(bad.code).toBe('FLEET_ONLINE_UNAVAILABLE');
+    expect(bad.retriable).toBe(true);
+    expect(bad.message).toMatch(/answered 502: <h1>Bad Gateway<\/h1>/);
+    const late = await quoteFrom((res) => res.writeHead(408).end());
+    expect(late.code).toBe('FLEET_ONLINE_UNAVAILABLE');
+  });
+
+  it('an error answer whose JSON is null is still a FleetError', async () => {
+    const err = await quoteFrom((res) => res.writeHead(400, { 'content-type': 'application/json' }).end('null'));
+    expect(err.code).toBe('FLEET_INPUT_INVALID');
+    expect(err.context).toMatchObject({ status: 400 });
+  });
+
+  it('a body that stops coming is FLEET_ONLINE_UNAVAILABLE after the quote timeout, as is a 200 without JSON', async () => {
+    const stalled = await quoteFrom((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ride_id": ');
+    }, 300);
+    expect(stalled.code).toBe('FLEET_ONLINE_UNAVAILABLE');
+    expect(stalled.message).toMatch(/no answer within 300 ms/);
+    const notJson = await quoteFrom((res) => res.writeHead(200).end('OK'));
+    expect(notJson.code).toBe('FLEET_ONLINE_UNAVAILABLE');
+    expect(notJson.message).toMatch(/answered 200 with no JSON quote/);
+  });
 });

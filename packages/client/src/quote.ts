@@ -23,21 +23,24 @@ const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'strin
 function answerError(status: number, body: ErrorBody, retryAfter: string | null): FleetError {
   const message = `the online service answered ${status}: ${body.error ?? 'no reason given'}`;
   const context = { status, ...(body.field ? { field: body.field } : {}) };
-  if (status === 503) {
+  // 429 from a proxy in front of the service: as retriable as the service's own 503.
+  if (status === 503 || status === 429) {
     const retryAfterSec = retryAfter === null ? undefined : Number(retryAfter);
     return new FleetError('FLEET_OVERLOADED', `${message} (retry after ${retryAfter ?? '?'} s)`, {
       context: { ...context, retryAfterSec },
     });
   }
-  if (status >= 500) return new FleetError('FLEET_ONLINE_UNAVAILABLE', message, { context });
+  // 408: the request did not reach the service whole in time (Node.js's request timeout).
+  if (status >= 500 || status === 408) return new FleetError('FLEET_ONLINE_UNAVAILABLE', message, { context });
   return new FleetError(isErrorCode(body.code) ? body.code : 'FLEET_INPUT_INVALID', message, { context });
 }
 
 /**
  * POSTs `body` to `/v1/quote` and returns the parsed answer.
  * @throws FleetError: the service's code for a 4xx (FLEET_VALIDATION_FAILED naming the field,
- *   FLEET_INPUT_INVALID, FLEET_REQUEST_TOO_LARGE), FLEET_OVERLOADED for a 503 (retriable,
- *   `retryAfterSec`), FLEET_ONLINE_UNAVAILABLE when it cannot be reached, times out or fails.
+ *   FLEET_INPUT_INVALID, FLEET_REQUEST_TOO_LARGE), FLEET_OVERLOADED for a 503 or 429 (retriable,
+ *   `retryAfterSec`), FLEET_ONLINE_UNAVAILABLE when it cannot be reached, times out (408 too),
+ *   fails or answers no JSON.
  */
 export async function requestQuotes(
   body: QuoteRide | { rides: readonly QuoteRide[] },
@@ -49,6 +52,7 @@ export async function requestQuotes(
     attributes: { 'http.request.method': 'POST', 'url.full': url },
   });
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method: 'POST',
@@ -56,6 +60,8 @@ export async function requestQuotes(
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
+    // Inside the try: the timeout covers the body too, and a connection may break while it comes.
+    text = await response.text();
     span.end();
   } catch (cause) {
     span.fail(cause);
@@ -66,13 +72,24 @@ export async function requestQuotes(
       context: { url },
     });
   }
-  const text = await response.text();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    parsed = { error: text.slice(0, 200) };
+    parsed = undefined;
   }
-  if (!response.ok) throw answerError(response.status, parsed as ErrorBody, response.headers.get('retry-after'));
+  if (!response.ok) {
+    // An answer from something other than the service (a proxy's page, `null`) has no error body.
+    const errorBody =
+      typeof parsed === 'object' && parsed !== null
+        ? (parsed as ErrorBody)
+        : { error: text.trim().slice(0, 200) || undefined };
+    throw answerError(response.status, errorBody, response.headers.get('retry-after'));
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new FleetError('FLEET_ONLINE_UNAVAILABLE', `${url} answered ${response.status} with no JSON quote`, {
+      context: { url, status: response.status },
+    });
+  }
   return parsed as RideQuote | { quotes: RideQuote[] };
 }
