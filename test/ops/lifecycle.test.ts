@@ -33,14 +33,18 @@ const REPLACE_MS = CLI_READY_MS + CLI_STOP_MS;
 // Its own topics, groups, state and models directory: promote and rollback write the
 // manifest of this copy, never the repository's.
 const models = copyOfModels();
+const LIVE = readModelManifest(models).duration.current;
 const prefix = useOwnFleet('lifecycle', {
   MODELS_DIR: models,
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   DECISION_JOIN_TIMEOUT_MS: String(JOIN_TIMEOUT_MS),
+  // Left over in the operator's shell: the instances the CLI starts must still run the
+  // version it records, live ones as live (else no promote would show, or no ride decided).
+  MODEL_VERSION: LIVE,
+  SHADOW: 'true',
 });
 const { runFleet } = await import('@fleet/cli');
 
-const LIVE = readModelManifest(models).duration.current;
 const NEXT = listModelVersions('duration', models).at(-1)!;
 
 const fleet = (...argv: string[]) => fleetOutput(runFleet, ...argv);
@@ -223,6 +227,9 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       expect([...ids].filter((id) => !backfilled.has(id)).slice(0, 5), 'rides not backfilled').toEqual([]);
       expect(await committed(), 'the live group moved').toEqual(liveBefore);
       expect(await fleet('backfill', 'duration', NEXT)).toContain('nothing left to score');
+      // Never into the fleet's own topics: re-scored history there would be decided again.
+      const intoLive = ['backfill', 'duration', NEXT, '--topic', process.env.TOPIC_PREDICTIONS!];
+      expect(await runFleet(intoLive), 'exit code of a backfill into the live predictions').toBe(2);
       // Run again after new rides: it resumes from its own committed offsets, no --from needed.
       const later = Array.from({ length: 5 }, (_, i) => ({
         ...stream!.template,

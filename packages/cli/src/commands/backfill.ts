@@ -1,13 +1,13 @@
 import { backfillTopic, FleetError } from '@fleet/contract';
-import { createLogger, type AdminClient, type PartitionOffset } from '@fleet/core';
+import { createLogger, fleetTopics, fleetTopicSpecs, type AdminClient, type PartitionOffset } from '@fleet/core';
 import { createModelProcess } from '@fleet/scoring';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
 import { modelArgs, modelsDir } from '../lifecycle/model-args.js';
-import { versionEnv } from '../lifecycle/rollout.js';
 import { versionGroup } from '../lifecycle/shadow-group.js';
 import { withAdmin } from '../ops-context.js';
+import { modelEnv } from '../procs/instances.js';
 import { createProgress } from '../progress.js';
 
 const usage = `Usage: npx fleet backfill <model> <version> --from <ISO time> [--topic T]
@@ -21,7 +21,8 @@ when the same command runs again (--from only matters the first time; a differen
 ignored, with a warning). Progress is printed as it goes.
 
   --from T     the first ride at or after T (e.g. 2026-11-25T10:00:00Z)
-  --topic T    where the predictions go (default: <predictions topic>.backfill)
+  --topic T    where the predictions go (default: <predictions topic>.backfill); not one
+               of the fleet's own topics
   -h, --help   this help`;
 
 /** The rides left between committed offsets and the end offsets. */
@@ -53,6 +54,14 @@ async function run(argv: readonly string[]): Promise<number> {
   const config = cliConfig();
   const group = versionGroup(model, 'backfill', version);
   const topic = values.topic ?? backfillTopic(config.topicPredictions);
+  // Re-scored history on the live predictions topic would be decided again as new rides.
+  if (fleetTopicSpecs(fleetTopics(config), 1).some((spec) => spec.topic === topic)) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `--topic ${topic} is one of the fleet's own topics; a backfill writes to a topic of its own ` +
+        `(the default is ${backfillTopic(config.topicPredictions)})`,
+    );
+  }
   const progress = createProgress();
   const plan = await withAdmin(async (admin) => {
     if (!(await admin.listTopics()).includes(topic)) {
@@ -72,7 +81,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const proc = await createModelProcess(
     { model },
     {
-      env: { GROUP_ID: group, ...versionEnv(version), MODELS_DIR: modelsDir() ?? '', TOPIC_PREDICTIONS: topic },
+      env: { GROUP_ID: group, ...modelEnv(version, 'live'), MODELS_DIR: modelsDir() ?? '', TOPIC_PREDICTIONS: topic },
       logger: createLogger({ service: `backfill-${model}`, level: 'error' }),
     },
   );

@@ -25,6 +25,8 @@ rollback goes forward again.
 
   -h, --help  this help`;
 
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 /** Sets `version` live: manifest first (new instances read it), then the running instances. */
 async function switchTo(command: string, model: Parameters<typeof rollOut>[0], version: string): Promise<number> {
   modelVersionDir(model, version, modelsDir());
@@ -41,12 +43,23 @@ async function switchTo(command: string, model: Parameters<typeof rollOut>[0], v
   try {
     started = await rollOut(model, version, (line) => progress.done(line));
   } catch (err) {
+    // Converging on the current version: there is no other version to go back to.
+    if (from === version) throw err;
     // The manifest goes back and the instances already replaced return to the old version,
     // so the group runs one version again. Run the same command again once fixed.
     manifest[model] = before;
     writeModelManifest(manifest, modelsDir());
     console.error(`fleet ${command}: stopped; ${model} goes back to ${from}`);
-    await rollOut(model, from, (line) => progress.done(line));
+    try {
+      await rollOut(model, from, (line) => progress.done(line));
+    } catch (back) {
+      throw new Error(
+        `${model}: ${version} did not go live (${errorText(err)}), and going back to ${from} failed too ` +
+          `(${errorText(back)}); the group may run both versions (npx fleet status): ` +
+          `run npx fleet promote ${model} ${from} once the cause is fixed`,
+        { cause: err },
+      );
+    }
     throw err;
   }
   const where = started.length > 0 ? `${started.length} instance(s) replaced` : 'no instance runs (fleet up starts it)';

@@ -12,7 +12,7 @@ const usage = `Usage: npx fleet shadow <model> <version>
 
 Runs <version> of <model> (duration, cost or tip) as a shadow beside the live version: its
 own instance in its own consumer group (<prefix>.<model>.shadow-<version>), starting where the
-live group stands, publishing to the predictions topic with shadow=true. The decision
+live group stands (also when a shadow of the version ran before), publishing to the predictions topic with shadow=true. The decision
 service ignores shadow predictions; the monitor joins them with the rides' outcomes and
 compares them with the live version's on the same rides: npx fleet compare <model>.
 
@@ -45,7 +45,15 @@ async function run(argv: readonly string[]): Promise<number> {
     { ...serviceEnv(stack, model), ...shadowEnv(group, version) },
     { role: 'shadow', version },
   );
-  await waitReady({ [instanceName(instance)]: instance }, 120_000);
+  try {
+    await waitReady({ [instanceName(instance)]: instance }, 120_000);
+  } catch (err) {
+    // Not left behind: a later `fleet shadow` would take it for a running shadow.
+    await stopInstance(instance);
+    throw new Error(`${instanceName(instance)} (${model} ${version}) did not become ready; see ${instance.logFile}`, {
+      cause: err,
+    });
+  }
   console.log(
     `${instanceName(instance)}: ${model} ${version} runs as a shadow in group ${group} ` +
       `(log ${instance.logFile}); then: npx fleet compare ${model}`,

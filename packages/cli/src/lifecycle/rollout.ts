@@ -3,12 +3,6 @@ import { waitReady } from '../launcher/index.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
 import { instanceName, listInstances, startInstance, stopInstance, type Instance } from '../procs/instances.js';
 
-/**
- * The variables that make a model service run `version` of the models directory the CLI
- * uses, whatever this shell exports (a MODEL_DIR left over would override the version).
- */
-export const versionEnv = (version: string): Record<string, string> => ({ MODEL_VERSION: version, MODEL_DIR: '' });
-
 /** `fleet up` and `fleet scale` wait this long for a new instance. */
 const READY_TIMEOUT_MS = 120_000;
 
@@ -26,8 +20,7 @@ export async function rollOut(model: ModelName, version: string, onStep: (line: 
   if (!stack) return [];
   const started: Instance[] = [];
   for (const old of listInstances(model).filter((i) => i.version !== version)) {
-    const env = { ...serviceEnv(stack, model), ...versionEnv(version) };
-    const next = await startInstance(model, env, { version });
+    const next = await startInstance(model, serviceEnv(stack, model), { version });
     onStep(`${instanceName(next)} (${version}) started, waiting until it is ready`);
     try {
       await waitReady({ [instanceName(next)]: next }, READY_TIMEOUT_MS);

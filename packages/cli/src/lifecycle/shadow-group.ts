@@ -1,8 +1,8 @@
 import type { AdminClient } from '@fleet/core';
 import { cliConfig } from '../config.js';
 import { groupOf } from '../launcher/index.js';
-import type { ModelName } from '@fleet/contract';
-import { versionEnv } from './rollout.js';
+import { FleetError, type ModelName } from '@fleet/contract';
+import { modelEnv } from '../procs/instances.js';
 
 /**
  * The consumer group of a shadow or a backfill of `model` at `version`:
@@ -14,15 +14,25 @@ export function versionGroup(model: ModelName, kind: 'shadow' | 'backfill', vers
 }
 
 /**
- * Positions a new shadow group where the model's live group stands (else at the end of
- * the topic), not at its beginning: the shadow scores the rides the live version scores
- * from now on. A group with offsets already (a shadow restarted) keeps them.
+ * Positions the shadow group of a shadow about to start (none of its instances running)
+ * where the model's live group stands (else at the end of the topic), not at its
+ * beginning: the shadow scores the rides the live version scores from now on. Offsets
+ * from an earlier shadow of the version are replaced: resuming from them would re-score
+ * every ride since it stopped (days of rides, after a `--stop`) into the predictions
+ * topic, where the decision service and the monitor read through them.
  */
 export async function positionShadowGroup(admin: AdminClient, model: ModelName, version: string): Promise<string> {
   const group = versionGroup(model, 'shadow', version);
   const topic = cliConfig().topicRides;
-  const own = await admin.fetchCommittedOffsets(group, topic);
-  if (own.some((p) => Number(p.offset) >= 0)) return group;
+  const { members } = await admin.describeGroup(group);
+  if (members.length > 0) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `group ${group} still has ${members.length} member(s) (${members.map((m) => m.clientId).join(', ')}): ` +
+        `a shadow of ${model} ${version} runs elsewhere, or one that ended without leaving is still counted ` +
+        `until its session times out; stop it (npx fleet shadow ${model} --stop) or try again in a minute`,
+    );
+  }
   const live = new Map(
     (await admin.fetchCommittedOffsets(groupOf(model, cliConfig().groupPrefix), topic)).map((p) => [p.partition, p]),
   );
@@ -38,6 +48,5 @@ export async function positionShadowGroup(admin: AdminClient, model: ModelName, 
 /** The environment of a shadow instance of `version` in `group`. */
 export const shadowEnv = (group: string, version: string): Record<string, string> => ({
   GROUP_ID: group,
-  ...versionEnv(version),
-  SHADOW: 'true',
+  ...modelEnv(version, 'shadow'),
 });

@@ -15,6 +15,18 @@ export const runDir = (): string => join(cliConfig().stateDir, 'run');
  */
 export type InstanceRole = 'live' | 'shadow';
 
+/**
+ * The variables that make a model service run `version` of the models directory the CLI
+ * uses in `role`, whatever this shell exports: a MODEL_DIR or MODEL_VERSION left over
+ * would run another version than the one recorded, a SHADOW=true left over would make a
+ * live instance's predictions ignored by the decision service.
+ */
+export const modelEnv = (version: string, role: InstanceRole): Record<string, string> => ({
+  MODEL_VERSION: version,
+  MODEL_DIR: '',
+  SHADOW: String(role === 'shadow'),
+});
+
 /** A service instance started by `fleet up`, `fleet scale`, `fleet promote` or `fleet shadow`. */
 export interface Instance {
   service: ServiceName;
@@ -66,7 +78,10 @@ export interface StartOptions {
   version?: string;
 }
 
-/** Starts one detached instance of `service` with the lowest free index of its role. */
+/**
+ * Starts one detached instance of `service` with the lowest free index of its role. A model
+ * service runs the version it is recorded with ({@link modelEnv}).
+ */
 export async function startInstance(
   service: ServiceName,
   env: Record<string, string>,
@@ -79,7 +94,13 @@ export async function startInstance(
   while (used.has(index)) index++;
   const name = instanceName({ service, role, index });
   const logFile = join(cliConfig().stateDir, 'logs', `${name}.log`);
-  const launched = await launchService(service, { name, env, logFile, detached: true, port: options.port });
+  const launched = await launchService(service, {
+    name,
+    env: isModelName(service) && version !== undefined ? { ...env, ...modelEnv(version, role) } : env,
+    logFile,
+    detached: true,
+    port: options.port,
+  });
   const instance: Instance = {
     service,
     role,
