@@ -27,7 +27,13 @@ const valid: RideStarted = {
 };
 
 type Case = { name: string; code: string; message: (ids: Ids) => Promise<Message> | Message };
-type Ids = { ride: number; otherSchema: number; extraEnum: number; encode: (id: number, v: object) => Promise<Buffer> };
+type Ids = {
+  ride: number;
+  otherSchema: number;
+  extraEnum: number;
+  jsonSchema: number;
+  encode: (id: number, v: object) => Promise<Buffer>;
+};
 
 const ride = async (ids: Ids, patch: Partial<Record<keyof RideStarted, unknown>>, key = 'k'): Promise<Message> => ({
   key,
@@ -146,6 +152,17 @@ const CASES: Case[] = [
     message: (ids) => ride(ids, { ride_id: 'evil\r\nX-Injected: 1' }),
   },
   {
+    // A producer on a JSON Schema serializer: the registry knows the id, as no Avro schema.
+    name: 'a record of a JSON schema',
+    code: 'FLEET_SERDE_WRONG_SCHEMA',
+    message: async (ids) => {
+      const json = Buffer.from(JSON.stringify({ ...valid, ride_id: 'k' }));
+      const header = Buffer.alloc(5);
+      header.writeInt32BE(ids.jsonSchema, 1);
+      return { key: 'k', value: Buffer.concat([header, json]) };
+    },
+  },
+  {
     name: 'unknown enum value',
     code: 'FLEET_SERDE_WRONG_SCHEMA',
     message: async (ids) => ({ key: 'k', value: await ids.encode(ids.extraEnum, { ...valid, service_color: 'BLUE' }) }),
@@ -237,6 +254,19 @@ describe('bad input is refused into the DLQ with a precise code, and the partiti
           await registry.register(
             { type: SchemaType.AVRO, schema: JSON.stringify(withBlue) },
             { subject: `${prefix}.blue-value` },
+          )
+        ).id,
+        jsonSchema: (
+          await registry.register(
+            {
+              type: SchemaType.JSON,
+              schema: JSON.stringify({
+                $schema: 'http://json-schema.org/draft-07/schema#',
+                type: 'object',
+                properties: { ride_id: { type: 'string' } },
+              }),
+            },
+            { subject: `${prefix}.json-value` },
           )
         ).id,
         encode: (id, v) => registry.encode(id, v),

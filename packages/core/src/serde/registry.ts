@@ -107,9 +107,9 @@ export function createRegistry(connection: RegistryConnection): Registry {
         type = lookup(client, id);
         types.set(id, type);
         type.catch((err: unknown) => {
-          // An unknown id stays unknown for a while: a burst of such records costs one HTTP
-          // call, not one each. Any other failure (registry down) is retried on the next record.
-          if (isFleetError(err, 'FLEET_SERDE_UNKNOWN_SCHEMA'))
+          // An unknown id (or one of no Avro schema) stays so for a while: a burst of such
+          // records costs one HTTP call, not one each. Any other failure (registry down) is retried on the next record.
+          if (isFleetError(err, 'FLEET_SERDE_UNKNOWN_SCHEMA') || isFleetError(err, 'FLEET_SERDE_WRONG_SCHEMA'))
             setTimeout(() => types.delete(id), UNKNOWN_ID_TTL_MS).unref();
           else types.delete(id);
         });
@@ -120,12 +120,28 @@ export function createRegistry(connection: RegistryConnection): Registry {
 }
 
 async function lookup(client: SchemaRegistry, id: number): Promise<avro.Type> {
+  let schema: { schema(): object };
   try {
-    const schema = (await client.getSchema(id)) as unknown as { schema(): object };
+    schema = (await client.getSchema(id)) as unknown as { schema(): object };
+  } catch (err) {
+    throw registryError(err, `looking up schema id ${id}`);
+  }
+  // A JSON Schema or Protobuf id (a producer on another serializer; Apicurio numbers every
+  // artifact type alike) is the record's fault, not the registry's: not retried.
+  const kind = client.cache.getSchema(id)?.type;
+  if (kind !== SchemaType.AVRO) {
+    throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema id ${id} is a ${String(kind)} schema, not Avro`, {
+      context: { schemaId: id, schemaType: String(kind) },
+    });
+  }
+  try {
     // Re-create the type with our own avsc so resolvers are built by one library instance.
     return avro.Type.forSchema(schema.schema() as avro.Schema);
   } catch (err) {
-    throw registryError(err, `looking up schema id ${id}`);
+    throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema id ${id} is no Avro schema avsc can read`, {
+      cause: err,
+      context: { schemaId: id },
+    });
   }
 }
 
