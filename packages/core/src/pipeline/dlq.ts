@@ -1,4 +1,5 @@
 import type { FleetError } from '@fleet/contract';
+import { MAX_REQUEST_BYTES, recordSize } from '../kafka/request-size.js';
 import type { IncomingRecord, OutgoingRecord } from '../kafka/types.js';
 
 /** Header names of a dead-letter record. */
@@ -11,6 +12,10 @@ export const DLQ_HEADERS = {
   consumerGroup: 'fleet.consumer.group',
   failedAt: 'fleet.failed.at',
   service: 'fleet.service',
+  /** Set only when the value was cut to fit one produce request: its length before. */
+  originalValueBytes: 'fleet.original.value.bytes',
+  /** The same for the key. */
+  originalKeyBytes: 'fleet.original.key.bytes',
 } as const;
 
 /** Longest error message kept in a DLQ header. */
@@ -25,7 +30,11 @@ export function headerSafe(text: string, max = MAX_MESSAGE_CHARS): string {
 
 /**
  * The dead-letter record for `record`: its original key and value bytes and headers,
- * plus headers saying what failed, where the record came from, and when.
+ * plus headers saying what failed, where the record came from, and when. A record that
+ * would not fit one produce request with those headers (one just under the broker's limit,
+ * or one that came compressed: dead letters are sent as they were read) keeps the first
+ * bytes of its value (and key) that fit, their lengths before in headers, so the DLQ never
+ * refuses it and the partition moves on; the whole record stays at its source offset.
  */
 export function deadLetter(
   record: IncomingRecord,
@@ -37,19 +46,44 @@ export function deadLetter(
   for (const [name, value] of Object.entries(record.headers)) {
     if (!name.startsWith('fleet.')) original[headerSafe(name, 200)] = headerSafe(value);
   }
+  const headers: Record<string, string> = {
+    ...original,
+    [DLQ_HEADERS.errorCode]: error.code,
+    [DLQ_HEADERS.errorMessage]: headerSafe(error.message),
+    [DLQ_HEADERS.sourceTopic]: record.topic,
+    [DLQ_HEADERS.sourcePartition]: String(record.partition),
+    [DLQ_HEADERS.sourceOffset]: record.offset,
+    [DLQ_HEADERS.consumerGroup]: origin.groupId,
+    [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
+    [DLQ_HEADERS.service]: origin.service,
+  };
+  const letter = { key: record.key, value: record.value, headers };
+  return recordSize(letter.key, letter.value, Object.entries(headers)) > MAX_REQUEST_BYTES ? cutToFit(letter) : letter;
+}
+
+/** Room kept for the two length headers a cut adds. */
+const CUT_HEADERS_BYTES = 100;
+
+/** `letter` with its value, then its key, cut to their first bytes so it fits one request. */
+function cutToFit(letter: {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}): OutgoingRecord {
+  const { key, value, headers } = letter;
+  const around = recordSize(null, null, Object.entries(headers)) + CUT_HEADERS_BYTES;
+  const keyBytes = key?.length ?? 0;
+  const valueBytes = value?.length ?? 0;
+  // A key is short but for a hostile or broken producer: kept whole up to half the room.
+  const keyKept = Math.min(keyBytes, MAX_REQUEST_BYTES / 2);
+  const valueKept = Math.max(0, MAX_REQUEST_BYTES - around - keyKept);
   return {
-    key: record.key,
-    value: record.value,
+    key: key && key.length > keyKept ? key.subarray(0, keyKept) : key,
+    value: value && value.length > valueKept ? value.subarray(0, valueKept) : value,
     headers: {
-      ...original,
-      [DLQ_HEADERS.errorCode]: error.code,
-      [DLQ_HEADERS.errorMessage]: headerSafe(error.message),
-      [DLQ_HEADERS.sourceTopic]: record.topic,
-      [DLQ_HEADERS.sourcePartition]: String(record.partition),
-      [DLQ_HEADERS.sourceOffset]: record.offset,
-      [DLQ_HEADERS.consumerGroup]: origin.groupId,
-      [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
-      [DLQ_HEADERS.service]: origin.service,
+      ...headers,
+      ...(valueBytes > valueKept && { [DLQ_HEADERS.originalValueBytes]: String(valueBytes) }),
+      ...(keyBytes > keyKept && { [DLQ_HEADERS.originalKeyBytes]: String(keyBytes) }),
     },
   };
 }
