@@ -229,14 +229,33 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
 }
 
 /**
+ * Largest magnitude of a prediction's value and bounds: far beyond any ride (minutes, USD),
+ * and within the 32-bit integers a decision's minutes are written as.
+ */
+export const MAX_PREDICTION_MAGNITUDE = 1_000_000;
+
+/**
  * A prediction of a model the decision does not join (a typo, a retired model) would wait
- * for nothing: it is refused into `predictions.dlq` with its code instead.
+ * for nothing, and one whose value or bounds are not finite numbers of a sane size would
+ * make a decision that cannot be written (its minutes are 32-bit integers), failing every
+ * decision published with it: both are refused into `predictions.dlq` with their code.
  */
 function decodePrediction(p: Prediction): Prediction {
-  if (isModelName(p.model)) return p;
-  throw new FleetError(
-    'FLEET_UNKNOWN_MODEL',
-    `prediction of ride ${p.ride_id} names model "${p.model}"; the decision joins ${MODEL_NAMES.join(', ')}`,
-    { context: { model: p.model } },
-  );
+  if (!isModelName(p.model)) {
+    throw new FleetError(
+      'FLEET_UNKNOWN_MODEL',
+      `prediction of ride ${p.ride_id} names model "${p.model}"; the decision joins ${MODEL_NAMES.join(', ')}`,
+      { context: { model: p.model } },
+    );
+  }
+  for (const field of ['value', 'lower', 'upper'] as const) {
+    const v = p[field];
+    if (v === null || v === undefined || (Number.isFinite(v) && Math.abs(v) <= MAX_PREDICTION_MAGNITUDE)) continue;
+    throw new FleetError(
+      'FLEET_VALIDATION_FAILED',
+      `prediction of ride ${p.ride_id} (${p.model}) has ${field} ${v}, not a finite number within ±${MAX_PREDICTION_MAGNITUDE}`,
+      { context: { field, model: p.model } },
+    );
+  }
+  return p;
 }

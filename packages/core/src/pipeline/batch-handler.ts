@@ -107,10 +107,13 @@ export function createBatchHandler<T>(options: BatchHandlerOptions<T>) {
     const outcome: ProcessOutcome = await whileHeartbeating(control, log, () => options.process(good, batch));
     for (const { record, error } of outcome.failed) dead.add(record, error);
     const t2 = performance.now();
-    await control.heartbeat();
-    const produced = tracing ? traceProduce(tracing, outcome.outputs) : undefined;
     const dlq = options.dlqTopic === null ? [] : [{ topic: options.dlqTopic, records: dead.records }];
+    let produced: ReturnType<typeof traceProduce> | undefined;
+    // Whatever fails from here on (a rebalance met by the heartbeat, the send) fails the
+    // outcome too: work `process` closed (rides a decision service decided) is reopened.
     try {
+      await control.heartbeat();
+      produced = tracing ? traceProduce(tracing, outcome.outputs) : undefined;
       await options.producer.send([...outcome.outputs, ...dlq]);
     } catch (err) {
       produced?.(err);
