@@ -102,16 +102,29 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
     },
     { minIntervalMs: options.commitIntervalMs },
   );
-  // While stopping, the last batch's commit must land before the group is left.
-  const commit = (topic: string, partition: number, offset: string, running: boolean): Promise<void> =>
-    commits.commit({ topic, partition, offset }, !running);
+  // While stopping, the last batch's commit must land before the group is left. kafkajs's
+  // consumer.commitOffsets does nothing once stop() began (its runner is no longer running),
+  // so such a commit goes through the batch's own commitOffsetsIfNecessary, which commits
+  // for the member the stop is waiting on before it leaves.
+  const commitWhileStopping = (
+    commitNow: (offsets: {
+      topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+    }) => Promise<void>,
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<void> =>
+    commitNow({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(offset) + 1n).toString() }] }] }).catch(
+      (err: unknown) =>
+        log.warn({ err, topic, partition, offset }, 'commit while stopping failed; records will be read again'),
+    );
   return {
     async run(topics, handler) {
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
           if (membership.takeLost()) {
             throw Object.assign(new Error('the group coordinator no longer knows this member: rejoining'), {
               type: 'UNKNOWN_MEMBER_ID',
@@ -135,7 +148,10 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
           await handler(recordBatch, {
             heartbeat,
             isStale,
-            commit: (offset) => commit(batch.topic, batch.partition, offset, isRunning()),
+            commit: (offset) =>
+              isRunning()
+                ? commits.commit({ topic: batch.topic, partition: batch.partition, offset }, false)
+                : commitWhileStopping(commitOffsetsIfNecessary, batch.topic, batch.partition, offset),
           });
         },
       });
