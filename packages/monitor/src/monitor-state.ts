@@ -125,8 +125,11 @@ export class MonitorState {
       this.results.unknown_model++;
       return;
     }
-    // Its outcome, due within the join TTL, would be older than every window.
-    if (p.predicted_at < nowMs - this.spanMs - this.options.joinTtlMs) {
+    // Its outcome, due within the join TTL, would be older than every window; so it is for a
+    // ride that started that long ago, scored again just now (a replay, a backfill into
+    // predictions): held, such rides would fill the join and push out live ones.
+    const oldest = nowMs - this.spanMs - this.options.joinTtlMs;
+    if (p.predicted_at < oldest || p.event_time < oldest) {
       this.results.stale++;
       return;
     }

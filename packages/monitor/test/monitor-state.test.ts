@@ -207,4 +207,16 @@ describe('MonitorState on history', () => {
       [0, 0],
     ]);
   });
+
+  it('skips a ride of long ago scored again just now (a replay), holding no ride for it', () => {
+    const state = new MonitorState({ ...options, joinTtlMs: 60 * SEC }, [
+      { model: 'duration', version: '1.0.0', reference },
+    ]);
+    const now = T0 + 3 * 86_400 * SEC;
+    for (let i = 0; i < 100; i++) state.prediction({ ...prediction(`replayed-${i}`, 10, T0), predicted_at: now }, now);
+    expect(state.pendingRides).toBe(0);
+    expect(state.results.stale).toBe(100);
+    state.prediction(prediction('live', 10, now), now);
+    expect(state.pendingRides).toBe(1);
+  });
 });
