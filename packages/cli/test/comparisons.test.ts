@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonsOf } from '../src/lifecycle/comparisons.js';
+import { comparisonsOf, formatComparisons } from '../src/lifecycle/comparisons.js';
 
 // As the monitor's /metrics writes them (prom-client text format).
 const METRICS = `# HELP fleet_monitor_compare_rides Rides with an outcome and a prediction of both
@@ -21,5 +21,19 @@ describe('comparisonsOf', () => {
     expect(cost).toMatchObject({ rides: 12, live_mae: 1.5 });
     expect(cost.shadow_mae).toBeNaN();
     expect(comparisonsOf(METRICS, 'tip')).toEqual([]);
+  });
+});
+
+describe('formatComparisons', () => {
+  it("prints the shadow's change in per cent, and a dash where it is no number", () => {
+    const row = { live_version: '1.0.0', shadow_version: '2.0.0', rides: 10 };
+    const text = formatComparisons([
+      { ...row, live_mae: 4, shadow_mae: 3 },
+      { ...row, live_mae: 0, shadow_mae: 0.5 },
+      { ...row, live_mae: 0, shadow_mae: 0 },
+    ]);
+    expect(text).toMatch(/-25\.0 %/);
+    expect(text).not.toMatch(/Infinity|NaN/);
+    expect(text.match(/–/g)).toHaveLength(2);
   });
 });

@@ -44,7 +44,13 @@ export function formatComparisons(rows: readonly ComparisonRow[]): string {
       r.rides,
       r.live_mae.toFixed(3),
       r.shadow_mae.toFixed(3),
-      `${(((r.shadow_mae - r.live_mae) / r.live_mae) * 100).toFixed(1)} %`,
+      change(r),
     ]),
   );
+}
+
+/** The shadow's MAE against the live one's in per cent; none where that is not a number (live MAE 0, no rides). */
+function change(r: ComparisonRow): string {
+  const ratio = (r.shadow_mae - r.live_mae) / r.live_mae;
+  return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)} %` : '–';
 }
