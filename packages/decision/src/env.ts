@@ -34,7 +34,7 @@ export const decisionEnv = {
   ),
   restoreMarginMs: int(
     'DECISION_RESTORE_MARGIN_MS',
-    'Clock-skew margin when re-reading past decisions after a restart or rebalance',
+    'How far before the first prediction re-read after a restart or rebalance past decisions are read back (clock skew, and how late a prediction may come without opening a second decision)',
     60_000,
     0,
   ),
