@@ -34,7 +34,7 @@ export const decisionEnv = {
   ),
   restoreMarginMs: int(
     'DECISION_RESTORE_MARGIN_MS',
-    'How far before the first prediction re-read after a restart or rebalance past decisions are read back (clock skew, and how late a prediction may come without opening a second decision)',
+    'How long before the first re-read prediction past decisions are read back after a restart or rebalance (clock skew, late predictions)',
     60_000,
     0,
   ),
