@@ -35,7 +35,15 @@ describe("the monitor's figures on /metrics", () => {
       comparisons: () => [],
       livePredictions: new Map(),
       pendingRides: 12,
-      results: { joined: 80, duplicate: 0, unknown_model: 0, dropped_full: 0, expired_unjoined: 0, stale: 0 },
+      results: {
+        joined: 80,
+        duplicate: 0,
+        unknown_model: 0,
+        too_many_versions: 0,
+        dropped_full: 0,
+        expired_unjoined: 0,
+        stale: 0,
+      },
     });
     const figures = monitorFigures(await registry.metrics());
     expect([...figures.keys()]).toEqual(['1m', '15m']);

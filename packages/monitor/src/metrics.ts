@@ -119,7 +119,7 @@ export function registerMonitorMetrics(registry: Registry, figures: MonitorFigur
   let counted: Partial<Record<JoinResult, number>> = {};
   new Counter({
     name: METRIC.monitorJoins,
-    help: 'Records of the join by result: joined, duplicate, unknown_model, dropped_full, expired_unjoined, stale',
+    help: 'Records of the join by result: joined, duplicate, unknown_model, too_many_versions, dropped_full, expired_unjoined, stale',
     labelNames: ['result'],
     registers,
     collect() {

@@ -33,7 +33,8 @@ export interface KnownVersion {
 }
 
 /** What happened to the records the monitor joins, for `fleet_monitor_joins_total`. */
-export type JoinResult = 'joined' | 'duplicate' | 'unknown_model' | 'dropped_full' | 'expired_unjoined' | 'stale';
+export type JoinResult =
+  'joined' | 'duplicate' | 'unknown_model' | 'too_many_versions' | 'dropped_full' | 'expired_unjoined' | 'stale';
 
 /** A version's prediction of a ride, as held until the ride's outcome joins it. */
 interface HeldPrediction {
@@ -92,6 +93,7 @@ export class MonitorState {
     joined: 0,
     duplicate: 0,
     unknown_model: 0,
+    too_many_versions: 0,
     dropped_full: 0,
     expired_unjoined: 0,
     stale: 0,
@@ -135,7 +137,11 @@ export class MonitorState {
     }
     const versionKey = `${p.model}@${p.model_version}`;
     const stats = this.versions.get(versionKey) ?? this.newVersion(versionKey, p.model, p.model_version);
-    if (!stats) return;
+    if (!stats) {
+      // Past MAX_VERSIONS (a producer writing a new version string per record, say).
+      this.results.too_many_versions++;
+      return;
+    }
     const ride = this.rideOf(p.ride_id, nowMs);
     const key = p.shadow ? `${versionKey}~shadow` : versionKey;
     if (ride.predictions.has(key)) {

@@ -112,6 +112,12 @@ describe('MonitorState', () => {
     expect(state.results.unknown_model).toBe(1);
   });
 
+  it('counts the predictions of versions past the 64 it keeps apart, instead of dropping them unsaid', () => {
+    const state = new MonitorState(options, []);
+    for (let v = 0; v < 70; v++) state.prediction(prediction(`r${v}`, 10, T0, 'duration', `${v}.0.0`), T0);
+    expect(state.results.too_many_versions).toBe(6);
+  });
+
   it('compares a shadow version with the live one on the same rides, in either order of arrival', () => {
     const state = new MonitorState(options, []);
     const shadow = (id: string, value: number) => ({ ...prediction(id, value, T0, 'duration', '2.0.0'), shadow: true });
