@@ -12,9 +12,10 @@ const usage = `Usage: npx fleet shadow <model> <version>
 
 Runs <version> of <model> (duration, cost or tip) as a shadow beside the live version: its
 own instance in its own consumer group (<prefix>.<model>.shadow-<version>), starting where the
-live group stands (also when a shadow of the version ran before), publishing to the predictions topic with shadow=true. The decision
-service ignores shadow predictions; the monitor joins them with the rides' outcomes and
-compares them with the live version's on the same rides: npx fleet compare <model>.
+live group stands (also when a shadow of the version ran before), publishing to the
+predictions topic with shadow=true. The decision service ignores shadow predictions; the
+monitor joins them with the rides' outcomes and compares them with the live version's on
+the same rides: npx fleet compare <model>.
 
   --stop      stop the model's shadow instances
   -h, --help  this help`;

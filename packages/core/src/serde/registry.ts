@@ -108,7 +108,8 @@ export function createRegistry(connection: RegistryConnection): Registry {
         types.set(id, type);
         type.catch((err: unknown) => {
           // An unknown id (or one of no Avro schema) stays so for a while: a burst of such
-          // records costs one HTTP call, not one each. Any other failure (registry down) is retried on the next record.
+          // records costs one HTTP call, not one each. Any other failure (registry down) is
+          // retried on the next record.
           if (isFleetError(err, 'FLEET_SERDE_UNKNOWN_SCHEMA') || isFleetError(err, 'FLEET_SERDE_WRONG_SCHEMA'))
             setTimeout(() => types.delete(id), UNKNOWN_ID_TTL_MS).unref();
           else types.delete(id);
