@@ -3,7 +3,8 @@
  * for some rides (a degraded decision after the join timeout), those predictions arriving
  * after the decision (ignored: a decision is never revised), duplicate predictions, and the
  * same late predictions again after a SIGKILL and restart (the restored memory of decided
- * rides must still ignore them).
+ * rides must still ignore them); and an instance frozen past its session timeout while its
+ * partitions' new owner decides their rides (it must not decide them again when it wakes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchema, valueSubject } from '@fleet/contract';
@@ -16,7 +17,7 @@ import {
   type Serde,
 } from '@fleet/core';
 import type { Prediction } from '@fleet/decision';
-import { stack, testRegistry } from '../helpers.js';
+import { eventually, stack, testRegistry } from '../helpers.js';
 import {
   decidedWithinMs,
   expectClean,
@@ -25,6 +26,8 @@ import {
   SERVICE_EXIT_MS,
   SERVICE_START_MS,
   SERVICE_STOP_MS,
+  REBALANCE_TIMEOUT_MS,
+  sleep,
   testTimeoutMs,
   timingEnv,
   WORK_ALLOWANCE_MS,
@@ -144,5 +147,77 @@ describe('degraded decisions and late predictions', () => {
     expectClean(outcome);
     expect(outcome.report.degraded).toBe(partial.length);
     for (const r of partial) expect(tracker.seen.get(r.id)?.complete).toBe(false);
+  });
+});
+
+/** The partitions named by the last "joined the consumer group" line of an instance's log. */
+function lastAssignment(lines: string[], topic: string): number[] {
+  const last = lines.at(-1);
+  return last ? ((JSON.parse(last) as { assignment: Record<string, number[]> }).assignment[topic] ?? []) : [];
+}
+
+describe('an instance frozen past its session timeout', () => {
+  /** How long the frozen instance reads its predictions before it is frozen (well inside the join timeout). */
+  const READ_MS = 700;
+  /** How long after it wakes a stale instance would have published its degraded decisions. */
+  const AWAKE_MS = 3000;
+  const timeout = testTimeoutMs(
+    SERVICE_START_MS,
+    TIMINGS.sessionTimeoutMs + REBALANCE_TIMEOUT_MS,
+    decidedWithinMs(TIMINGS),
+    AWAKE_MS,
+    finishMs(TIMINGS),
+  );
+  it("does not decide, once awake, the rides its partitions' new owner decided", { timeout }, async () => {
+    const frozen = [...fleet.instances.keys()].find((name) => name.startsWith('decision'))!;
+    const owner = (await fleet.start('decision')).name;
+    await fleet.waitAllReady();
+    const joins = /joined the consumer group/;
+    await eventually(
+      () => lastAssignment(fleet.logLines(frozen, joins), fleet.topics.predictions).length > 0,
+      `${frozen} to own partitions beside ${owner}`,
+      REBALANCE_TIMEOUT_MS,
+    );
+    const ownerJoins = fleet.logLines(owner, joins).length;
+
+    const idPrefix = `${fleet.prefix}-frozen`;
+    const now = Date.now();
+    const rides = Array.from({ length: 60 }, (_, n) => ({ id: `${idPrefix}-${n}`, eventTime: now + n }));
+    const sent = new Map(rides.map((r) => [r.id, r.eventTime]));
+    const stream: RideStream = { sent, sentAt: new Map(sent), duplicatesSent: 0, republished: 0, stop: async () => {} };
+    const injectedAt = Date.now();
+    // Two of three predictions: every ride waits for its tip in the instance owning its partition.
+    await sendPredictions(rides, ['duration', 'cost']);
+    await sleep(READ_MS);
+    await fleet.signal(frozen, 'SIGSTOP');
+    // Its session expires; the other instance takes every partition, re-reads the frozen
+    // one's uncommitted predictions, and decides those rides complete once the tips come.
+    await eventually(
+      () =>
+        fleet.logLines(owner, joins).length > ownerJoins &&
+        lastAssignment(fleet.logLines(owner, joins), fleet.topics.predictions).length === 6,
+      `${owner} to take over every partition`,
+      TIMINGS.sessionTimeoutMs + REBALANCE_TIMEOUT_MS,
+    );
+    await sendPredictions(rides, ['tip']);
+    await tracker.waitDecided(sent.keys(), 'a decision for every ride', decidedWithinMs(TIMINGS));
+    // Awake, its join timeouts long past: a stale instance publishes degraded decisions of
+    // the rides it held at once, before it hears that its partitions went to another member.
+    await fleet.signal(frozen, 'SIGCONT');
+    await sleep(AWAKE_MS);
+
+    const outcome = await finishFault({
+      fault: 'decision instance frozen past its session timeout',
+      fleet,
+      tracker,
+      stream,
+      idPrefix,
+      injectedAt,
+      baselineP99Ms: 0,
+      notes: `two instances; one frozen (SIGSTOP) ${READ_MS} ms after the rides' first predictions, woken once the other decided them`,
+      timings: TIMINGS,
+    });
+    expectClean(outcome);
+    expect(fleet.logLines(frozen, /paused/).length, `${frozen} noticed its pause`).toBeGreaterThan(0);
   });
 });

@@ -43,6 +43,7 @@ const isModel = (name: string): name is ModelName => (MODELS as readonly string[
 export class JoinTable {
   private readonly pending = new Map<string, Pending>();
   private readonly decided = new Map<string, number>();
+  private heldUntil = 0;
 
   constructor(private readonly options: JoinTableOptions) {}
 
@@ -77,9 +78,10 @@ export class JoinTable {
     return duplicate ? { kind: 'duplicate' } : { kind: 'pending' };
   }
 
-  /** Degraded decisions for the rides whose join timed out by `now`. */
+  /** Degraded decisions for the rides whose join timed out by `now` (none while held). */
   expire(now: number): RideDecision[] {
     const out: RideDecision[] = [];
+    if (now < this.heldUntil) return out;
     for (const [rideId, entry] of this.pending) {
       if (entry.deciding) continue;
       // Entries are in arrival order: the first one not yet due ends the scan.
@@ -138,6 +140,19 @@ export class JoinTable {
   /** Forgets the joins of partitions this instance no longer owns (their new owner re-reads them). */
   dropPartitions(keep: ReadonlySet<number>): void {
     for (const [id, entry] of this.pending) if (!keep.has(entry.partition) && !entry.deciding) this.pending.delete(id);
+  }
+
+  /**
+   * No join times out before `until`: the process was paused, and until its group says
+   * which partitions are still its own, the rides held here may be another member's.
+   */
+  holdExpiry(until: number): void {
+    this.heldUntil = Math.max(this.heldUntil, until);
+  }
+
+  /** Ends a {@link holdExpiry} early (the group said which partitions are this member's). */
+  releaseExpiry(): void {
+    this.heldUntil = 0;
   }
 
   /** Forgets decided rides older than the TTL. */

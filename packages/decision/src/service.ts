@@ -64,6 +64,27 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   let assignedBefore = false;
   let producer: ProducerClient | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // The event loop's last sign of life, to notice that the process was paused.
+  let aliveAt = performance.now();
+
+  /**
+   * A process paused for half its session timeout or more (SIGSTOP, a suspended VM, a long
+   * GC pause) may have been dropped from its group, and its partitions' rides decided by
+   * their new owner meanwhile. Its joins then time out only once the group said which
+   * partitions are still its own (the next assignment), or a session timeout later (it was
+   * not dropped): never at once on waking, before it heard of the rebalance.
+   */
+  function noticePause(): void {
+    const at = performance.now();
+    const pausedMs = at - aliveAt;
+    aliveAt = at;
+    if (pausedMs < config.sessionTimeoutMs / 2) return;
+    table.holdExpiry(clock() + config.sessionTimeoutMs);
+    log.warn(
+      { pausedMs: Math.round(pausedMs), holdMs: config.sessionTimeoutMs },
+      'the process was paused: no degraded decision until the group says which partitions are still its own',
+    );
+  }
 
   const toRecord = (d: RideDecision): OutgoingRecord => ({
     key: d.ride_id,
@@ -102,6 +123,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
   }
 
   async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
+    noticePause();
     await ensureRestored(batch.partition, batch.records[0].timestamp);
     const now = clock();
     const decisions: RideDecision[] = table.expire(now);
@@ -182,9 +204,13 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         tracing: deps.tracing,
       }),
     metrics: deps.metrics,
-    onAssignment: (assignment) => {
+    onAssignment: (assignment, { continued }) => {
       const mine = new Set(assignment[config.topicPredictions] ?? []);
-      table.dropPartitions(mine);
+      // A member back under a new id (its session expired) keeps no join: another member
+      // may have owned its partitions meanwhile. Those it has again are read from their
+      // committed offsets, which no unsettled ride's predictions are past.
+      table.dropPartitions(continued ? mine : new Set());
+      table.releaseExpiry();
       traces.prune();
       restored.clear();
       early = undefined;
@@ -216,6 +242,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       producer = p;
       const every = Math.max(10, Math.min(250, Math.floor(config.joinTimeoutMs / 4)));
       timer = setInterval(() => {
+        noticePause();
         expireIdle().catch((err: unknown) => log.error({ err }, 'failed to publish degraded decisions; retrying'));
       }, every);
     },

@@ -169,7 +169,7 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
 
 function observe(consumer: Consumer, options: ConsumerOptions): void {
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    options.onGroupJoin?.(event.payload.memberAssignment);
+    options.onGroupJoin?.(event.payload.memberAssignment, event.payload.memberId);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     options.onCrash?.(event.payload.error, event.payload.restart);

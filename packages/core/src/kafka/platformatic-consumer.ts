@@ -86,7 +86,7 @@ export async function connectPlatformaticConsumer(
   consumer.on('consumer:group:join', (payload) => {
     const assignment = assignmentRecord(payload.assignments);
     for (const key of buffers.keepOnly(assignment)) log.debug({ partition: key }, 'partition taken away');
-    options.onGroupJoin?.(assignment);
+    options.onGroupJoin?.(assignment, payload.memberId);
     resumeWhenDrained();
     pump();
   });

@@ -89,8 +89,11 @@ export interface ProducerClient {
 
 /** Consumer group events the services observe. */
 export interface ConsumerEvents {
-  /** The group was joined; `assignment` lists partitions per topic. */
-  onGroupJoin?: (assignment: Record<string, number[]>) => void;
+  /**
+   * The group was joined; `assignment` lists partitions per topic, `memberId` is the id the
+   * coordinator knows this member by (a new one after its session expired).
+   */
+  onGroupJoin?: (assignment: Record<string, number[]>, memberId: string) => void;
   /** The consumer crashed; `restarting` says whether the client restarts it itself. */
   onCrash?: (err: unknown, restarting: boolean) => void;
   /** The consumer stopped after `stop()`. */

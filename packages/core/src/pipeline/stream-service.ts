@@ -53,11 +53,22 @@ export interface StreamServiceOptions {
    * before it reports ready again (consuming goes on meanwhile): e.g. reading back state.
    * The promise should settle; a rejection is logged and does not hold readiness back.
    */
-  onAssignment?: (assignment: Record<string, number[]>) => void | Promise<void>;
+  onAssignment?: (assignment: Record<string, number[]>, membership: Membership) => void | Promise<void>;
   /** Called once connected, before consuming starts (e.g. to start timers). */
   onStart?: (producer: ProducerClient) => void;
   /** Called when stopping, after the consumer stopped and before the producer disconnects. */
   onStop?: () => Promise<void>;
+}
+
+/** How a member came by its assignment. */
+export interface Membership {
+  /**
+   * The same member as at the previous join: a partition it had and keeps was its own all
+   * along. False at the first join, after the service re-created its consumer, and when the
+   * coordinator knows it by a new id: its session expired (a pause, a network cut), and
+   * another member may have owned its partitions in between.
+   */
+  continued: boolean;
 }
 
 /** Delay before the service re-creates a consumer that crashed for good, growing to 30 s. */
@@ -80,6 +91,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   let assignments = 0;
   let settled = true;
   let assignment: Record<string, number[]> = {};
+  let memberId: string | undefined;
   let stopping: Promise<void> | undefined;
   let recoveries = 0;
   let failure: FleetError | undefined;
@@ -103,16 +115,20 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   async function connectAndRun(): Promise<void> {
     producer = await options.kafka.producer();
     if (options.outputTopics.length > 0) await producer.prepare(options.outputTopics);
+    // A new consumer joins as a new member: nothing it had before is known to be its own.
+    memberId = undefined;
     consumer = await options.kafka.consumer({
       ...options.consumer,
-      onGroupJoin: (a) => {
+      onGroupJoin: (a, id) => {
+        const continued = memberId !== undefined && id === memberId;
+        memberId = id;
         joined = true;
         recoveries = 0;
         assignment = a;
-        log.info({ assignment: a }, 'joined the consumer group');
+        log.info({ assignment: a, memberId: id, continued }, 'joined the consumer group');
         options.metrics?.rebalances.inc();
         const generation = ++assignments;
-        const work = options.onAssignment?.(a);
+        const work = options.onAssignment?.(a, { continued });
         settled = work === undefined;
         void work
           ?.catch((err: unknown) => log.warn({ err }, 'the work of the new assignment failed'))

@@ -3,8 +3,11 @@ import type { ConsumerOptions, KafkaClient, ProducerClient } from '../../src/kaf
 import { createLogger } from '../../src/logger.js';
 import { createStreamService } from '../../src/pipeline/stream-service.js';
 
-/** A client stand-in whose consumer joins with `assignment` as soon as it runs. */
-function clientJoining(assignment: Record<string, number[]>, calls: string[]): KafkaClient {
+/**
+ * A client stand-in whose consumer joins with `assignment` as soon as it runs, once per
+ * member id of `memberIds` (a rejoin under the same id, or under a new one).
+ */
+function clientJoining(assignment: Record<string, number[]>, calls: string[], memberIds = ['m1']): KafkaClient {
   const producer: ProducerClient = {
     send: () => Promise.resolve(),
     prepare: (topics) => {
@@ -19,7 +22,7 @@ function clientJoining(assignment: Record<string, number[]>, calls: string[]): K
       Promise.resolve({
         run: () => {
           calls.push('run');
-          options.onGroupJoin?.(assignment);
+          for (const id of memberIds) options.onGroupJoin?.(assignment, id);
           return Promise.resolve();
         },
         stop: () => Promise.resolve(),
@@ -62,6 +65,21 @@ describe('a stream service starting', () => {
     const plain = serviceWith([]);
     await plain.start();
     expect(plain.ready).toBe(true);
+  });
+
+  it('tells each assignment whether the member kept its id since the last join', async () => {
+    const seen: boolean[] = [];
+    await createStreamService({
+      kafka: clientJoining({ rides: [0] }, [], ['m1', 'm1', 'm2', 'm2']),
+      logger,
+      inputTopic: 'rides',
+      outputTopics: [],
+      consumer: { groupId: 'g' },
+      handler: () => () => Promise.resolve(),
+      onAssignment: (_, { continued }) => void seen.push(continued),
+    }).start();
+    // The first join, a rebalance, a session that expired (new id), a rebalance.
+    expect(seen).toEqual([false, true, false, true]);
   });
 
   it('reports ready when the work of its assignment failed (logged): consuming goes on regardless', async () => {
