@@ -98,7 +98,7 @@ describe('fleet replay', () => {
     WORK_ALLOWANCE_MS,
   );
   it(
-    're-scores the rides after the given time, and none before; refuses while the group is live',
+    're-scores the rides after the given time, and none before; refuses while the group is live, and a move back unless asked',
     { timeout },
     async () => {
       // Delivery is at least once: a ride may be scored more than once, never not at all.
@@ -113,10 +113,13 @@ describe('fleet replay', () => {
       await eventually(() => count('after') >= 10, 'predictions of the later rides', SCORED_WITHIN_MS);
 
       expect(await runFleet(['replay', 'duration', '--from', from])).toBe(1); // the group is live
+      expect(await runFleet(['replay', 'duration', '--from', from, '--dry-run'])).toBe(0); // a look is allowed
       await first.stop();
       // Every prediction made from now on is the replay's: the first service is gone.
       const replayedAt = Date.now();
-      expect(await runFleet(['replay', 'duration', '--from', from])).toBe(0);
+      // Moving a model service back publishes predictions again: only when asked for.
+      expect(await runFleet(['replay', 'duration', '--from', from])).toBe(1);
+      expect(await runFleet(['replay', 'duration', '--from', from, '--republish'])).toBe(0);
       const rescored = (tag: string) => [...scoredAt(tag).values()].filter((at) => at.some((t) => t >= replayedAt));
 
       const second = await service();
@@ -149,6 +152,7 @@ describe('fleet replay', () => {
 
   it('rejects a bad time with exit code 2', async () => {
     expect(await runFleet(['replay', 'duration', '--from', 'yesterday'])).toBe(2);
+    expect(await runFleet(['replay', 'duration', '--from', '2026-11-25T10:00:00'])).toBe(2); // no offset
     expect(await runFleet(['replay', 'nope', '--to-latest'])).toBe(2);
   });
 });

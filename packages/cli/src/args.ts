@@ -21,3 +21,22 @@ export function positiveNumber(raw: string | undefined, name: string, def: numbe
   }
   return value;
 }
+
+/** An ISO 8601 date-time with its offset: 2026-11-25T10:00:00Z, 2026-11-25T11:00+01:00. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Reads the instant of option `--name`: an ISO 8601 date-time with its offset (Z or ±hh:mm),
+ * not before 1970 (Kafka reads negative times as "earliest" and "latest"). A time without
+ * an offset would be read in the machine's zone; anything else `Date.parse` guesses at.
+ */
+export function isoInstant(raw: string, name: string): number {
+  const ms = ISO_INSTANT.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `--${name} "${raw}" is not an ISO date-time with its offset after 1970 (e.g. 2026-11-25T10:00:00Z)`,
+    );
+  }
+  return ms;
+}

@@ -1,7 +1,7 @@
 import { backfillTopic, FleetError } from '@fleet/contract';
 import { createLogger, fleetTopics, fleetTopicSpecs, type AdminClient, type PartitionOffset } from '@fleet/core';
 import { createModelProcess } from '@fleet/scoring';
-import { parseCommandArgs } from '../args.js';
+import { isoInstant, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
 import { modelArgs, modelsDir } from '../lifecycle/model-args.js';
@@ -41,9 +41,7 @@ async function startOffsets(admin: AdminClient, group: string, topic: string, fr
   if (from === undefined) {
     throw new FleetError('FLEET_INPUT_INVALID', `--from is required for a new backfill (${group})`);
   }
-  const ms = Date.parse(from);
-  if (Number.isNaN(ms)) throw new FleetError('FLEET_INPUT_INVALID', `--from "${from}" is not an ISO date-time`);
-  const offsets = await admin.fetchOffsetsByTime(topic, ms);
+  const offsets = await admin.fetchOffsetsByTime(topic, isoInstant(from, 'from'));
   await admin.setGroupOffsets(group, topic, offsets);
   return { resumed: false, committed: offsets };
 }
@@ -62,6 +60,7 @@ async function run(argv: readonly string[]): Promise<number> {
         `(the default is ${backfillTopic(config.topicPredictions)})`,
     );
   }
+  if (values.from !== undefined) isoInstant(values.from, 'from'); // a bad time creates nothing
   const progress = createProgress();
   const plan = await withAdmin(async (admin) => {
     if (!(await admin.listTopics()).includes(topic)) {

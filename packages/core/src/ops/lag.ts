@@ -23,7 +23,8 @@ export interface GroupLag {
 
 /**
  * Lag of `group` on `topic`, per partition: end offset minus committed offset. A partition
- * the group never committed counts from its earliest offset, which is where a new group starts.
+ * the group never committed counts from its earliest offset, which is where a new group starts,
+ * as does one whose records retention deleted past the commit (the group reads on from there).
  */
 export async function groupLag(admin: AdminClient, group: string, topic: string): Promise<GroupLag> {
   const [committed, ends, earliest] = await Promise.all([
@@ -37,7 +38,8 @@ export async function groupLag(admin: AdminClient, group: string, topic: string)
     .map(({ partition, offset: end }): PartitionLag => {
       const c = committedBy.get(partition);
       const has = c !== undefined && c !== '-1';
-      const from = BigInt(has ? c : (earliestBy.get(partition) ?? '0'));
+      const start = BigInt(earliestBy.get(partition) ?? '0');
+      const from = has && BigInt(c) > start ? BigInt(c) : start;
       const lag = BigInt(end) - from;
       return { group, topic, partition, committed: has ? c : null, end, lag: Number(lag > 0n ? lag : 0n) };
     })
