@@ -43,6 +43,9 @@ COPY --from=builder /app/dist dist
 USER node
 # Stack traces point at the TypeScript sources (dist/*.js.map).
 ENV NODE_OPTIONS=--enable-source-maps METRICS_PORT=9464
+# The CLI's state (`fleet demo`'s instance files, logs) defaults to /app/.fleet, which `node`
+# cannot write (/app is root's; read-only in the cluster): /tmp, writable there too (emptyDir).
+ENV FLEET_STATE_DIR=/tmp/fleet
 EXPOSE 9464
 ENTRYPOINT ["node"]
 CMD ["dist/duration.js"]

@@ -1,13 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '@fleet/core';
+import { infraEnv } from '@fleet/infra';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
 import { monitorEnv } from '@fleet/monitor';
 import { onlineEnv } from '@fleet/online';
 
 type Service = {
+  image?: string;
+  init?: boolean;
   command?: string[];
   environment?: Record<string, string | number>;
   ports?: string[];
@@ -19,6 +23,35 @@ const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.me
   services: Record<string, Service>;
 };
 const root = new URL('../../', import.meta.url);
+/** The image every fleet container runs (Dockerfile). */
+const FLEET_IMAGE = /^ride-fleet:/;
+
+/**
+ * The runtime stage of the Dockerfile (its last FROM): its WORKDIR, USER and ENV, the later
+ * ones winning. ENV is read in both forms, `ENV A=1 B=2` and `ENV A 1`.
+ */
+function runtimeStage(): { workdir?: string; user?: string; env: Record<string, string> } {
+  const text = readFileSync(new URL('Dockerfile', root), 'utf8').replace(/\\\n/g, ' ');
+  const stages = text.split(/^FROM\s/m);
+  const stage = {
+    workdir: undefined as string | undefined,
+    user: undefined as string | undefined,
+    env: {} as Record<string, string>,
+  };
+  for (const line of stages[stages.length - 1].split('\n')) {
+    const [instruction, ...args] = line.trim().split(/\s+/);
+    if (/^WORKDIR$/i.test(instruction)) stage.workdir = args.join(' ');
+    if (/^USER$/i.test(instruction)) stage.user = args.join(' ');
+    if (!/^ENV$/i.test(instruction) || args.length === 0) continue;
+    if (!args[0].includes('=')) stage.env[args[0]] = args.slice(1).join(' ');
+    else
+      for (const pair of args) {
+        const at = pair.indexOf('=');
+        stage.env[pair.slice(0, at)] = pair.slice(at + 1).replace(/^"(.*)"$/, '$1');
+      }
+  }
+  return stage;
+}
 
 describe('docker-compose.yml', () => {
   it.each(['duration', 'cost', 'tip', 'decision', 'monitor'])('runs the %s service from the one image', (name) => {
@@ -67,6 +100,32 @@ describe('docker-compose.yml', () => {
     expect(backend.command).toEqual(['dist/cli.js', 'demo', '--external']);
     expect(backend.volumes).toContain('./models/data:/app/models/data:ro');
     expect(existsSync(new URL('models/data/test_rides.csv', root))).toBe(true);
+  });
+
+  it('keeps the CLI’s state where the image’s unprivileged user can write, not in /app', () => {
+    // `fleet demo` records the services it sees under FLEET_STATE_DIR/run; unset, that is
+    // <repo>/.fleet, /app/.fleet in the image: root's directory, so the demo failed (EACCES).
+    expect(infraEnv.stateDir.env).toBe('FLEET_STATE_DIR');
+    const image = runtimeStage();
+    expect(image.workdir).toBe('/app');
+    expect(image.user).toBe('node');
+    const backendEnv = compose.services.backend.environment ?? {};
+    const stateDir = String(backendEnv.FLEET_STATE_DIR ?? image.env.FLEET_STATE_DIR ?? '/app/.fleet');
+    expect(isAbsolute(stateDir), stateDir).toBe(true);
+    const normalized = posix.normalize(stateDir);
+    expect(normalized === '/app' || normalized.startsWith('/app/'), `${stateDir} must be outside /app`).toBe(false);
+    // /tmp: writable by every user in the base image, and an emptyDir in deploy/k8s.
+    expect(normalized.startsWith('/tmp/'), `${stateDir} must be under /tmp`).toBe(true);
+  });
+
+  it('runs every container of the fleet image with an init, so that signals reach node', () => {
+    // node as PID 1 ignores SIGINT (Ctrl-C in `docker compose run --rm backend`): the
+    // kernel gives PID 1 no default signal actions.
+    const fleet = Object.entries(compose.services).filter(([, service]) => FLEET_IMAGE.test(service.image ?? ''));
+    expect(fleet.map(([name]) => name).sort()).toEqual(
+      ['backend', 'cost', 'decision', 'duration', 'init', 'monitor', 'online', 'tip'].sort(),
+    );
+    for (const [name, service] of fleet) expect(service.init, `${name} has init: true`).toBe(true);
   });
 
   it('advertises a listener for containers and one for the host', () => {

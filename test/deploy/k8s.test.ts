@@ -31,7 +31,7 @@ import {
   type IScaledObject,
   type ITriggerAuthentication,
 } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { commonEnv, loadConfig, type EnvSchema } from '@fleet/core';
+import { backoffDelay, commonEnv, loadConfig, REGISTRY_REQUEST_TIMEOUT_MS, type EnvSchema } from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
 import { monitorEnv } from '@fleet/monitor';
@@ -44,6 +44,39 @@ const IMAGE = 'ghcr.io/example/ride-fleet:0.1.0';
 const METRICS_PORT = 9464;
 /** The process forces its exit this long after SHUTDOWN_GRACE_MS (packages/core/src/shutdown.ts). */
 const FORCED_EXIT_MARGIN_MS = 5_000;
+
+/** A number a source file of packages/core/src sets, read from it because it is not exported. */
+function sourceConstant(file: string, pattern: RegExp): number {
+  const text = readFileSync(join(REPO_ROOT, 'packages', 'core', 'src', file), 'utf8');
+  const m = pattern.exec(text);
+  if (!m) throw new Error(`packages/core/src/${file} no longer matches ${String(pattern)}: update this test`);
+  return Number(m[1].replace(/_/g, ''));
+}
+
+/** Loading, verifying (sha256) and warming up a model before the schema lookups; a few seconds on one core. */
+const MODEL_START_MS = 20_000;
+/** Pauses of the registry client between the attempts of one call (mappersmith: 0.1 s, then 0.2 s, ±20 %), rounded up. */
+const REGISTRY_CLIENT_PAUSES_MS = 500;
+
+/**
+ * The longest a stream service may take before its /healthz answers, that is before it
+ * gives up by itself: its model (model services), then its schemas looked up in the
+ * registry (createTopicSerde, packages/core/src/serde/topic-serde.ts, the topics in
+ * parallel), retried with backoff while the registry is down. Worst case: every backoff at
+ * its ceiling (the jitter at its top) and every attempt's call timing out on each of its
+ * attempts (packages/core/src/serde/registry.ts).
+ */
+function startupBudgetMs(): number {
+  const topicSerde = readFileSync(join(REPO_ROOT, 'packages/core/src/serde/topic-serde.ts'), 'utf8');
+  // The backoff is retry()'s default one: no delay, cap or factor of its own.
+  expect(topicSerde).not.toMatch(/initialDelayMs|maxDelayMs|factor/);
+  const retries = sourceConstant('serde/topic-serde.ts', /\bretries:\s*([\d_]+)/);
+  const callAttempts = sourceConstant('serde/registry.ts', /\bconst REGISTRY_ATTEMPTS\s*=\s*([\d_]+)/);
+  let waits = 0;
+  for (let attempt = 0; attempt < retries; attempt++) waits += backoffDelay(attempt, {}, () => 1);
+  const attemptMs = callAttempts * REGISTRY_REQUEST_TIMEOUT_MS + REGISTRY_CLIENT_PAUSES_MS;
+  return MODEL_START_MS + waits + (retries + 1) * attemptMs;
+}
 
 /** What each service is, from the point of view of its Deployment and ScaledObject. */
 interface ServiceSpec {
@@ -443,6 +476,18 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     expect(annotations['prometheus.io/scrape']).toBe('true');
     expect(annotations['prometheus.io/port']).toBe(String(METRICS_PORT));
     expect(annotations['prometheus.io/path']).toBe('/metrics');
+  });
+
+  it('gives the start-up its worst case (model, registry retries) before liveness counts', () => {
+    const { container } = serviceView(name);
+    const probe = container.startupProbe;
+    expect(probe, 'a startupProbe holds liveness back while the service starts').toBeDefined();
+    const windowMs =
+      ((probe?.initialDelaySeconds ?? 0) + (probe?.periodSeconds ?? 10) * (probe?.failureThreshold ?? 3)) * 1000;
+    // The model, then 128.1 s of backoff and 11 attempts of 3 calls timing out after 5 s each.
+    const budgetMs = startupBudgetMs();
+    expect(budgetMs).toBeGreaterThan(120_000);
+    expect(windowMs, `startup window ${windowMs} ms, budget ${budgetMs} ms`).toBeGreaterThanOrEqual(budgetMs);
   });
 
   it('requests and limits CPU and memory, requests within limits', () => {
