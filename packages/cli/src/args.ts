@@ -22,6 +22,22 @@ export function positiveNumber(raw: string | undefined, name: string, def: numbe
   return value;
 }
 
+/** The most partitions `--partitions` may ask for, as TOPIC_PARTITIONS. */
+export const MAX_PARTITIONS = 1000;
+
+/**
+ * Reads a whole-number option from 1 to `max` (digits only), undefined when not given;
+ * throws FLEET_INPUT_INVALID naming the option. `--partitions 2.5` is refused, not truncated.
+ */
+export function positiveInteger(raw: string | undefined, name: string, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 1 && value <= max)) {
+    throw new FleetError('FLEET_INPUT_INVALID', `--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
 /** An ISO 8601 date-time with its offset: 2026-11-25T10:00:00Z, 2026-11-25T11:00+01:00. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 

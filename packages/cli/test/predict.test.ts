@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -124,5 +125,19 @@ describe('fleet predict', () => {
     await writeFile(input, 'a,b\n1,2\n');
     expect(await predictCommand.run(['--input', input, '--output', output])).toBe(1);
     expect(stderr.join('')).toMatch(/lacks the column/);
+    // A failed run leaves no output file, not even half of one.
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.partial`)).toBe(false);
+  });
+
+  it('refuses an output that is the input file (by another path too), which it would empty', async () => {
+    const input = join(dir, 'rides.csv');
+    const text = `${HEADER}\n${ROWS.join('\n')}\n`;
+    await writeFile(input, text);
+    await symlink(input, join(dir, 'link.csv'));
+    for (const output of [input, join(dir, '.', 'rides.csv'), join(dir, 'link.csv')])
+      expect(await predictCommand.run(['--input', input, '--output', output])).toBe(2);
+    expect(stderr.join('')).toMatch(/is the input file/);
+    expect(await readFile(input, 'utf8')).toBe(text);
   });
 });

@@ -13,7 +13,7 @@ import {
   registryConnection,
   type AdminClient,
 } from '@fleet/core';
-import { parseCommandArgs, positiveNumber } from '../args.js';
+import { MAX_PARTITIONS, parseCommandArgs, positiveInteger, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig, type CliConfig } from '../config.js';
 import { comparisonsOf, formatComparisons } from '../lifecycle/comparisons.js';
@@ -141,7 +141,7 @@ async function run(argv: readonly string[]): Promise<number> {
     ? { release: async () => undefined }
     : await acquireStack((line) => progress.update(line));
   const config = cliConfig();
-  const partitions = positiveNumber(values.partitions, 'partitions', config.topicPartitions);
+  const partitions = positiveInteger(values.partitions, 'partitions', MAX_PARTITIONS) ?? config.topicPartitions;
   progress.done(`broker ${config.kafkaBrokers.join(',')} · registry ${config.schemaRegistryUrl}`);
   // The demo prints its own progress; the client logs only what goes wrong.
   const logger = createLogger({ service: 'demo', level: 'warn' });

@@ -14,7 +14,7 @@ import {
 } from '@fleet/core';
 import { aclLine, applyAcls, type AclChanges } from '../acls.js';
 import { cliConfig, cliEnv, type CliConfig } from '../config.js';
-import { parseCommandArgs, positiveNumber } from '../args.js';
+import { MAX_PARTITIONS, parseCommandArgs, positiveInteger } from '../args.js';
 import type { Command } from '../command.js';
 
 const usage = `Usage: npx fleet init [--partitions P] [--acls] [--secure]
@@ -110,7 +110,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const config = values.secure ? await secureConfig() : cliConfig();
   await initCluster({
     config,
-    partitions: positiveNumber(values.partitions, 'partitions', config.topicPartitions),
+    partitions: positiveInteger(values.partitions, 'partitions', MAX_PARTITIONS) ?? config.topicPartitions,
     acls: values.acls === true,
     logger: createLogger({ service: 'fleet-init', level: config.logLevel }),
     print: (line) => console.log(line),

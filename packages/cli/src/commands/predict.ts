@@ -1,4 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   FleetError,
@@ -85,6 +87,9 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
   if (values.help === true) return 'help';
   if (values.input === undefined || values.output === undefined) {
     throw new FleetError('FLEET_INPUT_INVALID', 'both --input and --output are required');
+  }
+  if (sameFile(values.input, values.output)) {
+    throw new FleetError('FLEET_INPUT_INVALID', `--output ${values.output} is the input file; name another file`);
   }
   const batchSize = Number(values['batch-size'] ?? 1000);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -230,19 +235,37 @@ function summarize(opts: Options, runners: readonly RideModel[], stats: Stats, s
   }
 }
 
+/** Whether two paths name one file (through a link too); a path that does not exist is itself. */
+function sameFile(a: string, b: string): boolean {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  return real(a) === real(b);
+}
+
 async function predict(opts: Options): Promise<void> {
   const started = Date.now();
   const runners: RideModel[] = [];
   let out: FileHandle | undefined;
+  const partial = `${opts.output}.partial`;
   try {
     for (const name of MODEL_NAMES) {
       runners.push(await loadRideModel(modelVersionDir(name, opts.versions[name], opts.modelsDir)));
     }
-    out = await open(opts.output, 'w');
+    // Written beside the output and renamed once complete: a failed run leaves no half file.
+    out = await open(partial, 'w');
     const stats = await scoreFile(opts, runners, out);
+    await out.close();
+    out = undefined;
+    await rename(partial, opts.output);
     summarize(opts, runners, stats, started);
   } finally {
     await out?.close();
+    await rm(partial, { force: true });
     await Promise.all(runners.map((r) => r.close()));
   }
 }

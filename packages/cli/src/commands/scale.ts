@@ -13,15 +13,22 @@ allowed, and the extra ones are idle. New instances are started and waited for u
 joined the group; surplus ones are stopped gracefully (finish the batch, commit, leave).
 
   <service>  ${[...SERVICE_NAMES, 'online'].join(' | ')} (online instances are replicas, each on a port of its own)
-  <n>        0 or more
+  <n>        0 to 64
   -h, --help this help`;
+
+/** More instances than this is a typo, not a fleet on one machine. */
+const MAX_INSTANCES = 64;
 
 async function run(argv: readonly string[]): Promise<number> {
   const { positionals } = parseCommandArgs(argv, {}, true);
   const [service, countText] = positionals;
-  const count = Number(countText);
-  if (positionals.length !== 2 || !isServiceName(service) || !Number.isInteger(count) || count < 0) {
-    throw new FleetError('FLEET_INPUT_INVALID', `expected <service> <n>, got ${JSON.stringify(positionals)}`);
+  // Digits only: Number('') is 0 (an unset variable would stop every instance), '1e2' 100.
+  const count = /^\d{1,3}$/.test(countText ?? '') ? Number(countText) : NaN;
+  if (positionals.length !== 2 || !isServiceName(service) || !(count <= MAX_INSTANCES)) {
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `expected <service> <n> (n from 0 to ${MAX_INSTANCES}), got ${JSON.stringify(positionals)}`,
+    );
   }
   const stack = loadStack();
   if (!stack) {

@@ -1,5 +1,5 @@
 import { ensureFleetTopics, fleetTopics } from '@fleet/core';
-import { parseCommandArgs, positiveNumber } from '../args.js';
+import { MAX_PARTITIONS, parseCommandArgs, positiveInteger } from '../args.js';
 import type { Command } from '../command.js';
 import { SERVICE_NAMES, waitReady, type ReadyTarget } from '../launcher/index.js';
 import { withAdmin } from '../ops-context.js';
@@ -28,18 +28,16 @@ async function run(argv: readonly string[]): Promise<number> {
     online: { type: 'boolean', default: false },
     'online-port': { type: 'string' },
   });
+  // Every flag is checked before anything starts.
+  const partitions = positiveInteger(values.partitions, 'partitions', MAX_PARTITIONS);
+  const onlinePort = positiveInteger(values['online-port'], 'online-port', 65_535);
   const progress = createProgress();
   const stack = await acquireStack((line) => progress.update(line));
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
   const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.started };
   saveStack(record);
   await withAdmin((admin, config) =>
-    ensureFleetTopics(
-      admin,
-      fleetTopics(config),
-      positiveNumber(values.partitions, 'partitions', config.topicPartitions),
-      config.topicReplicationFactor,
-    ),
+    ensureFleetTopics(admin, fleetTopics(config), partitions ?? config.topicPartitions, config.topicReplicationFactor),
   );
   const targets: Record<string, ReadyTarget> = {};
   for (const service of SERVICE_NAMES) {
@@ -48,7 +46,7 @@ async function run(argv: readonly string[]): Promise<number> {
     targets[`${service}-${instance.index}`] = instance;
   }
   if (values.online && listInstances('online').length === 0) {
-    const port = positiveNumber(values['online-port'], 'online-port', Number(process.env.ONLINE_PORT || 8080));
+    const port = onlinePort ?? Number(process.env.ONLINE_PORT || 8080);
     const instance = await startInstance('online', serviceEnv(record, 'online'), { port });
     targets[`online-${instance.index}`] = instance;
   }

@@ -32,7 +32,7 @@ export const SERVICE_PORT_ENV: Readonly<Record<ServiceName, string>> = {
 
 /** Whether `name` is a service. */
 export function isServiceName(name: string): name is ServiceName {
-  return name in SERVICE_ENTRIES;
+  return Object.hasOwn(SERVICE_ENTRIES, name);
 }
 
 /** Whether `name` is a stream service (one with a consumer group). */

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isAlive } from '../launcher/index.js';
+import { isAlive, isProcessOf, SERVICE_ENTRIES } from '../launcher/index.js';
 import { runDir } from './instances.js';
 
 /** A service process the demo started, as other commands (the dashboard) find it. */
@@ -29,7 +29,11 @@ export function clearDemoServices(): void {
 /** The services of a demo that runs now (those still alive), or none. */
 export function demoServices(): DemoService[] {
   try {
-    return (JSON.parse(readFileSync(demoFile(), 'utf8')) as DemoService[]).filter((s) => isAlive(s.pid));
+    return (JSON.parse(readFileSync(demoFile(), 'utf8')) as DemoService[]).filter((s) =>
+      Object.hasOwn(SERVICE_ENTRIES, s.service)
+        ? isProcessOf(s.pid, SERVICE_ENTRIES[s.service as keyof typeof SERVICE_ENTRIES])
+        : isAlive(s.pid),
+    );
   } catch {
     return [];
   }

@@ -1,9 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentModelVersion, isModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
 import { modelsDir } from '../lifecycle/model-args.js';
-import { isAlive, launchService, readyzOf, stopProcess, type ServiceName } from '../launcher/index.js';
+import {
+  isProcessOf,
+  launchService,
+  readyzOf,
+  SERVICE_ENTRIES,
+  stopProcess,
+  type ServiceName,
+} from '../launcher/index.js';
 
 /** Where `fleet up` keeps one JSON file per running instance. */
 export const runDir = (): string => join(cliConfig().stateDir, 'run');
@@ -48,8 +55,9 @@ export const instanceName = (i: Pick<Instance, 'service' | 'role' | 'index'>): s
 const fileOf = (i: Pick<Instance, 'service' | 'role' | 'index'>): string => join(runDir(), `${instanceName(i)}.json`);
 
 /**
- * The running instances of a role (`all`: both), files of dead ones removed, sorted by
- * service and index.
+ * The running instances of a role (`all`: both), sorted by service and index. The files of
+ * instances gone are removed: of a pid no longer alive or now another process's (after a
+ * reboot, say), and files that cannot be read as an instance (said on stderr).
  */
 export function listInstances(service?: ServiceName, role: InstanceRole | 'all' = 'live'): Instance[] {
   const dir = runDir();
@@ -57,15 +65,28 @@ export function listInstances(service?: ServiceName, role: InstanceRole | 'all' 
   const out: Instance[] = [];
   for (const name of readdirSync(dir)) {
     if (!/^[a-z]+-(shadow-)?\d+\.json$/.test(name)) continue;
-    const instance = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Instance;
-    instance.role ??= 'live';
-    if (!isAlive(instance.pid)) {
+    const instance = readInstance(join(dir, name));
+    if (!instance || !isProcessOf(instance.pid, SERVICE_ENTRIES[instance.service])) {
       rmSync(join(dir, name), { force: true });
       continue;
     }
     if ((!service || instance.service === service) && (role === 'all' || instance.role === role)) out.push(instance);
   }
   return out.sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.index - b.index);
+}
+
+function readInstance(file: string): Instance | undefined {
+  try {
+    const instance = JSON.parse(readFileSync(file, 'utf8')) as Instance;
+    if (Object.hasOwn(SERVICE_ENTRIES, instance.service) && Number.isInteger(instance.pid)) {
+      instance.role ??= 'live';
+      return instance;
+    }
+  } catch {
+    // reported below
+  }
+  console.error(`fleet: ${file} is not an instance record; forgotten`);
+  return undefined;
 }
 
 /** Options of {@link startInstance}. */
@@ -111,7 +132,10 @@ export async function startInstance(
     logFile,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(fileOf(instance), JSON.stringify(instance, null, 2));
+  // Written whole or not at all: a reader never meets half a record.
+  const file = fileOf(instance);
+  writeFileSync(`${file}.tmp`, JSON.stringify(instance, null, 2));
+  renameSync(`${file}.tmp`, file);
   return instance;
 }
 
