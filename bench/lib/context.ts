@@ -57,10 +57,12 @@ export async function createContext(quick: boolean): Promise<BenchContext> {
   let stopStack: (() => Promise<unknown>) | undefined;
   if (!brokers || !registryUrl) {
     const infra = await import('@fleet/infra');
-    const stack = await infra.ensureStack({ onProgress: (line) => say(line) });
+    const stack = await infra.ensureStack({ onProgress: (line) => say(line), hold: true });
     brokers = stack.brokers;
     registryUrl = stack.registryUrl;
-    if (stack.started.length > 0 && !process.env.FLEET_KEEP_STACK) stopStack = () => infra.stopStack();
+    // Stops what it started, unless FLEET_KEEP_STACK or another run uses the stack then.
+    const started = process.env.FLEET_KEEP_STACK ? [] : stack.started;
+    stopStack = () => infra.releaseStack(started, true);
   }
   const runId = randomBytes(3).toString('hex');
   const logger = createLogger({ service: 'bench', level: process.env.LOG_LEVEL ?? 'error' });

@@ -2,8 +2,15 @@
  * `@fleet/infra`: a real local Kafka broker (KRaft) and a Confluent-compatible schema
  * registry (Apicurio), fetched from Maven Central and run without Docker.
  */
-export { ensureStack, stackStatus, stopStack } from './stack.js';
-export type { ComponentStatus, EnsureStackOptions, StackComponent, StackEndpoints, StackStatus } from './stack.js';
+export { ensureStack, releaseStack, stackStatus, stopStack } from './stack.js';
+export type {
+  ComponentStatus,
+  EnsureStackOptions,
+  StackComponent,
+  StackEndpoints,
+  StackRelease,
+  StackStatus,
+} from './stack.js';
 export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
 export { warmUpCoordinator } from './kafka.js';
 export { rotateLog, LOG_ROTATE_BYTES } from './process.js';

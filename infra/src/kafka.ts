@@ -8,7 +8,7 @@ import { createKafkaClient, createLogger, kafkaClientKind } from '@fleet/core';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { cachedClasspath } from './maven.js';
 import { isPortOpen, waitFor } from './probe.js';
-import { runningPid, spawnDetached, tailLog } from './process.js';
+import { runningPid, spawnDetached, stopUnanswering, tailLog } from './process.js';
 import { findKafkaJava } from './toolchain.js';
 import { warmUpBroker } from './warm-up.js';
 
@@ -234,6 +234,7 @@ export async function startKafka(config: InfraConfig, onProgress?: Progress): Pr
       (await runningPid(paths.pidFile, KAFKA_MARKER)) === undefined
         ? `the broker exited; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}`
         : undefined,
+    onTimeout: () => stopUnanswering('broker', paths, KAFKA_MARKER),
   });
   await warmUpCoordinator(config, onProgress);
   return pid;

@@ -37,7 +37,10 @@ export async function withLock<T>(
     }
     const waited = Date.now() - started;
     if (waited > timeoutMs)
-      throw new FleetError('FLEET_INFRA_FAILED', `timed out waiting for ${lockFile} (held by pid ${owner})`);
+      throw new FleetError(
+        'FLEET_INFRA_FAILED',
+        `timed out waiting for ${lockFile} (held by pid ${owner}); if no other start of the stack runs, delete that file`,
+      );
     if (Date.now() - lastReport > 5000) {
       lastReport = Date.now();
       onProgress?.(`another process (pid ${owner}) is starting the stack; waiting … ${Math.round(waited / 1000)}s`);

@@ -37,6 +37,8 @@ export interface WaitOptions {
   readonly failure?: () => string | undefined | Promise<string | undefined>;
   /** @default 250 */
   readonly intervalMs?: number;
+  /** Called when the wait times out (e.g. to stop what never answered); what it says ends the error. */
+  readonly onTimeout?: () => Promise<string>;
 }
 
 /** Polls `check` until it resolves true, reporting "waiting for … Ns" every few seconds. */
@@ -49,9 +51,10 @@ export async function waitFor(check: () => Promise<boolean>, opts: WaitOptions):
     if (failure) throw new FleetError('FLEET_INFRA_FAILED', `${opts.what} did not come up: ${failure}`);
     const now = Date.now();
     if (now - started > opts.timeoutMs) {
+      const detail = opts.onTimeout ? `; ${await opts.onTimeout()}` : '';
       throw new FleetError(
         'FLEET_INFRA_FAILED',
-        `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${opts.what}`,
+        `timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${opts.what}${detail}`,
       );
     }
     if (now - lastReport >= 3000) {

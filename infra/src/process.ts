@@ -133,3 +133,20 @@ export async function tailLog(logFile: string, lines = 25): Promise<string> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Stops a component that started but never answered (left running, every later start
+ * would wait for it again) and says so, with its log's last lines and what to try.
+ */
+export async function stopUnanswering(
+  what: string,
+  paths: { pidFile: string; logFile: string },
+  marker: string,
+  reset = 'npx fleet infra reset',
+): Promise<string> {
+  await stopPid(paths.pidFile, marker, 10_000);
+  return (
+    `stopped the ${what}, which never answered; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}\n` +
+    `If it fails again, ${reset} starts from empty data.`
+  );
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { runMaven } from './maven.js';
 import { httpStatus, waitFor } from './probe.js';
-import { runningPid, spawnDetached, tailLog } from './process.js';
+import { runningPid, spawnDetached, stopUnanswering, tailLog } from './process.js';
 import { findRegistryJava } from './toolchain.js';
 
 /** Found in the registry's command line; tells our registry from a reused pid. */
@@ -108,6 +108,7 @@ export async function startRegistry(config: InfraConfig, onProgress?: Progress):
       (await runningPid(paths.pidFile, REGISTRY_MARKER)) === undefined
         ? `the registry exited; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}`
         : undefined,
+    onTimeout: () => stopUnanswering('registry', paths, REGISTRY_MARKER),
   });
   return pid;
 }

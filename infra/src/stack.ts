@@ -2,6 +2,7 @@ import { FleetError } from '@fleet/contract';
 import { join } from 'node:path';
 import { componentPaths, loadInfraConfig, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { brokerAddress, KAFKA_MARKER, kafkaAnswers, startKafka, warmUpStartedBroker } from './kafka.js';
+import { addHolder, otherHolders, processHolder, removeHolder } from './holders.js';
 import { withLock } from './lock.js';
 import { isPortOpen, waitFor } from './probe.js';
 import { runningPid, stopPid } from './process.js';
@@ -21,6 +22,12 @@ export interface EnsureStackOptions {
    * under a running fleet, as in the fault suite). @default true
    */
   readonly warmUpBroker?: boolean;
+  /**
+   * Holds the stack until {@link releaseStack}: `true` for this process, or a holder's name
+   * (`fleet-up`). A holder's release stops only what it started, and only when no other
+   * holder is left. @default not held
+   */
+  readonly hold?: true | string;
 }
 
 /** Where the running stack answers. */
@@ -131,23 +138,52 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
         .filter((_, i) => (results[i] as PromiseFulfilledResult<boolean>).value)
         .map((spec) => spec.name);
       if (started.includes('kafka') && opts.warmUpBroker !== false) await warmUpStartedBroker(config, opts.onProgress);
+      if (opts.hold !== undefined) addHolder(config, holderName(opts.hold));
       return { brokers: brokerAddress(config), registryUrl: registryUrl(config), started };
     },
     opts.onProgress,
   );
 }
 
+const holderName = (hold: true | string): string => (hold === true ? processHolder() : hold);
+
+/** What {@link releaseStack} did. */
+export interface StackRelease {
+  /** The components stopped. */
+  readonly stopped: StackComponent[];
+  /** The other holders that kept what the caller started running. */
+  readonly keptFor: string[];
+}
+
 /**
- * Stops the broker and the registry that our pid files name (SIGTERM, then SIGKILL after
- * 30 s). Does nothing for components that do not run or that someone else started.
- * Resolves to what was stopped.
+ * Ends a hold of {@link ensureStack} (`hold`: as given there) and stops the components of
+ * `started` (what that call started), unless another holder still uses the stack: then
+ * they keep running, and `npx fleet infra down` stops them.
  */
-export async function stopStack(): Promise<StackComponent[]> {
+export async function releaseStack(started: readonly StackComponent[], hold: true | string): Promise<StackRelease> {
+  const config = loadInfraConfig();
+  return withLock(join(config.stateDir, 'stack.lock'), async () => {
+    const holder = holderName(hold);
+    removeHolder(config, holder);
+    const keptFor = otherHolders(config, holder);
+    if (keptFor.length > 0 || started.length === 0) return { stopped: [], keptFor };
+    return { stopped: await stopStack(started), keptFor };
+  });
+}
+
+/**
+ * Stops the broker and the registry (or those of `only`) that our pid files name
+ * (SIGTERM, then SIGKILL after 30 s), whoever holds them. Does nothing for components
+ * that do not run or that someone else started. Resolves to what was stopped.
+ */
+export async function stopStack(only?: readonly StackComponent[]): Promise<StackComponent[]> {
   const config = loadInfraConfig();
   const stopped = await Promise.all(
-    specs(config).map(async (spec) =>
-      (await stopPid(componentPaths(config, spec.name).pidFile, spec.marker)) ? [spec.name] : [],
-    ),
+    specs(config)
+      .filter((spec) => !only || only.includes(spec.name))
+      .map(async (spec) =>
+        (await stopPid(componentPaths(config, spec.name).pidFile, spec.marker)) ? [spec.name] : [],
+      ),
   );
   return stopped.flat();
 }

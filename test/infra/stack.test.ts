@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
-import { ensureStack, loadInfraConfig, stackStatus, warmUpCoordinator } from '@fleet/infra';
+import { ensureStack, loadInfraConfig, releaseStack, stackStatus, warmUpCoordinator } from '@fleet/infra';
 import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 const { brokers, registryUrl, source } = inject('kafka');
@@ -21,6 +21,22 @@ describe('local stack', () => {
       const status = await stackStatus();
       expect(status.kafka.answering).toBe(true);
       expect(status.registry.answering).toBe(true);
+    },
+  );
+
+  it.runIf(source === 'local')(
+    'a release stops nothing another run holds, even what the releasing run started (local stack only)',
+    async () => {
+      await ensureStack({ hold: 'test-other-run' });
+      try {
+        const released = await releaseStack(['kafka', 'registry'], 'test-releasing-run');
+        expect(released.stopped).toEqual([]);
+        expect(released.keptFor).toContain('test-other-run');
+        const status = await stackStatus();
+        expect(status.kafka.answering && status.registry.answering).toBe(true);
+      } finally {
+        expect((await releaseStack([], 'test-other-run')).stopped).toEqual([]);
+      }
     },
   );
 

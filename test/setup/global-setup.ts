@@ -8,12 +8,13 @@
  * `process.env.KAFKA_BROKERS` / `SCHEMA_REGISTRY_URL` are set for child processes.
  * `inject('brokerControl')` says whether the broker faults may stop and start that broker,
  * and how (see `broker-control.ts`).
- * Teardown stops only what setup started, unless `FLEET_KEEP_STACK=1`.
+ * Teardown stops only what setup started, unless `FLEET_KEEP_STACK=1` or another run (a
+ * demo, a second test run) holds the stack now.
  */
 import { request } from 'node:http';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '@fleet/cli/launcher';
-import { ensureStack, stackStatus, stopStack } from '@fleet/infra';
+import { ensureStack, releaseStack, stackStatus } from '@fleet/infra';
 import type { BrokerControlSpec } from './broker-control.js';
 
 /** Where this run's broker and registry are. */
@@ -151,8 +152,13 @@ async function chooseStack(): Promise<ChosenStack> {
     const fromContainers = await startContainers();
     if (fromContainers) return fromContainers;
   }
-  const stack = await ensureStack({ onProgress: (line) => console.error(`[infra] ${line}`) });
-  if (stack.started.length > 0) teardownFn = async () => void (await stopStack());
+  const stack = await ensureStack({ onProgress: (line) => console.error(`[infra] ${line}`), hold: true });
+  // Stops what this run started, unless another run (a demo, a second test run) uses it now.
+  teardownFn = async () => {
+    const { keptFor } = await releaseStack(stack.started, true);
+    if (stack.started.length > 0 && keptFor.length > 0)
+      console.error(`[infra] the stack this run started keeps running for ${keptFor.join(', ')}`);
+  };
   const status = await stackStatus();
   return {
     stack: { brokers: stack.brokers, registryUrl: stack.registryUrl, source: 'local' },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { VERSIONS, type InfraConfig, type Progress } from '../config.js';
 import { clusterId, kafkaClasspath, log4j, singleNodeProperties } from '../kafka.js';
 import { isPortOpen, waitFor } from '../probe.js';
-import { runningPid, spawnDetached, tailLog } from '../process.js';
+import { runningPid, spawnDetached, stopUnanswering, tailLog } from '../process.js';
 import { findKafkaJava } from '../toolchain.js';
 import { ensureCredentials, SECURE_MECHANISM, type SecureCredentials } from './credentials.js';
 import { ownerOnlyDir, secureBrokerAddress, securePaths, type SecurePaths } from './paths.js';
@@ -193,6 +193,7 @@ export async function startSecureKafka(config: InfraConfig, onProgress?: Progres
       (await runningPid(paths.pidFile, secureMarker(config))) === undefined
         ? `the broker exited; last lines of ${paths.logFile}:\n${await tailLog(paths.logFile)}`
         : undefined,
+    onTimeout: () => stopUnanswering('secure broker', paths, secureMarker(config), 'npx fleet infra reset --secure'),
   });
   return pid;
 }

@@ -2,11 +2,12 @@ import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { clearStack, loadStack } from '../procs/fleet-state.js';
 import { listInstances, stopInstance } from '../procs/instances.js';
+import { FLEET_UP_HOLDER } from '../stack.js';
 
 const usage = `Usage: npx fleet down [--keep-infra]
 
 Stops every instance gracefully, then the local broker and registry if \`fleet up\`
-started them.
+started them and no other run (a test run, a demo) uses them now.
 
   --keep-infra  leave the broker and registry running
   -h, --help    this help`;
@@ -17,10 +18,13 @@ async function run(argv: readonly string[]): Promise<number> {
   await Promise.all(instances.map((i) => stopInstance(i)));
   console.log(`stopped ${instances.length} instance(s)`);
   const stack = loadStack();
-  if (stack?.startedByUp && !values['keep-infra']) {
+  if (stack) {
+    const started = stack.startedByUp === true ? (['kafka', 'registry'] as const) : stack.startedByUp || [];
     const infra = await import('@fleet/infra');
-    await infra.stopStack();
-    console.log('stopped the local broker and registry');
+    const { stopped, keptFor } = await infra.releaseStack(values['keep-infra'] ? [] : started, FLEET_UP_HOLDER);
+    if (stopped.length > 0) console.log(`stopped the local ${stopped.join(' and ')}`);
+    if (keptFor.length > 0 && !values['keep-infra'] && started.length > 0)
+      console.log(`left the local ${started.join(' and ')} running: used by ${keptFor.join(', ')}`);
   }
   clearStack();
   return 0;

@@ -6,7 +6,7 @@ import { withAdmin } from '../ops-context.js';
 import { saveStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance } from '../procs/instances.js';
 import { createProgress } from '../progress.js';
-import { acquireStack } from '../stack.js';
+import { acquireStack, FLEET_UP_HOLDER } from '../stack.js';
 
 const usage = `Usage: npx fleet up [--partitions P] [--online [--online-port P]]
 
@@ -32,9 +32,10 @@ async function run(argv: readonly string[]): Promise<number> {
   const partitions = positiveInteger(values.partitions, 'partitions', MAX_PARTITIONS);
   const onlinePort = positiveInteger(values['online-port'], 'online-port', 65_535);
   const progress = createProgress();
-  const stack = await acquireStack((line) => progress.update(line));
+  // Held until fleet down, which stops what it started unless another run uses it then.
+  const stack = await acquireStack((line) => progress.update(line), FLEET_UP_HOLDER);
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
-  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.started };
+  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.components };
   saveStack(record);
   await withAdmin((admin, config) =>
     ensureFleetTopics(admin, fleetTopics(config), partitions ?? config.topicPartitions, config.topicReplicationFactor),

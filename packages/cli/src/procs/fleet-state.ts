@@ -8,8 +8,11 @@ import { runDir } from './instances.js';
 export interface StackRecord {
   brokers: string;
   registryUrl: string;
-  /** `fleet up` started them, so `fleet down` stops them. */
-  startedByUp: boolean;
+  /**
+   * What of the local stack `fleet up` started, so `fleet down` stops them (unless another
+   * run uses them then). `true` in records of older versions: both.
+   */
+  startedByUp: Array<'kafka' | 'registry'> | boolean;
 }
 
 const stackFile = (): string => join(runDir(), 'stack.json');
