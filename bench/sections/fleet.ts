@@ -9,6 +9,7 @@ import { dlqTopic, quantile } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { cpuMeter } from '../lib/procstat.js';
 import { peakRssMb, startService, stopAll, waitAllReady, type BenchProcess } from '../lib/services.js';
+import { totalOf } from '../lib/verdict.js';
 
 /** One offered rate. */
 export interface RateStep {
@@ -31,11 +32,19 @@ export interface RateStep {
   sustained: boolean;
 }
 
-/** CPU s per 1,000 rides of the fleet's own processes at a step (the bench's replay and listener left out). */
+/** The processes on the rides' path: the three model services, the decision service, the broker. */
+export const RIDE_PATH_PROCESSES = [...MODEL_NAMES, 'decision', 'broker'] as const;
+
+/** The fleet's own processes: its five services and the broker (not the bench's replay and listener). */
+export const FLEET_PROCESSES = [...MODEL_NAMES, 'decision', 'monitor', 'broker'] as const;
+
+/**
+ * CPU s per 1,000 rides of the fleet's own processes ({@link FLEET_PROCESSES}) at a step.
+ * NaN unless each was metered: without the broker (not found on the machine) or a service,
+ * the sum would read as a cheaper fleet.
+ */
 export function fleetCpu(step: Pick<RateStep, 'cpuSecPer1000'>): number {
-  return Object.entries(step.cpuSecPer1000)
-    .filter(([name]) => name !== 'bench')
-    .reduce((sum, [, v]) => sum + v, 0);
+  return totalOf(step.cpuSecPer1000, FLEET_PROCESSES);
 }
 
 /** Result of the fleet stage. */

@@ -2,6 +2,7 @@
 import { quantile } from '@fleet/core';
 import { ONLINE_TARGETS, type OnlineResult, type OnlineTarget } from './online.js';
 import { fixed, tableRow } from '../lib/table.js';
+import { isMeasured, outcome, type Outcome } from '../lib/verdict.js';
 
 /** What each server is, for people. */
 export const ONLINE_LABELS: Readonly<Record<OnlineTarget, string>> = {
@@ -14,12 +15,23 @@ export const ONLINE_LABELS: Readonly<Record<OnlineTarget, string>> = {
 /** The targets on a 2-core machine: (b) ≥ 0.5 × (a), (b) ≥ 5 × (d), p99 of (b) ≤ 5 ms at 1,000 requests/s. */
 export const ONLINE_GOALS = { quoteToNoop: 0.5, quoteToPeer: 5, p99Ms: 5 } as const;
 
-/** One target: the measured value, the goal, whether it is met (undefined: not measured). */
+/**
+ * One target: the value, the goal, whether it is met (never when the value is not a measured
+ * figure: see {@link verdictOutcome}). Undefined when a server it compares was not run.
+ */
 export interface Verdict {
   value: number;
   goal: number;
   met: boolean;
 }
+
+/** A verdict as met, not met, or not measured (its value is NaN, or null read from the JSON). */
+export function verdictOutcome(v: Verdict): Outcome {
+  return outcome([v.value], v.met);
+}
+
+/** `a / b`, or NaN unless both were measured. */
+const quotient = (a: number, b: number): number => (isMeasured(a) && isMeasured(b) ? a / b : Number.NaN);
 
 /** The three targets evaluated on a run's figures. */
 export function onlineVerdicts(r: OnlineResult): { quoteToNoop?: Verdict; quoteToPeer?: Verdict; p99?: Verdict } {
@@ -28,19 +40,19 @@ export function onlineVerdicts(r: OnlineResult): { quoteToNoop?: Verdict; quoteT
     const [x, y] = [r.targets[a], r.targets[b]];
     if (!x || !y) return undefined;
     const [xs, ys] = [x.rounds ?? [x.saturated.requestsPerSec], y.rounds ?? [y.saturated.requestsPerSec]];
-    if (xs.length !== ys.length) return x.saturated.requestsPerSec / y.saturated.requestsPerSec;
-    return quantile(
-      xs.map((v, i) => v / ys[i]),
-      0.5,
-    );
+    if (xs.length !== ys.length) return quotient(x.saturated.requestsPerSec, y.saturated.requestsPerSec);
+    // A round not measured is null in the JSON, and null / y is 0: no median then.
+    const ratios = xs.map((v, i) => quotient(v, ys[i]));
+    return ratios.every(isMeasured) ? quantile(ratios, 0.5) : Number.NaN;
   };
   const atLeast = (value: number | undefined, goal: number): Verdict | undefined =>
-    value === undefined ? undefined : { value, goal, met: value >= goal };
-  const p99 = r.targets.quote?.atRate.latencyMs.p99;
+    value === undefined ? undefined : { value, goal, met: isMeasured(value) && value >= goal };
+  const ms = r.targets.quote?.atRate.latencyMs;
+  const goal = ONLINE_GOALS.p99Ms;
   return {
     quoteToNoop: atLeast(ratio('quote', 'noop'), ONLINE_GOALS.quoteToNoop),
     quoteToPeer: atLeast(ratio('quote', 'peer'), ONLINE_GOALS.quoteToPeer),
-    p99: p99 === undefined ? undefined : { value: p99, goal: ONLINE_GOALS.p99Ms, met: p99 <= ONLINE_GOALS.p99Ms },
+    p99: ms && { value: ms.p99, goal, met: isMeasured(ms.p99) && ms.p99 <= goal },
   };
 }
 
@@ -87,8 +99,9 @@ export function onlineTableLines(r: OnlineResult): string[] {
   }
   if (r.peerSkipped) lines.push(tableRow(`${ONLINE_LABELS.peer}: not measured (${r.peerSkipped})`));
   const v = onlineVerdicts(r);
+  const said: Record<Outcome, string> = { met: 'met', 'not met': 'NOT met', 'not measured': 'not measured' };
   const say = (name: string, x: Verdict | undefined, unit: string): string =>
-    x ? `${name} ${fixed(x.value, 2)}${unit} (goal ${x.goal}${unit}: ${x.met ? 'met' : 'NOT met'})` : `${name} -`;
+    x ? `${name} ${fixed(x.value, 2)}${unit} (goal ${x.goal}${unit}: ${said[verdictOutcome(x)]})` : `${name} -`;
   lines.push(
     `targets: ${say('(b)/(a)', v.quoteToNoop, '')} · ${say('(b)/(d)', v.quoteToPeer, '')} · ${say('p99 of (b)', v.p99, ' ms')}`,
   );

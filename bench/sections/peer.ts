@@ -14,6 +14,8 @@ import type { BenchContext } from '../lib/context.js';
 import { cpuMeter } from '../lib/procstat.js';
 import { peerPython, startPython, type PythonProcess } from '../lib/python.js';
 import { peakRssMb, startService, type BenchProcess } from '../lib/services.js';
+import { fixed } from '../lib/table.js';
+import { totalOf } from '../lib/verdict.js';
 
 /** The two sides. */
 export const PEER_SIDES = ['ours', 'python'] as const;
@@ -25,6 +27,15 @@ const PARTITIONS = 6;
 
 /** The processes whose CPU is the fleet's cost per ride (the ride producer's is apart). */
 export const PEER_FLEET_PROCESSES = [...MODEL_NAMES, 'decision', 'broker'] as const;
+
+/**
+ * CPU s per 1,000 rides of {@link PEER_FLEET_PROCESSES} from a step's figures per process;
+ * NaN unless each was metered (the broker is not when it runs elsewhere), so that a side
+ * never reads cheaper for a process left out.
+ */
+export function peerFleetCpu(cpuSecPer1000: Readonly<Record<string, number>>): number {
+  return totalOf(cpuSecPer1000, PEER_FLEET_PROCESSES);
+}
 
 /** One side at one offered rate. */
 export interface PeerStep {
@@ -39,7 +50,7 @@ export interface PeerStep {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** CPU seconds per 1,000 rides of each process (model services, decision, broker, producer). */
   cpuSecPer1000: Record<string, number>;
-  /** The sum over {@link PEER_FLEET_PROCESSES}. */
+  /** The sum over {@link PEER_FLEET_PROCESSES} ({@link peerFleetCpu}); NaN when one was not metered. */
   fleetCpuSecPer1000: number;
   /**
    * Predictions per batch our decision service handled (its /metrics): the fewer, the more
@@ -231,11 +242,11 @@ async function runStep(
     degraded: tracker.degraded,
     latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
     cpuSecPer1000,
-    fleetCpuSecPer1000: PEER_FLEET_PROCESSES.reduce((sum, name) => sum + (cpuSecPer1000[name] ?? 0), 0),
+    fleetCpuSecPer1000: peerFleetCpu(cpuSecPer1000),
     decisionRecordsPerBatch: (batchesAfter.sum - batchesBefore.sum) / (batchesAfter.count - batchesBefore.count),
   };
   ctx.say(
-    `    ${prefix}: sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${result.fleetCpuSecPer1000.toFixed(2)} CPU s / 1,000 rides`,
+    `    ${prefix}: sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${fixed(result.fleetCpuSecPer1000, 2)} CPU s / 1,000 rides`,
   );
   return result;
 }

@@ -5,11 +5,12 @@
  */
 import type { BenchResults } from '../../bench/lib/report.js';
 import { ONLINE_TARGETS, type OnlineResult } from '../../bench/sections/online.js';
-import { ONLINE_LABELS, onlineVerdicts, type Verdict } from '../../bench/sections/online-report.js';
-import { num, si } from './bench.js';
+import { ONLINE_LABELS, onlineVerdicts, verdictOutcome, type Verdict } from '../../bench/sections/online-report.js';
+import { met, num, si } from './bench.js';
 import { table } from './sections.js';
 
-const met = (v: Verdict): string => (v.met ? 'met' : '**not met**');
+/** A target of the online mode as the README says it: met, **not met**, or not measured. */
+const verdict = (v: Verdict): string => met(verdictOutcome(v));
 
 function rps(o: OnlineResult, target: (typeof ONLINE_TARGETS)[number]): string {
   return si(o.targets[target]?.saturated.requestsPerSec);
@@ -44,20 +45,20 @@ export function onlineRows(r: BenchResults): string[][] {
     rows.push([
       'online: (b) ÷ (a)',
       `**${num(v.quoteToNoop.value, 2)}**`,
-      `≥ ${v.quoteToNoop.goal}: ${met(v.quoteToNoop)}`,
+      `≥ ${v.quoteToNoop.goal}: ${verdict(v.quoteToNoop)}`,
     ]);
   if (v.quoteToPeer)
     rows.push([
       'online: (b) ÷ (d)',
       // Two decimals, as (b) ÷ (a): one would print 4.98 as 5.0 beside "≥ 5: not met".
       `**${num(v.quoteToPeer.value, 2)}**`,
-      `≥ ${v.quoteToPeer.goal}: ${met(v.quoteToPeer)}`,
+      `≥ ${v.quoteToPeer.goal}: ${verdict(v.quoteToPeer)}`,
     ]);
   const rate = num(o.ratePerSec);
   rows.push([
     `online, p50 / p99 at ${rate} requests/s: (b) · (c) · (a) · (d)`,
     `${latency(o, 'quote')} · ${latency(o, 'quoteUnbatched')} · ${latency(o, 'noop')} · ${latency(o, 'peer')}`,
-    v.p99 ? `p99 of (b) ≤ ${v.p99.goal} ms: ${met(v.p99)}` : '',
+    v.p99 ? `p99 of (b) ≤ ${v.p99.goal} ms: ${verdict(v.p99)}` : '',
   ]);
   return rows;
 }

@@ -4,14 +4,16 @@
  * and a section of bench/README.md.
  */
 import type { BenchResults } from '../../bench/lib/report.js';
+import { isMeasured, outcome } from '../../bench/lib/verdict.js';
 import {
   PEER_FLEET_PROCESSES,
   PEER_SIDES,
+  peerFleetCpu,
   type PeerResult,
   type PeerSideName,
   type PeerStep,
 } from '../../bench/sections/peer.js';
-import { byRate, num, signed } from './bench.js';
+import { byRate, met, num, signed } from './bench.js';
 import { table } from './sections.js';
 
 /** The rates at which ours is to be ahead of the peer. */
@@ -19,12 +21,37 @@ const PEER_RATES = [200, 1000];
 
 const SIDE_LABEL: Record<PeerSideName, string> = { ours: 'ours', python: 'Python peer' };
 
-/** Met when ours is lower than the peer's in every pair; each gap is ours − peer. */
+/** Met when ours is lower than the peer's in every pair (each measured); each gap is ours − peer. */
 function aheadOfPeer(pairs: Array<[string, number, number]>, unit: string, digits: number): string {
-  const ok = pairs.every(([, ours, peer]) => ours < peer);
+  const oursLower = pairs.every(([, ours, peer]) => ours < peer);
+  const figures = pairs.flatMap(([, ours, peer]) => [ours, peer]);
+  const ok = outcome(figures, oursLower);
   const gaps = pairs.map(([label, o, p]) => `${label} ${signed(o - p, digits)}`);
-  return `ours lower: ${ok ? 'met' : '**not met**'} (ours − peer: ${gaps.join(', ')} ${unit})`;
+  return `ours lower: ${met(ok)} (ours − peer: ${gaps.join(', ')} ${unit})`;
 }
+
+/** Whether a step decided every ride it was sent: else its percentiles leave out the slowest. */
+function decidedAll(s: PeerStep): boolean {
+  return isMeasured(s.decided) && isMeasured(s.sent) && s.decided >= s.sent;
+}
+
+/** The latency verdict at a rate: not comparable when a side did not decide every ride. */
+function latencyVerdict(ours: PeerStep, peer: PeerStep): string {
+  if (!decidedAll(ours) || !decidedAll(peer)) {
+    return "ours lower: not comparable (a side's percentiles leave out the rides it did not decide)";
+  }
+  const pairs: Array<[string, number, number]> = [
+    ['p50', ours.latencyMs.p50, peer.latencyMs.p50],
+    ['p99', ours.latencyMs.p99, peer.latencyMs.p99],
+  ];
+  return aheadOfPeer(pairs, 'ms', 0);
+}
+
+/**
+ * A step's CPU s per 1,000 rides of {@link PEER_FLEET_PROCESSES}, from its figures per
+ * process: results recorded before {@link peerFleetCpu} counted a process not metered as 0.
+ */
+const fleetCpuOf = (s: PeerStep): number => peerFleetCpu(s.cpuSecPer1000);
 
 /** " (ours: 950 of 1,000 rides decided)" for a side whose step lost decisions. */
 function undecided(ours: PeerStep, peer: PeerStep): string {
@@ -33,7 +60,7 @@ function undecided(ours: PeerStep, peer: PeerStep): string {
       ['ours', ours],
       ['peer', peer],
     ] as const
-  ).filter(([, s]) => s.decided < s.sent);
+  ).filter(([, s]) => !decidedAll(s));
   return short.map(([side, s]) => ` (${side}: ${num(s.decided)} of ${num(s.sent)} rides decided)`).join('');
 }
 
@@ -50,24 +77,13 @@ export function peerRows(r: BenchResults): string[][] {
     return [
       `ahead of the Python peer: ride→decided p50 / p99 at ${num(rate)} rides/s, warm`,
       `ours ${ms(o)}, peer ${ms(p)}${undecided(o, p)}`,
-      aheadOfPeer(
-        [
-          ['p50', o.latencyMs.p50, p.latencyMs.p50],
-          ['p99', o.latencyMs.p99, p.latencyMs.p99],
-        ],
-        'ms',
-        0,
-      ),
+      latencyVerdict(o, p),
     ];
   });
   if (both.length === 0) return rows;
   const rates = both.map(([rate]) => num(rate)).join(' · ');
-  const cpu = (i: 1 | 2): string => both.map((x) => num(x[i].fleetCpuSecPer1000, 2)).join(' · ');
-  const gaps = both.map(([rate, o, p]): [string, number, number] => [
-    `at ${num(rate)}`,
-    o.fleetCpuSecPer1000,
-    p.fleetCpuSecPer1000,
-  ]);
+  const cpu = (i: 1 | 2): string => both.map((x) => num(fleetCpuOf(x[i]), 2)).join(' · ');
+  const gaps = both.map(([rate, o, p]): [string, number, number] => [`at ${num(rate)}`, fleetCpuOf(o), fleetCpuOf(p)]);
   rows.push([
     `ahead of the Python peer: CPU per 1,000 rides (model services + decision + broker) at ${rates} rides/s`,
     `ours ${cpu(1)} CPU s, peer ${cpu(2)} CPU s`,
@@ -86,7 +102,10 @@ function costTable(peer: PeerResult): string[] {
     ...PEER_SIDES.map((side) => num(peer[side].peakRssMb[name])),
   ];
   const total = PEER_SIDES.flatMap((side) =>
-    rates.map((rate) => `**${num(step(side, rate)?.fleetCpuSecPer1000, 3)}**`),
+    rates.map((rate) => {
+      const s = step(side, rate);
+      return `**${num(s && fleetCpuOf(s), 3)}**`;
+    }),
   );
   const rows = [
     ...PEER_FLEET_PROCESSES.map((name) => row(name)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/lib/report.js';
-import { onlineVerdicts } from '../../bench/sections/online-report.js';
+import { onlineTableLines, onlineVerdicts } from '../../bench/sections/online-report.js';
 import type { OnlineResult, OnlineTargetResult } from '../../bench/sections/online.js';
 import type { LoadRun } from '../../bench/sections/online-load.js';
 import { mergedRunLines } from '../../scripts/docs/bench.js';
@@ -121,6 +121,29 @@ describe('bench figures of the online service', () => {
     expect(cpu?.[1]).toBe('30.0 / 95.3 / – / 480.0 µs · 0.97');
     expect(onlineDetail({ online } as unknown as BenchResults).join('\n')).toMatch(
       /\| \(b\) \/v1\/quote, 1 ride per request \| +10,000 \|.*\| +9\.0 \| +95\.3 \| +0\.95 \| +0\.97 \|/,
+    );
+  });
+
+  it('judge no target on a figure that was not measured (null in the JSON)', () => {
+    const notMeasured = null as unknown as number;
+    const quote = target(9_000, 4.5);
+    const online: OnlineResult = {
+      ...plan,
+      targets: {
+        noop: { ...target(20_000, 1), saturated: run(notMeasured, 3, 9) },
+        quote: { ...quote, atRate: { ...quote.atRate, latencyMs: { p50: 1.5, p99: notMeasured, max: 9 } } },
+        peer: target(1_500, 30),
+      },
+    };
+    const v = onlineVerdicts(online);
+    expect(v.quoteToNoop?.met).toBe(false);
+    expect(v.p99?.met).toBe(false);
+    const rows = onlineRows({ online } as unknown as BenchResults);
+    expect(rows[1].slice(1)).toEqual(['**–**', '≥ 0.5: not measured']);
+    expect(rows[2].slice(1)).toEqual(['**6.00**', '≥ 5: met']);
+    expect(rows[3][2]).toBe('p99 of (b) ≤ 5 ms: not measured');
+    expect(onlineTableLines(online).at(-1)).toBe(
+      'targets: (b)/(a) - (goal 0.5: not measured) · (b)/(d) 6.00 (goal 5: met) · p99 of (b) - ms (goal 5 ms: not measured)',
     );
   });
 

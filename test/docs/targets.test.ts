@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/lib/report.js';
 import type { FleetResult, RateStep } from '../../bench/sections/fleet.js';
+import { benchSummary } from '../../scripts/docs/bench.js';
 import { batchingRows } from '../../scripts/docs/bench-batching.js';
-import { coldTargetLine, type DemoRun } from '../../scripts/docs/demo.js';
+import { coldTargetLine, demoSection, readDemoRun, type DemoRun } from '../../scripts/docs/demo.js';
 
 function step(offeredPerSec: number, p50: number, p99: number, brokerCpu: number): RateStep {
   return {
@@ -63,5 +64,74 @@ describe('targets in the generated README rows say by how much they are missed',
     );
     const slowEnd = { summary: { ...withWindows.summary, fleetLatencyByWindow: [window(0, 20), window(2, 90)] } };
     expect(coldTargetLine(slowEnd as DemoRun)).toMatch(/ its slowest stretch was 2–4 s \(p99 90 ms\), its last\.$/);
+  });
+});
+
+// A figure not measured is NaN in a run and null in its JSON, where `null <= 25` holds.
+const notMeasured = null as unknown as number;
+
+describe('a target whose figures were not all measured says so, never met', () => {
+  it('the default fleet: latency without a p99, CPU without the broker metered', () => {
+    const { broker: _, ...noBroker } = step(1000, 9, 20, 0).cpuSecPer1000;
+    const unmetered = { ...step(1000, 9, notMeasured, 0), cpuSecPer1000: noBroker };
+    expect(batchingRows(results([unmetered]))[0][2]).toBe(
+      'default, p50 ≤ 10 and p99 ≤ 25 ms: not measured; default, four services + broker ≤ 0.5 CPU s: not measured',
+    );
+    const brokerNull = step(1000, 9, 20, notMeasured);
+    expect(batchingRows(results([brokerNull]))[0][2]).toMatch(/four services \+ broker ≤ 0\.5 CPU s: not measured$/);
+  });
+
+  it("the README's table: fleet p99, highest sustained rate, a model service's ratio to its bound", async () => {
+    const run = {
+      timestamp: '2026-11-25T15:57:00.000Z',
+      quick: false,
+      durationSec: 259,
+      info: {
+        machine: { cpus: 2, cpuModel: 'AMD EPYC', memoryGb: 24, loadavgAtStart: '1.00 1.00 1.00' },
+        versions: { node: '20.20.2' },
+      },
+      errors: {},
+      // No ceilings nor inference: no bound to compare the service with.
+      modelServices: [{ model: 'duration', ratePerSec: 50_000, ratioToPipe: 0.5, env: {} }],
+      fleet: { ...fleet([step(1000, 9, notMeasured, 0.1)]), highestSustainedPerSec: notMeasured },
+    } as unknown as BenchResults;
+    const rows = (await benchSummary(run)).split('\n');
+    const row = (start: string): string => rows.find((line) => line.startsWith(`| ${start}`)) ?? '';
+    expect(row('whole fleet, 6 partitions')).toMatch(/\| 9 \/ – \/ – ms +\| p99 ≤ 25 ms: not measured +\|$/);
+    expect(row('highest sustained rate')).toMatch(/\| ≥ 10,000: not measured +\|$/);
+    expect(row('model service alone')).toMatch(/\| ≥ 0\.8 of the latter: not measured +\|$/);
+  });
+
+  it("the demo's cold start without a p99", () => {
+    const percentiles = (p99: number) => ({ p50: 10, p95: p99, p99, max: p99 });
+    const run = {
+      summary: { fleetLatencyMs: percentiles(notMeasured), latencyMs: percentiles(40) },
+    } as unknown as DemoRun;
+    expect(coldTargetLine(run)).toBe(
+      'Target: the demo from a cold start, p99 ≤ 50 ms end to end: not measured in this run ' +
+        '(ride→decided p99 not measured; ride→seen p99 40 ms, within it).',
+    );
+  });
+});
+
+describe('a recorded demo run that failed', () => {
+  const percentiles = (p99: number) => ({ p50: 10, p95: p99, p99, max: p99 });
+  const fast = { fleetLatencyMs: percentiles(40), latencyMs: percentiles(45) };
+
+  it('meets no target, whatever its figures', () => {
+    expect(coldTargetLine({ exitCode: 1, summary: fast } as unknown as DemoRun)).toBe(
+      'Target: the demo from a cold start, p99 ≤ 50 ms end to end: **not met** in this run, which failed ' +
+        'with exit code 1 (ride→decided p99 40 ms, within it; ride→seen p99 45 ms, within it).',
+    );
+    expect(coldTargetLine({ exitCode: 0, summary: fast } as unknown as DemoRun)).toMatch(/: met in this run \(/);
+  });
+
+  it('is introduced as a failed run in the README, not as a success', async () => {
+    const recorded = readDemoRun();
+    if (!recorded) throw new Error('docs/demo-run.json is not recorded');
+    const failed = await demoSection({ ...recorded, exitCode: 3 });
+    expect(failed).toMatch(/^The summary of a real run that \*\*failed \(exit 3\)\*\* \(`/);
+    expect(failed).toContain('**not met** in this run, which failed with exit code 3 (');
+    expect(await demoSection({ ...recorded, exitCode: 0 })).toMatch(/^The summary of a real run \(`/);
   });
 });
