@@ -2,6 +2,7 @@ import { ensureFleetTopics, fleetTopics } from '@fleet/core';
 import { MAX_PARTITIONS, parseCommandArgs, positiveInteger } from '../args.js';
 import type { Command } from '../command.js';
 import { SERVICE_NAMES, waitReady, type ReadyTarget } from '../launcher/index.js';
+import { recordEnv } from '../config.js';
 import { withAdmin } from '../ops-context.js';
 import { saveStack, serviceEnv } from '../procs/fleet-state.js';
 import { listInstances, startInstance } from '../procs/instances.js';
@@ -35,7 +36,7 @@ async function run(argv: readonly string[]): Promise<number> {
   // Held until fleet down, which stops what it started unless another run uses it then.
   const stack = await acquireStack((line) => progress.update(line), FLEET_UP_HOLDER);
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
-  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.components };
+  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.components, env: recordEnv(process.env) };
   saveStack(record);
   await withAdmin((admin, config) =>
     ensureFleetTopics(admin, fleetTopics(config), partitions ?? config.topicPartitions, config.topicReplicationFactor),

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cliConfig } from '../config.js';
+import { cliConfig, recordedOverrides, stackFileIn, type RecordedEnv } from '../config.js';
 import { groupOf, type ServiceName } from '../launcher/index.js';
 import { runDir } from './instances.js';
 
@@ -13,9 +12,11 @@ export interface StackRecord {
    * run uses them then). `true` in records of older versions: both.
    */
   startedByUp: Array<'kafka' | 'registry'> | boolean;
+  /** The fleet's configuration `fleet up` ran with (absent in records of older versions). */
+  env?: RecordedEnv;
 }
 
-const stackFile = (): string => join(runDir(), 'stack.json');
+const stackFile = (): string => stackFileIn(cliConfig().stateDir);
 
 /** Records the stack `fleet up` uses. */
 export function saveStack(record: StackRecord): void {
@@ -33,11 +34,16 @@ export function clearStack(): void {
   rmSync(stackFile(), { force: true });
 }
 
-/** The environment of one service's processes on a recorded stack. */
+/**
+ * The environment of one service's processes on a recorded stack: the configuration
+ * `fleet up` ran with, whatever this shell exports ({@link recordedOverrides}).
+ */
 export function serviceEnv(stack: StackRecord, service: ServiceName): Record<string, string> {
+  const recorded = stack.env ? recordedOverrides(stack.env, process.env) : {};
   return {
+    ...recorded,
     KAFKA_BROKERS: stack.brokers,
     SCHEMA_REGISTRY_URL: stack.registryUrl,
-    GROUP_ID: groupOf(service, cliConfig().groupPrefix),
+    GROUP_ID: groupOf(service, recorded.FLEET_GROUP_PREFIX || cliConfig().groupPrefix),
   };
 }
