@@ -10,10 +10,10 @@ import { dlqTopic } from '@fleet/core';
 import { createContext, REPO_ROOT, type BenchContext } from './lib/context.js';
 import { fillRides } from './lib/kafka-io.js';
 import { machineInfo } from './lib/machine.js';
-import { mergeResults } from './lib/merge.js';
+import { mergeResults, readMergeBase } from './lib/merge.js';
 import { makePlan, STAGES, type Plan, type Stage } from './lib/plan.js';
 import { findBrokerPid } from './lib/procstat.js';
-import { formatTable, writeResults, type BenchResults } from './lib/report.js';
+import { formatTable, shouldWriteResults, writeResults, type BenchResults } from './lib/report.js';
 import { compareClients } from './sections/alt-client.js';
 import { brokerCeiling, seamConsumer, seamPipe } from './sections/ceilings.js';
 import { measureFleet, type FleetResult } from './sections/fleet.js';
@@ -69,15 +69,56 @@ type Results = BenchResults;
 /** Each served model's µs per ride: rides per call and repetitions (the models take turns). */
 const MODEL_COST = { batch: 256, reps: 5 };
 
+/** The stages that read the rides topic the run pre-fills ({@link fillSource}). */
+const SOURCE_STAGES: readonly Stage[] = ['ceilings', 'alt', 'services', 'tuning'];
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 async function stage(results: Results, name: string, ctx: BenchContext, fn: () => Promise<void>): Promise<void> {
   const t0 = Date.now();
   try {
     await fn();
   } catch (err) {
-    results.errors[name] = err instanceof Error ? err.message : String(err);
+    results.errors[name] = messageOf(err);
     ctx.say(`${name} failed: ${results.errors[name]}`);
   }
   ctx.say(`${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Creates `source` (and its DLQ) and fills it with the plan's rides for the stages that read
+ * it, `readers`; true when it did. Else each reader is recorded as failed, not run (keyed by
+ * its stage, as --merge expects), and the run reads as failed.
+ */
+async function fillSource(
+  ctx: BenchContext,
+  plan: Plan,
+  results: Results,
+  source: string,
+  readers: readonly Stage[],
+): Promise<boolean> {
+  try {
+    await ctx.createTopics([source]);
+    await ctx.createTopics([dlqTopic(source)], 1);
+    ctx.say(`filling ${source} with ${plan.rides} real rides`);
+    results.rideValueBytes = (await fillRides(ctx, source, plan.rides)).valueBytes;
+    return true;
+  } catch (err) {
+    const message = `not run: filling ${source} failed: ${messageOf(err)}`;
+    for (const reader of readers) results.errors[reader] = message;
+    ctx.say(`${readers.join(', ')}: ${message}`);
+    return false;
+  }
+}
+
+/**
+ * Writes the run to `out` (merged into the file there with --merge) unless it has nothing
+ * to keep ({@link shouldWriteResults}); true when it wrote.
+ */
+async function save(out: string, results: Results, merge: boolean, stages: readonly Stage[]): Promise<boolean> {
+  if (!shouldWriteResults(results, merge)) return false;
+  await writeResults(out, merge ? await mergeResults(out, results, stages) : results);
+  return true;
 }
 
 async function ceilings(ctx: BenchContext, plan: Plan, results: Results, source: string): Promise<void> {
@@ -99,7 +140,11 @@ async function alt(
   source: string,
   brokerPid: number | undefined,
 ): Promise<void> {
-  results.clients = await compareClients(ctx, source, plan.rides, { stepSec: plan.fleetStepSec, brokerPid });
+  results.clients = await compareClients(ctx, source, plan.rides, {
+    stepSec: plan.fleetStepSec,
+    warmupSec: plan.fleetWarmupSec,
+    brokerPid,
+  });
 }
 
 async function tuning(
@@ -157,6 +202,8 @@ async function tuneFleet(
   const fleet = await measureFleet(ctx, {
     rates: plan.tuneFleetRates,
     stepSec: plan.fleetStepSec,
+    // Warmed as the 6-partition fleet of the fleet stage, which it is compared with.
+    warmupSec: plan.fleetWarmupSec,
     searchSteps: 0,
     brokerPid,
     partitions: 1,
@@ -214,6 +261,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const plan = makePlan(values.quick, stages);
   const out = values.out ?? join(REPO_ROOT, 'bench', 'results', 'latest.json');
+  // A file --merge cannot read stops the run before it measures, not after.
+  if (values.merge) await readMergeBase(out);
   const started = Date.now();
   const ctx = await createContext(plan.quick);
   const results: Results = {
@@ -228,17 +277,15 @@ async function main(argv: string[]): Promise<number> {
   const brokerPid = findBrokerPid(Number(ctx.brokers.split(',')[0].split(':').pop()));
   if (brokerPid === undefined) ctx.say('broker process not found on this machine: its CPU is not metered');
   const on = (s: Stage): boolean => stages.includes(s);
+  let written = false;
   try {
     const source = ctx.topic('rides');
-    if (on('ceilings') || on('alt') || on('services') || on('tuning')) {
-      await ctx.createTopics([source]);
-      await ctx.createTopics([dlqTopic(source)], 1);
-      ctx.say(`filling ${source} with ${plan.rides} real rides`);
-      results.rideValueBytes = (await fillRides(ctx, source, plan.rides)).valueBytes;
-    }
-    if (on('ceilings')) await stage(results, 'ceilings', ctx, () => ceilings(ctx, plan, results, source));
-    if (on('alt')) await stage(results, 'alt', ctx, () => alt(ctx, plan, results, source, brokerPid));
-    if (on('services')) {
+    const readers = SOURCE_STAGES.filter(on);
+    // When false, the stages that read the source were recorded as not run.
+    const filled = readers.length > 0 && (await fillSource(ctx, plan, results, source, readers));
+    if (on('ceilings') && filled) await stage(results, 'ceilings', ctx, () => ceilings(ctx, plan, results, source));
+    if (on('alt') && filled) await stage(results, 'alt', ctx, () => alt(ctx, plan, results, source, brokerPid));
+    if (on('services') && filled) {
       await stage(results, 'services', ctx, async () => {
         const pipe = async (tag: string) =>
           (await seamPipe(ctx, source, plan.rides, ctx.clientOf('kafkajs'), tag)).ratePerSec;
@@ -266,7 +313,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     if (on('tuning')) {
-      await stage(results, 'tuning', ctx, () => tuning(ctx, plan, results, source, brokerPid));
+      if (filled) await stage(results, 'tuning', ctx, () => tuning(ctx, plan, results, source, brokerPid));
       await stage(results, 'tuning.fleet', ctx, () => tuneFleet(ctx, plan, results, brokerPid));
     }
     if (on('peer')) {
@@ -285,12 +332,19 @@ async function main(argv: string[]): Promise<number> {
       (t) => t.trim(),
       () => undefined,
     );
-    await writeResults(out, values.merge ? await mergeResults(out, results, stages) : results);
-    await ctx.close();
+    try {
+      written = await save(out, results, values.merge, stages);
+    } finally {
+      await ctx.close();
+    }
   }
   console.log(formatTable(results));
-  console.log(`\nwritten ${out} (${results.durationSec} s)`);
-  return Object.keys(results.errors).length === 0 ? 0 : 1;
+  console.log(
+    written
+      ? `\nwritten ${out} (${results.durationSec} s)`
+      : `\nnot written: no stage produced a figure, ${out} left as it was (${results.durationSec} s)`,
+  );
+  return written && Object.keys(results.errors).length === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

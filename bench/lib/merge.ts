@@ -36,6 +36,33 @@ const RUN_KEYS = new Set([
 ]);
 
 /**
+ * The results file `--merge` merges into, or undefined when there is none yet. Any other
+ * failure throws, naming the file: a file that cannot be read or parsed is not replaced by
+ * the stages of one run.
+ */
+export async function readMergeBase(path: string): Promise<(BenchResults & { figures?: unknown }) | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`--merge: cannot read ${path}: ${messageOf(err)}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--merge: ${path} is not valid JSON (${messageOf(err)}); fix or move it first`, { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`--merge: ${path} does not hold the results of a run; fix or move it first`);
+  }
+  return parsed as BenchResults & { figures?: unknown };
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
  * `partial`'s stages merged into the results at `path` (`partial` alone when there are none).
  * `stages` are the stages `partial` ran: the errors the file kept for them (keyed by stage,
  * `alt` or `tuning.fleet`, not by the figures' key) are dropped, so a stage that now
@@ -46,12 +73,8 @@ export async function mergeResults(
   partial: BenchResults,
   stages: readonly string[] = [],
 ): Promise<BenchResults> {
-  let previous: BenchResults & { figures?: unknown };
-  try {
-    previous = JSON.parse(await readFile(path, 'utf8')) as BenchResults & { figures?: unknown };
-  } catch {
-    return partial;
-  }
+  const previous = await readMergeBase(path);
+  if (previous === undefined) return partial;
   const { figures: _, ...kept } = previous;
   const run: StageRun = {
     timestamp: partial.timestamp,

@@ -1,5 +1,5 @@
 /** The results of a run: the named figures, the table printed for people, the JSON file. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { clientNamedFigures, clientTableLines, type ClientComparison } from '../sections/alt-client.js';
 import type { ClientRate } from '../sections/ceilings.js';
@@ -275,7 +275,20 @@ export function formatTable(r: BenchResults): string {
   return lines.join('\n');
 }
 
-/** Writes the results with their named figures as JSON. */
+/**
+ * Whether a run's results are written to the results file: when a stage produced a figure,
+ * or when they are merged into it (`--merge`: its other stages are kept, this run's errors
+ * recorded). Else the file, often the last complete run, is left as it was rather than
+ * replaced by a run without a figure (its setup failed, or every stage did).
+ */
+export function shouldWriteResults(r: BenchResults, merge: boolean): boolean {
+  return merge || Object.values(namedFigures(r)).some((v) => v !== null);
+}
+
+/**
+ * Writes the results with their named figures as JSON: to a temporary file beside `path`,
+ * then renamed over it, so a run that stops while writing leaves the old file whole.
+ */
 export async function writeResults(path: string, r: BenchResults): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const json = JSON.stringify(
@@ -283,5 +296,12 @@ export async function writeResults(path: string, r: BenchResults): Promise<void>
     (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
     2,
   );
-  await writeFile(path, `${json}\n`);
+  // The pid keeps two runs writing at once apart; .gitignore lists bench/results/*.tmp.
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, `${json}\n`);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

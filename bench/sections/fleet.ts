@@ -50,7 +50,10 @@ export function fleetCpu(step: Pick<RateStep, 'cpuSecPer1000'>): number {
 /** Result of the fleet stage. */
 export interface FleetResult {
   steps: RateStep[];
-  /** Highest offered rate that was sustained (see {@link isSustained}). */
+  /**
+   * Highest offered rate that was sustained (see {@link isSustained}) below the lowest that
+   * was not: a rate that held above one that failed does not count ({@link sustainedRange}).
+   */
   highestSustainedPerSec: number;
   /** Lowest offered rate that was not sustained, if any was tried. */
   lowestUnsustainedPerSec: number | null;
@@ -71,8 +74,12 @@ export interface FleetOptions {
   tag?: string;
   /** Partitions of rides, predictions and decisions. @default 6 */
   partitions?: number;
-  /** Seconds of traffic at 300 rides/s before the first measured rate. @default 2 */
-  warmupSec?: number;
+  /**
+   * Seconds of traffic at 300 rides/s before the first measured rate (the plan's
+   * `fleetWarmupSec` unless a stage compares its own): no default, so no run is warmed less
+   * than the fleet stage by omission.
+   */
+  warmupSec: number;
 }
 
 /**
@@ -91,14 +98,93 @@ export function isSustained(s: Omit<RateStep, 'sustained'>): boolean {
   );
 }
 
+/**
+ * The highest sustained rate and the lowest unsustained one of a run's steps. The highest
+ * is taken below the lowest failure: with 2,000 rides/s failed and 5,000 held (noise, or a
+ * rate tried after the fleet recovered), 5,000 is not a rate the fleet sustains.
+ */
+export function sustainedRange(
+  steps: ReadonlyArray<Pick<RateStep, 'offeredPerSec' | 'sustained'>>,
+): Pick<FleetResult, 'highestSustainedPerSec' | 'lowestUnsustainedPerSec'> {
+  const failed = steps.filter((s) => !s.sustained).map((s) => s.offeredPerSec);
+  const lowestUnsustainedPerSec = failed.length ? Math.min(...failed) : null;
+  const ok = steps
+    .filter((s) => s.sustained && (lowestUnsustainedPerSec === null || s.offeredPerSec < lowestUnsustainedPerSec))
+    .map((s) => s.offeredPerSec);
+  return { highestSustainedPerSec: ok.length ? Math.max(...ok) : 0, lowestUnsustainedPerSec };
+}
+
+/**
+ * The next rate of the search: ×1.5 past the top when all held, else halfway (to 250) into
+ * the gap between {@link sustainedRange}'s two rates; undefined when the gap is too narrow.
+ */
+export function nextRate(steps: ReadonlyArray<Pick<RateStep, 'offeredPerSec' | 'sustained'>>): number | undefined {
+  const { highestSustainedPerSec: lo, lowestUnsustainedPerSec: hi } = sustainedRange(steps);
+  if (hi === null) return lo > 0 ? lo * 1.5 : undefined;
+  const mid = Math.round((lo + hi) / 2 / 250) * 250;
+  return mid > lo && mid < hi ? mid : undefined;
+}
+
+/** A decision the listener received during a step (duplicates of a ride included). */
+export interface StepDecision {
+  rideId: string;
+  /** Ride event_time → decision received, ms. */
+  latencyMs: number;
+  /** Ride event_time → decision produced (decided_at), ms. */
+  decidedLatencyMs: number;
+  /** When the listener received it, ms since the epoch. */
+  receivedAt: number;
+  complete: boolean;
+}
+
+/** What a step recorded: the rides sent and when, the decisions received, CPU seconds. */
+export interface StepRecord {
+  offeredPerSec: number;
+  /** Ids of the rides the replay sent. */
+  sentIds: readonly string[];
+  /** The replay's start and end, ms since the epoch. */
+  sendStartMs: number;
+  sendEndMs: number;
+  /** In the order received. */
+  decisions: readonly StepDecision[];
+  /** CPU seconds per process over the step. */
+  cpuSec: Record<string, number>;
+}
+
+/**
+ * The figures of a step. Each ride sent counts once, by its first decision: a duplicate
+ * (a redelivery) neither stands in for a ride that got none nor enters the percentiles.
+ */
+export function stepFigures(record: StepRecord): RateStep {
+  const sent = new Set(record.sentIds);
+  const first = new Map<string, StepDecision>();
+  for (const d of record.decisions) if (sent.has(d.rideId) && !first.has(d.rideId)) first.set(d.rideId, d);
+  const decisions = [...first.values()];
+  const lat = decisions.map((d) => d.latencyMs);
+  const decidedLat = decisions.map((d) => d.decidedLatencyMs);
+  const sendSec = (record.sendEndMs - record.sendStartMs) / 1000;
+  // A loop, not Math.max(...): a long step has more decisions than a call takes arguments.
+  const lastAt = decisions.reduce((last, d) => Math.max(last, d.receivedAt), 0);
+  const step: Omit<RateStep, 'sustained'> = {
+    offeredPerSec: record.offeredPerSec,
+    sentPerSec: sent.size / sendSec,
+    sent: sent.size,
+    decided: decisions.length,
+    complete: decisions.filter((d) => d.complete).length,
+    degraded: decisions.filter((d) => !d.complete).length,
+    decidedPerSecDuringSend: decisions.filter((d) => d.receivedAt <= record.sendEndMs).length / sendSec,
+    drainMs: lastAt ? Math.max(0, lastAt - record.sendEndMs) : Number.NaN,
+    latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
+    decidedLatencyMs: { p50: quantile(decidedLat, 0.5), p99: quantile(decidedLat, 0.99) },
+    cpuSecPer1000: Object.fromEntries(Object.entries(record.cpuSec).map(([name, s]) => [name, (s / sent.size) * 1000])),
+  };
+  return { ...step, sustained: isSustained(step) };
+}
+
+/** A step's decisions as received, and the distinct rides they decided so far. */
 interface StepTracker {
-  latencies: number[];
-  decidedLatencies: number[];
-  complete: number;
-  degraded: number;
-  lastAt: number;
-  decidedBy: (t: number) => number;
-  times: number[];
+  decisions: StepDecision[];
+  rides: Set<string>;
 }
 
 /** Runs the fleet at each offered rate in turn (services stay up across rates). */
@@ -150,12 +236,14 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     onDecision: (d) => {
       const tracker = trackers.get(d.ride_id.slice(0, d.ride_id.lastIndexOf('-')));
       if (!tracker) return;
-      tracker.latencies.push(d.latency_ms);
-      tracker.decidedLatencies.push(d.decided_at - d.event_time);
-      tracker.times.push(d.received_at);
-      if (d.complete) tracker.complete++;
-      else tracker.degraded++;
-      tracker.lastAt = d.received_at;
+      tracker.decisions.push({
+        rideId: d.ride_id,
+        latencyMs: d.latency_ms,
+        decidedLatencyMs: d.decided_at - d.event_time,
+        receivedAt: d.received_at,
+        complete: d.complete,
+      });
+      tracker.rides.add(d.ride_id);
     },
   });
   const publisher = await createRidePublisher(ctx.kafka, ctx.registry, topics.rides);
@@ -167,7 +255,7 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     if (options.brokerPid) pids.broker = options.brokerPid;
     pids.bench = process.pid;
     // Warm-up: JIT, schema caches, connections; not measured.
-    await runStep(ctx, publisher, trackers, pids, 300, options.warmupSec ?? 2, `warm${tag}`);
+    await runStep(ctx, publisher, trackers, pids, 300, options.warmupSec, `warm${tag}`);
     const steps: RateStep[] = [];
     for (const rate of options.rates)
       steps.push(await runStep(ctx, publisher, trackers, pids, rate, options.stepSec, `r${rate}${tag}`));
@@ -176,12 +264,9 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
       if (next === undefined) break;
       steps.push(await runStep(ctx, publisher, trackers, pids, next, options.stepSec, `r${next}${tag}`));
     }
-    const ok = steps.filter((s) => s.sustained).map((s) => s.offeredPerSec);
-    const failed = steps.filter((s) => !s.sustained).map((s) => s.offeredPerSec);
     return {
       steps,
-      highestSustainedPerSec: ok.length ? Math.max(...ok) : 0,
-      lowestUnsustainedPerSec: failed.length ? Math.min(...failed) : null,
+      ...sustainedRange(steps),
       peakRssMb: Object.fromEntries(procs.map((p) => [p.service, peakRssMb(p)])),
       env: options.env ?? {},
       partitions: options.partitions ?? 6,
@@ -193,17 +278,6 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
   }
 }
 
-/** The next rate of the search: double past the top when all held, else halfway into the gap. */
-function nextRate(steps: RateStep[]): number | undefined {
-  const ok = steps.filter((s) => s.sustained).map((s) => s.offeredPerSec);
-  const failed = steps.filter((s) => !s.sustained).map((s) => s.offeredPerSec);
-  const lo = ok.length ? Math.max(...ok) : 0;
-  const hi = failed.length ? Math.min(...failed.filter((f) => f > lo).concat([Infinity])) : Infinity;
-  if (hi === Infinity) return lo * 1.5;
-  const mid = Math.round((lo + hi) / 2 / 250) * 250;
-  return mid > lo && mid < hi ? mid : undefined;
-}
-
 async function runStep(
   ctx: BenchContext,
   publisher: Awaited<ReturnType<typeof createRidePublisher>>,
@@ -213,16 +287,7 @@ async function runStep(
   seconds: number,
   prefix: string,
 ): Promise<RateStep> {
-  const tracker: StepTracker = {
-    latencies: [],
-    decidedLatencies: [],
-    complete: 0,
-    degraded: 0,
-    lastAt: 0,
-    times: [],
-    decidedBy: () => 0,
-  };
-  tracker.decidedBy = (t) => tracker.times.filter((x) => x <= t).length;
+  const tracker: StepTracker = { decisions: [], rides: new Set() };
   trackers.set(prefix, tracker);
   const count = Math.round(rate * seconds);
   ctx.say(`  offered ${rate} rides/s for ${seconds} s (${count} rides)`);
@@ -230,39 +295,27 @@ async function runStep(
   const t0 = Date.now();
   const sent = await replayRides(publisher, { templates: ctx.templates, count, ratePerSec: rate, idPrefix: prefix });
   const t1 = Date.now();
-  // Wait for every decision (degraded ones come after the join timeout) or give up.
+  // Wait for every ride's decision (degraded ones come after the join timeout) or give up.
   const deadline = t1 + 30_000;
-  while (tracker.latencies.length < sent.length && Date.now() < deadline) {
+  while (tracker.rides.size < sent.length && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const cpu = meter.read();
-  const sendSec = (t1 - t0) / 1000;
-  const lat = tracker.latencies;
-  const step: Omit<RateStep, 'sustained'> = {
+  const result = stepFigures({
     offeredPerSec: rate,
-    sentPerSec: sent.length / sendSec,
-    sent: sent.length,
-    decided: lat.length,
-    complete: tracker.complete,
-    degraded: tracker.degraded,
-    decidedPerSecDuringSend: tracker.decidedBy(t1) / sendSec,
-    drainMs: tracker.lastAt ? Math.max(0, tracker.lastAt - t1) : Number.NaN,
-    latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
-    decidedLatencyMs: {
-      p50: quantile(tracker.decidedLatencies, 0.5),
-      p99: quantile(tracker.decidedLatencies, 0.99),
-    },
-    cpuSecPer1000: Object.fromEntries(Object.entries(cpu).map(([name, s]) => [name, (s / sent.length) * 1000])),
-  };
-  if (tracker.latencies.length < sent.length) {
+    sentIds: sent.map((s) => s.ride.ride_id),
+    sendStartMs: t0,
+    sendEndMs: t1,
+    decisions: [...tracker.decisions],
+    cpuSec: meter.read(),
+  });
+  if (tracker.rides.size < sent.length) {
     // A backlog: let the fleet catch up so the next step starts from an empty pipeline.
     ctx.say('    backlog: waiting up to 60 s more for the fleet to catch up');
-    while (tracker.latencies.length < sent.length && Date.now() < t1 + 90_000) {
+    while (tracker.rides.size < sent.length && Date.now() < t1 + 90_000) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   trackers.delete(prefix);
-  const result = { ...step, sustained: isSustained(step) };
   ctx.say(
     `    sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${result.sustained ? 'sustained' : 'NOT sustained'}`,
   );

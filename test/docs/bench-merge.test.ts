@@ -59,4 +59,21 @@ describe('a bench run merged into an earlier results file', () => {
     const merged = await mergeResults(path, { ...base, runId: 'b' } as unknown as BenchResults);
     expect(merged.commit).toBe('abc1234');
   });
+
+  it('is the run alone when the file does not exist yet', async () => {
+    const partial = { ...base, runId: 'b' } as unknown as BenchResults;
+    expect(await mergeResults(join(dir, 'absent.json'), partial)).toBe(partial);
+  });
+
+  it('refuses a file it cannot read as results, naming it, rather than replace it whole', async () => {
+    const partial = { ...base, runId: 'b', inference: { points: [] } } as unknown as BenchResults;
+    const truncated = join(dir, 'truncated.json');
+    await writeFile(truncated, JSON.stringify(base).slice(0, 40));
+    await expect(mergeResults(truncated, partial)).rejects.toThrow(truncated);
+    const notResults = join(dir, 'null.json');
+    await writeFile(notResults, 'null');
+    await expect(mergeResults(notResults, partial)).rejects.toThrow(notResults);
+    // A directory where the file should be: not ENOENT either.
+    await expect(mergeResults(dir, partial)).rejects.toThrow(dir);
+  });
 });
