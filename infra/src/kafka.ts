@@ -87,8 +87,14 @@ async function prepareStorage(config: InfraConfig, java: string, cp: string, onP
   const formatted = join(dir, 'formatted.json');
   const stamp = JSON.stringify({ version: VERSIONS.kafka, controllerPort: config.controllerPort, dataDir });
   const previous = await readFile(formatted, 'utf8').catch(() => undefined);
-  if (previous !== undefined && previous !== stamp) {
-    onProgress?.('Kafka settings changed since the data directory was formatted: starting from empty storage');
+  if (previous !== stamp && existsSync(dataDir)) {
+    // Formatted with other settings, or not known to be formatted at all (a start cut
+    // between the format and its stamp): formatting again would fail on what is there.
+    onProgress?.(
+      previous === undefined
+        ? 'Kafka data directory of an unfinished format: starting from empty storage'
+        : 'Kafka settings changed since the data directory was formatted: starting from empty storage',
+    );
     await rm(dataDir, { recursive: true, force: true });
   }
   await mkdir(dataDir, { recursive: true });

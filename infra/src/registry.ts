@@ -1,6 +1,6 @@
 import { FleetError } from '@fleet/contract';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { componentPaths, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { runMaven } from './maven.js';
@@ -32,23 +32,31 @@ async function registryReady(config: InfraConfig): Promise<boolean> {
   return health === 200 && (await registryAnswers(config));
 }
 
-/** Unpacks the all-in-one archive with Maven once; resolves to the folder holding quarkus-run.jar. */
+/**
+ * Unpacks the all-in-one archive with Maven once; resolves to the folder holding
+ * quarkus-run.jar. Unpacked beside it and renamed once whole, so an unpack cut short
+ * (Ctrl-C, a full disk) is done again, never taken for a complete one.
+ */
 async function fetchRegistry(config: InfraConfig, onProgress?: Progress): Promise<string> {
   const dir = join(config.stateDir, 'registry', VERSIONS.registry);
   if (existsSync(join(dir, 'quarkus-run.jar'))) return dir;
-  await mkdir(dir, { recursive: true });
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
   await runMaven({
     pom: join(config.infraDir, 'registry', 'pom.xml'),
-    args: ['-q', 'dependency:unpack', `-Dapicurio.version=${VERSIONS.registry}`, `-Dfleet.registry.dir=${dir}`],
+    args: ['-q', 'dependency:unpack', `-Dapicurio.version=${VERSIONS.registry}`, `-Dfleet.registry.dir=${partial}`],
     what: `Apicurio Registry ${VERSIONS.registry}`,
     onProgress,
   });
-  if (!existsSync(join(dir, 'quarkus-run.jar'))) {
+  if (!existsSync(join(partial, 'quarkus-run.jar'))) {
     throw new FleetError(
       'FLEET_INFRA_FAILED',
-      `the Apicurio archive was unpacked into ${dir} but holds no quarkus-run.jar`,
+      `the Apicurio archive was unpacked into ${partial} but holds no quarkus-run.jar`,
     );
   }
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
   return dir;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminClient } from '@fleet/core';
+import { ensureFleetTopics, fleetTopicSpecs, type AdminClient } from '@fleet/core';
 import { randomName, testKafka } from '../helpers.js';
 
 /** `call` on an admin of a client created for it, that retries nothing. */
@@ -43,5 +43,25 @@ describe('the seam admin, fresh, with no retries: its first group call', () => {
     await withFreshAdmin((admin) => admin.setGroupOffsets(group, topic, [{ partition: 1, offset: '0' }]));
     const committed = await withFreshAdmin((admin) => admin.fetchCommittedOffsets(group, topic));
     expect(committed).toContainEqual({ partition: 1, offset: '0' });
+  });
+});
+
+describe("the fleet's topics, some of them there already", () => {
+  const prefix = randomName('admin.layout');
+  const topics = { rides: `${prefix}.rides`, predictions: `${prefix}.predictions`, decisions: `${prefix}.decisions` };
+
+  afterAll(async () => {
+    await withFreshAdmin((admin) => admin.deleteTopics(fleetTopicSpecs(topics, 1).map((s) => s.topic))).catch(
+      () => undefined,
+    );
+  });
+
+  it('are refused, named, when the decisions could not be read back by partition', async () => {
+    await withFreshAdmin((admin) => admin.createTopics([{ topic: topics.predictions, partitions: 3 }]));
+    const created = withFreshAdmin((admin) => ensureFleetTopics(admin, topics, 6));
+    await expect(created).rejects.toMatchObject({
+      code: 'FLEET_CONFIG_INVALID',
+      message: expect.stringContaining(`${topics.decisions} has 6 partitions where ${topics.predictions} has 3`),
+    });
   });
 });

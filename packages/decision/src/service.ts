@@ -240,6 +240,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       // Called again with a new producer after the service recovered from a crash.
       clearInterval(timer);
       producer = p;
+      aliveAt = performance.now(); // connecting is no pause
       const every = Math.max(10, Math.min(250, Math.floor(config.joinTimeoutMs / 4)));
       timer = setInterval(() => {
         noticePause();

@@ -6,8 +6,10 @@ import { serviceGroups, table, withAdmin } from '../ops-context.js';
 const usage = `Usage: npx fleet lag [--watch] [--interval S] [--json]
 
 Shows, per consumer group of the fleet (fleet.duration, fleet.cost, fleet.tip on
-ride_started; fleet.decision on predictions) and partition: the committed offset, the end
-offset and the lag, with totals per group. The same figures are exported by each service
+ride_started; fleet.decision on predictions; fleet.monitor on ride_started, predictions and
+ride_completed) and partition: the committed offset, the end offset and the lag, with
+totals per group. A partition whose records retention deleted past the commit counts from
+the first record kept, where the group reads on. The same figures are exported by each service
 as the fleet_consumer_lag_records metric.
 
 Options:
@@ -33,8 +35,9 @@ async function run(argv: readonly string[]): Promise<number> {
   });
   const intervalMs = positiveNumber(values.interval, 'interval', 2) * 1000;
   return withAdmin(async (admin, config) => {
-    const existing = new Set(await admin.listTopics());
     for (;;) {
+      // Read on every refresh: a watch started before fleet init shows the topics once made.
+      const existing = new Set(await admin.listTopics());
       const groups = serviceGroups(config).filter((g) => existing.has(g.topic));
       const lags = await Promise.all(groups.map((g) => groupLag(admin, g.group, g.topic)));
       if (values.json) console.log(JSON.stringify(lags));

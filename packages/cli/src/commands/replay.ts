@@ -1,5 +1,5 @@
 import { FleetError, isModelName } from '@fleet/contract';
-import { type PartitionOffset } from '@fleet/core';
+import { type AdminClient, type PartitionOffset } from '@fleet/core';
 import { isoInstant, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { serviceGroups, table, withAdmin } from '../ops-context.js';
@@ -111,8 +111,34 @@ async function run(argv: readonly string[]): Promise<number> {
       );
       console.log(`moved ${group} on ${topic}; ${service} re-reads from there when it starts`);
     }
+    // A member that joined meanwhile (an instance started, a restart policy) may have
+    // committed over the move or kept partitions from it: said, not reported as done.
+    const astray = await movesNotHeld(admin, group, plans);
+    if (astray.length > 0) {
+      console.error(
+        `fleet replay: the group did not keep the move (${astray.join(', ')}); was ${service} started meanwhile? ` +
+          `Stop it and run the replay again.`,
+      );
+      return 1;
+    }
     return 0;
   });
+}
+
+/** The partitions whose committed offset is not the one moved to (`topic:partition`). */
+async function movesNotHeld(
+  admin: AdminClient,
+  group: string,
+  plans: ReadonlyArray<{ topic: string; moves: readonly Move[] }>,
+): Promise<string[]> {
+  const astray: string[] = [];
+  for (const { topic, moves } of plans) {
+    const committed = await admin.fetchCommittedOffsets(group, topic);
+    for (const m of moves)
+      if (committed.find((c) => c.partition === m.partition)?.offset !== m.offset)
+        astray.push(`${topic}:${m.partition}`);
+  }
+  return astray;
 }
 
 /** One partition's move: from where the group would read next to the new offset. */

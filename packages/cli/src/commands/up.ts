@@ -36,7 +36,12 @@ async function run(argv: readonly string[]): Promise<number> {
   // Held until fleet down, which stops what it started unless another run uses it then.
   const stack = await acquireStack((line) => progress.update(line), FLEET_UP_HOLDER);
   progress.done(`broker ${stack.brokers} · registry ${stack.registryUrl}`);
-  const record = { brokers: stack.brokers, registryUrl: stack.registryUrl, startedByUp: stack.components, env: recordEnv(process.env) };
+  const record = {
+    brokers: stack.brokers,
+    registryUrl: stack.registryUrl,
+    startedByUp: stack.components,
+    env: recordEnv(process.env),
+  };
   saveStack(record);
   await withAdmin((admin, config) =>
     ensureFleetTopics(admin, fleetTopics(config), partitions ?? config.topicPartitions, config.topicReplicationFactor),

@@ -14,7 +14,7 @@ export interface LaunchOptions {
    * service (`METRICS_PORT`, `ONLINE_PORT` for online) is set here.
    */
   env?: Readonly<Record<string, string>>;
-  /** The port of the service's /readyz (and of online's whole API). @default a free port */
+  /** The port of the service's /readyz (and of online's whole API). @default (and 0) a free port */
   port?: number;
   /** File that receives the instance's stdout and stderr (JSON log lines). */
   logFile: string;
@@ -59,7 +59,8 @@ export interface LaunchedService {
  * signals such as SIGKILL and SIGSTOP reach it.
  */
 export async function launchService(service: ServiceName, options: LaunchOptions): Promise<LaunchedService> {
-  const port = options.port ?? (await freePort());
+  // 0 (ONLINE_PORT=0: any free port) is picked here, so that the port is known to wait on.
+  const port = options.port || (await freePort());
   mkdirSync(dirname(options.logFile), { recursive: true });
   const out = openSync(options.logFile, 'a');
   const entry = options.entry ?? SERVICE_ENTRIES[service];

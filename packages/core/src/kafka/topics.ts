@@ -1,3 +1,4 @@
+import { FleetError } from '@fleet/contract';
 import type { AdminClient, TopicSpec } from './types.js';
 
 /** Suffix of a topic's dead-letter topic. */
@@ -43,7 +44,10 @@ export function fleetTopicSpecs(topics: FleetTopics, partitions: number, replica
   ];
 }
 
-/** Creates whichever of the fleet's topics do not exist yet. */
+/**
+ * Creates whichever of the fleet's topics do not exist yet, then checks the partitions of
+ * those that did ({@link layoutProblems}): an existing topic is kept as it is.
+ */
 export async function ensureFleetTopics(
   admin: AdminClient,
   topics: FleetTopics,
@@ -51,4 +55,37 @@ export async function ensureFleetTopics(
   replicationFactor = 1,
 ): Promise<void> {
   await admin.createTopics(fleetTopicSpecs(topics, partitions, replicationFactor));
+  const named = [topics.predictions, topics.decisions, topics.completed, topics.health].filter(
+    (t): t is string => t !== undefined,
+  );
+  const counts = new Map(
+    await Promise.all(named.map(async (t) => [t, (await admin.fetchEndOffsets(t)).length] as const)),
+  );
+  const problems = layoutProblems(topics, counts);
+  if (problems.length > 0) {
+    throw new FleetError(
+      'FLEET_CONFIG_INVALID',
+      `the fleet's topics exist with partitions it cannot work with: ${problems.join('; ')}. ` +
+        'Recreate the topic named (its records are lost), or name other topics (TOPIC_*).',
+    );
+  }
+}
+
+/**
+ * What is wrong with the partitions of the fleet's topics (`counts`, by topic): the decision
+ * service reads back its past decisions partition by partition, and the monitor joins
+ * predictions and outcomes the same way, so `predictions`, `ride_decisions` and
+ * `ride_completed` need as many partitions each; `model_health` one, to stay in order.
+ */
+export function layoutProblems(topics: FleetTopics, counts: ReadonlyMap<string, number>): string[] {
+  const problems: string[] = [];
+  const base = counts.get(topics.predictions);
+  for (const other of [topics.decisions, topics.completed]) {
+    const n = other === undefined ? undefined : counts.get(other);
+    if (other !== undefined && n !== undefined && base !== undefined && n !== base)
+      problems.push(`${other} has ${n} partitions where ${topics.predictions} has ${base}`);
+  }
+  const health = topics.health === undefined ? undefined : counts.get(topics.health);
+  if (health !== undefined && health !== 1) problems.push(`${topics.health} has ${health} partitions, not 1`);
+  return problems;
 }
