@@ -1,5 +1,7 @@
+import { MODEL_NAMES } from '@fleet/contract';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
+import { forgetRollout } from '../lifecycle/rollout.js';
 import { clearStack, loadStack } from '../procs/fleet-state.js';
 import { listInstances, stopInstance } from '../procs/instances.js';
 import { FLEET_UP_HOLDER } from '../stack.js';
@@ -26,6 +28,7 @@ async function run(argv: readonly string[]): Promise<number> {
     if (keptFor.length > 0 && !values['keep-infra'] && started.length > 0)
       console.log(`left the local ${started.join(' and ')} running: used by ${keptFor.join(', ')}`);
   }
+  for (const model of MODEL_NAMES) forgetRollout(model);
   clearStack();
   return 0;
 }

@@ -1,7 +1,8 @@
-import { FleetError } from '@fleet/contract';
+import { FleetError, isModelName } from '@fleet/contract';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { loadStack, serviceEnv } from '../procs/fleet-state.js';
+import { forgetRollout } from '../lifecycle/rollout.js';
 import { listInstances, startInstance, stopInstance } from '../procs/instances.js';
 import { isServiceName, SERVICE_NAMES, waitReady, type ReadyTarget } from '../launcher/index.js';
 
@@ -36,6 +37,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const running = listInstances(service);
+  if (isModelName(service)) forgetRollout(service); // the count is the one given now
   const targets: Record<string, ReadyTarget> = {};
   for (let n = running.length; n < count; n++) {
     const instance = await startInstance(service, serviceEnv(stack, service));
