@@ -155,7 +155,9 @@ export function summarize(
 }
 
 function formatPercentiles(p: Percentiles): string {
-  return `p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max}`;
+  // A run without a decision has no percentile: a dash, not NaN.
+  const ms = (x: number): string => (Number.isFinite(x) ? String(x) : '-');
+  return `p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}  max ${ms(p.max)}`;
 }
 
 function formatWindows(windows: readonly LatencyWindow[]): string {

@@ -84,6 +84,8 @@ describe('run summary', () => {
       'drift (monitor, 1m)  ALERT, largest PSI: prediction 0.41 (duration) · estimated_distance_miles 0.287 (duration, tip) · prediction 0.05 (tip) · passengers 0.002 (duration)',
     );
     expect(formatSummary(summarize(new Set(), [], 0, 1))).toContain('monitor             no figures in this run');
+    // No decision, no percentile: dashes, never NaN.
+    expect(formatSummary(summarize(new Set(['a']), [], 0, 1))).not.toContain('NaN');
   });
 
   it("splits the fleet latency over the run by the rides' event times, so a cold start shows", () => {

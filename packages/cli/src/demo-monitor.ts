@@ -8,6 +8,8 @@ export interface DemoOutcomes {
   readonly schedule: OutcomeSchedule;
   /** Waits for the last rides to end and their outcomes to be published; resolves to how many were. */
   finish(progress: Progress): Promise<number>;
+  /** Stops publishing, the rides still to end left unpublished (a run cut short). Idempotent. */
+  abandon(): Promise<void>;
 }
 
 /** Starts publishing outcomes on `topic`, rides ending `timeFactor` times faster than they did. */
@@ -39,6 +41,10 @@ export async function startOutcomes(
       }
       progress.done(`outcomes published: ${schedule.published} (rides ${timeFactor}× faster than real time)`);
       return schedule.published;
+    },
+    async abandon() {
+      schedule.stop();
+      await publisher.close().catch(() => undefined);
     },
   };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { positiveInteger } from '../src/args.js';
 import { isProcessOf, isServiceName, SERVICE_ENTRIES } from '../src/launcher/index.js';
+import { demoCommand } from '../src/commands/demo.js';
 import { scaleCommand } from '../src/commands/scale.js';
 
 describe('command-line values', () => {
@@ -26,6 +27,18 @@ describe('command-line values', () => {
       ['toString', '1'],
     ])
       await expect(scaleCommand.run(args), JSON.stringify(args)).rejects.toMatchObject({ code: 'FLEET_INPUT_INVALID' });
+  });
+});
+
+describe('the demo', () => {
+  it('refuses, before it starts anything, counts the services would refuse or a run could not hold', async () => {
+    for (const args of [
+      ['--rides', '2.5'],
+      ['--rides', '1e9'],
+      ['--join-timeout-ms', '5'],
+      ['--join-timeout-ms', '2.5'],
+    ])
+      await expect(demoCommand.run(args), JSON.stringify(args)).rejects.toMatchObject({ code: 'FLEET_INPUT_INVALID' });
   });
 });
 

@@ -28,7 +28,7 @@ import {
   type LaunchedService,
   type StreamServiceName,
 } from '../launcher/index.js';
-import { monitorOfRun, startOutcomes } from '../demo-monitor.js';
+import { monitorOfRun, startOutcomes, type DemoOutcomes } from '../demo-monitor.js';
 import { clearDemoServices, registerDemoServices } from '../procs/demo-services.js';
 import { listInstances } from '../procs/instances.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -71,9 +71,13 @@ async function dlqCount(admin: AdminClient, topics: string[]): Promise<number> {
   return total;
 }
 
-async function startServices(env: Record<string, string>, progress: Progress): Promise<LaunchedService[]> {
+/** Starts the five services into `launched` as each starts (so that a failure stops those started). */
+async function startServices(
+  env: Record<string, string>,
+  progress: Progress,
+  launched: LaunchedService[],
+): Promise<void> {
   const logs = join(cliConfig().stateDir, 'logs');
-  const launched: LaunchedService[] = [];
   // Groups named like `fleet up`'s (FLEET_GROUP_PREFIX), so a demo beside other fleets keeps to its own.
   const group = (service: StreamServiceName) => ({ GROUP_ID: groupOf(service, cliConfig().groupPrefix) });
   for (const service of SERVICE_NAMES) {
@@ -84,7 +88,6 @@ async function startServices(env: Record<string, string>, progress: Progress): P
   progress.update(`waiting for services to join their groups: ${SERVICE_NAMES.join(', ')}`);
   await Promise.all(launched.map((l) => l.waitReady(120_000)));
   progress.done(`services ready: ${SERVICE_NAMES.join(', ')}`);
-  return launched;
 }
 
 /** Starts `model@version` as a shadow beside the demo's live services (fleet shadow's group and settings). */
@@ -93,9 +96,10 @@ async function startShadow(
   shadow: { model: ModelName; version: string },
   config: CliConfig,
   progress: Progress,
-): Promise<LaunchedService> {
+  launched: LaunchedService[],
+): Promise<void> {
   const group = await positionShadowGroup(admin, shadow.model, shadow.version);
-  const launched = await launchService(shadow.model, {
+  const service = await launchService(shadow.model, {
     name: `${shadow.model}-shadow`,
     env: {
       KAFKA_BROKERS: config.kafkaBrokers.join(','),
@@ -104,9 +108,9 @@ async function startShadow(
     },
     logFile: join(config.stateDir, 'logs', `demo-${shadow.model}-shadow.log`),
   });
-  await launched.waitReady(120_000);
+  launched.push(service);
+  await service.waitReady(120_000);
   progress.done(`shadow ready: ${shadow.model} ${shadow.version} in group ${group}`);
-  return launched;
 }
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -132,9 +136,11 @@ async function run(argv: readonly string[]): Promise<number> {
     );
   }
   const timeFactor = positiveNumber(values['time-factor'], 'time-factor', 600);
-  const count = positiveNumber(values.rides, 'rides', 2000);
+  const count = positiveInteger(values.rides, 'rides', MAX_DEMO_RIDES) ?? 2000;
   const rate = positiveNumber(values.rate, 'rate', 200);
-  const joinTimeoutMs = positiveNumber(values['join-timeout-ms'], 'join-timeout-ms', 5000);
+  // The decision service's own bounds (DECISION_JOIN_TIMEOUT_MS), checked before it starts.
+  const joinTimeoutMs = positiveInteger(values['join-timeout-ms'], 'join-timeout-ms', 3_600_000) ?? 5000;
+  if (joinTimeoutMs < 10) throw new FleetError('FLEET_INPUT_INVALID', '--join-timeout-ms must be 10 or more');
   const progress = createProgress(values.json);
 
   const stack = values.external
@@ -150,55 +156,67 @@ async function run(argv: readonly string[]): Promise<number> {
   const topics = fleetTopics(config);
   const admin = await kafka.admin();
   const services: LaunchedService[] = [];
+  let fleet: ReturnType<typeof createFleetClient> | undefined;
+  let outcomes: DemoOutcomes | undefined;
+  // Ctrl-C (or SIGTERM) stops the replay, then what the demo started; a second one exits.
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress.done(`${signal}: stopping the replay, then what the demo started (again to exit at once)`);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
     await ensureFleetTopics(admin, topics, partitions, config.topicReplicationFactor);
     const dlqTopics = [topics.rides, topics.predictions, topics.completed].map(dlqTopic);
     const dlqBefore = await dlqCount(admin, dlqTopics);
     if (!values.external) {
-      services.push(
-        ...(await startServices(
-          {
-            KAFKA_BROKERS: config.kafkaBrokers.join(','),
-            SCHEMA_REGISTRY_URL: config.schemaRegistryUrl,
-            DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
-          },
-          progress,
-        )),
-      );
+      const env = {
+        KAFKA_BROKERS: config.kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: config.schemaRegistryUrl,
+        DECISION_JOIN_TIMEOUT_MS: String(joinTimeoutMs),
+      };
+      await startServices(env, progress, services);
     }
-    if (shadow) services.push(await startShadow(admin, shadow, config, progress));
+    if (shadow) await startShadow(admin, shadow, config, progress, services);
     const { templates, actuals } = await loadDemoRides();
     const decisions: ReceivedDecision[] = [];
     const sent = new Set<string>();
     // The backend's side goes through the client library a real backend would import.
-    const fleet = createFleetClient({ kafka, registry, logger });
+    fleet = createFleetClient({ kafka, registry, logger });
     await fleet.subscribe((d) => decisions.push(d));
     // Connected before the first ride is stamped: its latency is the fleet's, not the set-up's.
     await fleet.connect();
     const started = performance.now();
-    const mine = (): number => decisions.filter((d) => sent.has(d.ride_id)).length;
+    // Rides of this run with a decision, each once (a duplicate stands in for no other ride).
+    const mine = (): number => new Set(decisions.filter((d) => sent.has(d.ride_id)).map((d) => d.ride_id)).size;
     const line = (n: number): string =>
       `sent ${n}/${count} · decided ${mine()} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    const outcomes = await startOutcomes(kafka, registry, topics.completed, logger, timeFactor);
+    outcomes = await startOutcomes(kafka, registry, topics.completed, logger, timeFactor);
     await replayRides(fleet, {
       templates: values.drift ? driftedRides(templates) : templates,
       count,
       ratePerSec: rate,
       onProgress: (n) => progress.update(line(n)),
+      shouldStop: () => interrupted,
       onSent: (group) => {
         for (const r of group) sent.add(r.ride.ride_id);
       },
       completions: { schedule: outcomes.schedule, outcomes: actuals },
     });
     const deadline = Date.now() + joinTimeoutMs + 60_000;
-    while (mine() < sent.size && Date.now() < deadline) {
+    while (mine() < sent.size && Date.now() < deadline && !interrupted) {
       progress.update(line(sent.size));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     progress.done(line(sent.size));
     const elapsed = (performance.now() - started) / 1000;
+    if (interrupted) return 130;
     await fleet.close();
+    fleet = undefined;
     const published = await outcomes.finish(progress);
+    outcomes = undefined;
     const monitorPort = (services.find((s) => s.service === 'monitor') ?? listInstances('monitor')[0])?.port;
     const monitor = await monitorOfRun(monitorPort, published, 60_000, progress);
     const summary = summarize(sent, decisions, (await dlqCount(admin, dlqTopics)) - dlqBefore, elapsed);
@@ -228,12 +246,19 @@ async function run(argv: readonly string[]): Promise<number> {
     return summary.undecided === 0 && monitored && exited.length === 0 ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');
-    clearDemoServices();
+    await fleet?.close().catch(() => undefined);
+    await outcomes?.abandon();
+    if (!values.external) clearDemoServices(); // --external registered none: another demo's stays
     await Promise.all(services.map((s) => s.stop(25_000)));
     await admin.disconnect();
     await stack.release();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
   }
 }
+
+/** More rides than a demo on one machine is for (its summary keeps every decision in memory). */
+const MAX_DEMO_RIDES = 1_000_000;
 
 /** `fleet demo`. */
 export const demoCommand: Command = {
