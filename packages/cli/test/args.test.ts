@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { positiveInteger } from '../src/args.js';
 import { isProcessOf, isServiceName, SERVICE_ENTRIES } from '../src/launcher/index.js';
+import { dashboardCommand } from '../src/commands/dashboard.js';
 import { demoCommand } from '../src/commands/demo.js';
 import { scaleCommand } from '../src/commands/scale.js';
 
@@ -39,6 +40,19 @@ describe('the demo', () => {
       ['--join-timeout-ms', '2.5'],
     ])
       await expect(demoCommand.run(args), JSON.stringify(args)).rejects.toMatchObject({ code: 'FLEET_INPUT_INVALID' });
+  });
+});
+
+describe('the dashboard', () => {
+  it('refuses a port or an interval it could not use, before it connects', async () => {
+    for (const args of [
+      ['--port', '70000'],
+      ['--port', '8090.5'],
+      ['--interval', '3000000'],
+    ])
+      await expect(dashboardCommand.run(args), JSON.stringify(args)).rejects.toMatchObject({
+        code: 'FLEET_INPUT_INVALID',
+      });
   });
 });
 

@@ -1,5 +1,6 @@
+import { FleetError } from '@fleet/contract';
 import { createKafkaClient, createLogger, kafkaConnection } from '@fleet/core';
-import { parseCommandArgs, positiveNumber } from '../args.js';
+import { parseCommandArgs, positiveInteger, positiveNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConfig } from '../config.js';
 import { createCollector } from '../dashboard/collect.js';
@@ -27,14 +28,20 @@ async function run(argv: readonly string[]): Promise<number> {
     host: { type: 'string' },
     interval: { type: 'string' },
   });
-  const port = values.port === '0' ? 0 : positiveNumber(values.port, 'port', 8090);
+  const port = values.port === '0' ? 0 : (positiveInteger(values.port, 'port', 65_535) ?? 8090);
   const intervalMs = positiveNumber(values.interval, 'interval', 1) * 1000;
+  // setTimeout takes at most 2^31 − 1 ms (about 24 days), and fires at once beyond.
+  if (intervalMs > 3_600_000) throw new FleetError('FLEET_INPUT_INVALID', '--interval must be at most 3600 seconds');
   const host = values.host ?? '127.0.0.1';
   const config = cliConfig();
   const logger = createLogger({ service: 'dashboard', level: 'error' });
   const admin = await createKafkaClient(kafkaConnection(config, 'dashboard'), logger).admin();
   const collect = createCollector(admin, config, discoverTargets);
-  const dashboard = await startDashboardServer(port, host);
+  // A port taken (a second dashboard) fails here: the admin must not keep the process alive.
+  const dashboard = await startDashboardServer(port, host).catch(async (err: unknown) => {
+    await admin.disconnect();
+    throw err;
+  });
   console.log(`dashboard: http://${host}:${dashboard.port}/  (Ctrl-C stops it)`);
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
