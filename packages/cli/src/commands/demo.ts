@@ -243,7 +243,10 @@ async function run(argv: readonly string[]): Promise<number> {
       console.error(`${s.name} exited during the run; the end of its log (${s.logFile}):\n${s.logTail()}`);
     // Without a monitor of its own (--external with none running), the run is judged on decisions.
     const monitored = monitor.complete || (values.external && monitorPort === undefined);
-    return summary.undecided === 0 && monitored && exited.length === 0 ? 0 : 1;
+    // Outcomes that could not be published (logged) leave the monitor's judgement short.
+    if (published < sent.size) console.error(`${sent.size - published} ride outcome(s) could not be published`);
+    const ok = summary.undecided === 0 && monitored && exited.length === 0 && published >= sent.size;
+    return ok ? 0 : 1;
   } finally {
     progress.done('stopping the services ...');
     await fleet?.close().catch(() => undefined);
