@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { FleetError } from '@fleet/contract';
 import type { ComponentPaths } from './config.js';
 
 /** What to run for one component, detached from the calling process. */
@@ -105,7 +106,12 @@ export async function stopPid(pidFile: string, marker: string, graceMs = 30_000)
     while (isAlive(pid, marker) && Date.now() < deadline) await sleep(200);
     if (isAlive(pid, marker)) {
       signal(pid, 'SIGKILL');
-      while (isAlive(pid, marker)) await sleep(100);
+      const killed = Date.now() + 10_000;
+      while (isAlive(pid, marker)) {
+        if (Date.now() > killed)
+          throw new FleetError('FLEET_INFRA_FAILED', `pid ${pid} is still there 10 s after SIGKILL; see ps -p ${pid}`);
+        await sleep(100);
+      }
     }
   }
   await rm(pidFile, { force: true });
@@ -115,8 +121,14 @@ export async function stopPid(pidFile: string, marker: string, graceMs = 30_000)
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
-  } catch {
-    // already gone
+  } catch (err) {
+    // ESRCH: already gone. EPERM: another user's process (the stack started as root, say).
+    if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+      throw new FleetError(
+        'FLEET_INFRA_FAILED',
+        `pid ${pid} belongs to another user and cannot be stopped from here; stop it as that user`,
+      );
+    }
   }
 }
 
