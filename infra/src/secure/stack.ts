@@ -6,7 +6,7 @@ import { runningPid, stopPid } from '../process.js';
 import { findKafkaJava } from '../toolchain.js';
 import type { ComponentStatus } from '../stack.js';
 import { secureBrokerState, secureMarker, startSecureKafka } from './broker.js';
-import { readCredentials, SECURE_MECHANISM } from './credentials.js';
+import { readCredentials, SECURE_MECHANISM, SECURE_USERS } from './credentials.js';
 import { secureBrokerAddress, securePaths } from './paths.js';
 import { findOpenssl } from './tls.js';
 
@@ -51,7 +51,19 @@ export async function ensureSecureBroker(opts: { onProgress?: Progress } = {}): 
     paths.lockFile,
     async () => {
       const state = await secureBrokerState(config);
-      if (state === 'ours') return endpoints(false);
+      if (state === 'ours') {
+        // Users are formatted into the broker's storage when it starts: one added to the
+        // contract since (a pull) has no login on this broker until it starts again.
+        const missing = missingUsers(Object.keys(readCredentials(paths.credentialsFile).users));
+        if (missing.length > 0) {
+          throw new FleetError(
+            'FLEET_INFRA_FAILED',
+            `${what} runs without user(s) ${missing.join(', ')}, added since it started; ` +
+              'restart it: npx fleet infra down --secure, then npx fleet infra up --secure',
+          );
+        }
+        return endpoints(false);
+      }
       if ((await runningPid(paths.pidFile, secureMarker(config))) !== undefined) {
         await waitFor(async () => (await secureBrokerState(config)) === 'ours', {
           what,
@@ -73,6 +85,11 @@ export async function ensureSecureBroker(opts: { onProgress?: Progress } = {}): 
     },
     opts.onProgress,
   );
+}
+
+/** The users of {@link SECURE_USERS} that `known` (a running broker's) lacks. */
+export function missingUsers(known: readonly string[]): string[] {
+  return SECURE_USERS.filter((user) => !known.includes(user));
 }
 
 /** Stops the secure broker our pid file names; resolves to whether one was running. */
