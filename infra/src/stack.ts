@@ -97,6 +97,9 @@ function specs(config: InfraConfig): ComponentSpec[] {
   ];
 }
 
+/** How long a port that is open but does not answer yet may take to answer before it is called foreign. */
+const FOREIGN_PORT_GRACE_MS = 60_000;
+
 /** Reuses what answers, waits for ours if it is still starting, otherwise starts it. Resolves to true if started. */
 async function ensureComponent(config: InfraConfig, spec: ComponentSpec, onProgress?: Progress): Promise<boolean> {
   if (await spec.answers(config)) return false;
@@ -106,6 +109,16 @@ async function ensureComponent(config: InfraConfig, spec: ComponentSpec, onProgr
     return false;
   }
   if (await isPortOpen(spec.host, spec.port)) {
+    // Another checkout's broker may be starting (it binds its port before it answers).
+    const answered = await waitFor(() => spec.answers(config), {
+      what: `${spec.what} (its port is open)`,
+      timeoutMs: FOREIGN_PORT_GRACE_MS,
+      onProgress,
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (answered) return false;
     throw new FleetError(
       'FLEET_INFRA_FAILED',
       `port ${spec.port} is taken by something that is not ${spec.what}; stop it or choose another port (see infra/README.md)`,
