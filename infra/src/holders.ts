@@ -26,6 +26,11 @@ export function removeHolder(config: InfraConfig, holder: string): void {
   rmSync(join(holdersDir(config), holder), { force: true });
 }
 
+/** Forgets every holder: the stack was stopped whoever held it (`fleet infra down`). */
+export function clearHolders(config: InfraConfig): void {
+  rmSync(holdersDir(config), { recursive: true, force: true });
+}
+
 /** The holders other than `holder` that still use the stack; those of processes gone are forgotten. */
 export function otherHolders(config: InfraConfig, holder: string): string[] {
   let names: string[];

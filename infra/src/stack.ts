@@ -2,7 +2,7 @@ import { FleetError } from '@fleet/contract';
 import { join } from 'node:path';
 import { componentPaths, loadInfraConfig, VERSIONS, type InfraConfig, type Progress } from './config.js';
 import { brokerAddress, KAFKA_MARKER, kafkaAnswers, startKafka, warmUpStartedBroker } from './kafka.js';
-import { addHolder, otherHolders, processHolder, removeHolder } from './holders.js';
+import { addHolder, clearHolders, otherHolders, processHolder, removeHolder } from './holders.js';
 import { withLock } from './lock.js';
 import { isPortOpen, waitFor } from './probe.js';
 import { runningPid, stopPid } from './process.js';
@@ -186,11 +186,13 @@ export async function releaseStack(started: readonly StackComponent[], hold: tru
 
 /**
  * Stops the broker and the registry (or those of `only`) that our pid files name
- * (SIGTERM, then SIGKILL after 30 s), whoever holds them. Does nothing for components
- * that do not run or that someone else started. Resolves to what was stopped.
+ * (SIGTERM, then SIGKILL after 30 s), whoever holds them: stopping both forgets every
+ * holder. Does nothing for components that do not run or that someone else started.
+ * Resolves to what was stopped.
  */
 export async function stopStack(only?: readonly StackComponent[]): Promise<StackComponent[]> {
   const config = loadInfraConfig();
+  if (!only) clearHolders(config);
   const stopped = await Promise.all(
     specs(config)
       .filter((spec) => !only || only.includes(spec.name))

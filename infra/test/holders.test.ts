@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InfraConfig } from '../src/config.js';
-import { addHolder, otherHolders, processHolder, removeHolder } from '../src/holders.js';
+import { addHolder, clearHolders, otherHolders, processHolder, removeHolder } from '../src/holders.js';
 
 describe('holders of the local stack', () => {
   const dirs: string[] = [];
@@ -26,6 +26,14 @@ describe('holders of the local stack', () => {
     removeHolder(c, processHolder());
     expect(otherHolders(c, 'fleet-up')).toEqual([]);
     expect(otherHolders(c, 'x')).toEqual(['fleet-up']);
+  });
+
+  it('are all forgotten when the stack is stopped whoever held it', () => {
+    const c = config();
+    addHolder(c, 'fleet-up');
+    addHolder(c, processHolder());
+    clearHolders(c);
+    expect(otherHolders(c, 'x')).toEqual([]);
   });
 
   it('are none where nothing was ever held', () => {
