@@ -13,7 +13,7 @@ export type {
 } from './stack.js';
 export { infraEnv, loadInfraConfig, VERSIONS } from './config.js';
 export { warmUpCoordinator } from './kafka.js';
-export { rotateLog, LOG_ROTATE_BYTES } from './process.js';
+export { isAlive as isProcessWith, rotateLog, LOG_ROTATE_BYTES } from './process.js';
 export { rateIsSteady, warmUpBroker, WARM_UP_TOPICS } from './warm-up.js';
 export type { BrokerWarmUp, BrokerWarmUpOptions } from './warm-up.js';
 export type { InfraConfig, Progress } from './config.js';

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { isProcessWith } from '@fleet/infra';
 import { createServer } from 'node:net';
 
 /** Ports this process handed out: a service binds its port only once started, so until then another could be given it. */
@@ -119,16 +119,8 @@ export function isAlive(pid: number): boolean {
  * Whether `pid` is a process running `entry` (a service's entry file): after a reboot or a
  * crash, a pid recorded in a file may name an unrelated process of the same user, which
  * must not be counted as an instance, let alone stopped. Where there is no /proc (macOS),
- * the pid alone is what can be known.
+ * the pid alone is what can be known. The check infra makes of its broker's pid file.
  */
 export function isProcessOf(pid: number, entry: string): boolean {
-  if (!isAlive(pid)) return false;
-  if (!existsSync('/proc/self/cmdline')) return true;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .some((arg) => arg.endsWith(entry));
-  } catch {
-    return false; // gone since
-  }
+  return isProcessWith(pid, entry);
 }
