@@ -40,6 +40,9 @@ export interface Snapshot {
 /** The span over which the dashboard's latency percentiles are computed. */
 export const LATENCY_WINDOW_MS = 10_000;
 
+/** A process unanswered for this long is forgotten (stopped, or its port now another's). */
+const FORGET_AFTER_MS = 6 * LATENCY_WINDOW_MS;
+
 const sum = (values: number[]) => values.reduce((s, v) => s + v, 0);
 
 /** Adds histogram series of the same buckets (several decision instances). */
@@ -54,6 +57,51 @@ function delta(now: HistogramSeries, before: HistogramSeries | undefined): Histo
   if (!before) return now;
   const buckets = now.buckets.map(([le, c], i): [number, number] => [le, c - (before.buckets[i]?.[1] ?? 0)]);
   return { labels: {}, buckets, count: now.count - before.count, sum: now.sum - before.sum };
+}
+
+/** What one service process reported at one refresh. */
+interface Reading {
+  at: number;
+  /** Its decisions counter. */
+  decisions: number;
+  /** Its event → output histogram (summed over its series), if it has one. */
+  latency: HistogramSeries | null;
+}
+
+/**
+ * One process's readings over the latency window. Counters are differenced per process,
+ * never summed first: a process missing a refresh (a slow scrape) or restarted (its
+ * counters back at zero) would otherwise make the fleet's rate drop, then jump.
+ */
+class ProcessReadings {
+  private readonly readings: Reading[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Adds a reading; returns its decisions per second since the last one (null at first). */
+  add(reading: Reading): { decisionsPerSec: number | null; recentLatency: HistogramSeries | null } {
+    const last = this.readings.at(-1);
+    const restarted =
+      last !== undefined &&
+      (reading.decisions < last.decisions || (reading.latency?.count ?? 0) < (last.latency?.count ?? 0));
+    // A restarted process counted from zero since: its readings before are of another process.
+    if (restarted) this.readings.splice(0, this.readings.length, { at: last.at, decisions: 0, latency: null });
+    const before = this.readings.at(-1);
+    const decisionsPerSec =
+      before && reading.at > before.at
+        ? ((reading.decisions - before.decisions) * 1000) / (reading.at - before.at)
+        : null;
+    this.readings.push(reading);
+    while (this.readings.length > 1 && this.readings[1].at <= reading.at - this.windowMs) this.readings.shift();
+    const oldest = this.readings.length > 1 ? this.readings[0].latency : null;
+    const recentLatency = reading.latency && delta(reading.latency, oldest ?? undefined);
+    return { decisionsPerSec, recentLatency };
+  }
+
+  /** When it was last read. */
+  get lastAt(): number {
+    return this.readings.at(-1)?.at ?? 0;
+  }
 }
 
 async function scrape(target: Target): Promise<string | null> {
@@ -74,8 +122,8 @@ const ms = (seconds: number) => Math.round(seconds * 10_000) / 10;
  * percentiles are over the time since earlier calls, so call it at a steady pace.
  */
 export function createCollector(admin: AdminClient, config: CommonConfig, targets: () => Target[]) {
-  let previous: { at: number; rides: number; decisions: number } | undefined;
-  const latencyHistory: Array<{ at: number; series: HistogramSeries }> = [];
+  let previousRides: { at: number; rides: number } | undefined;
+  const processes = new Map<string, ProcessReadings>();
   return async function collect(): Promise<Snapshot> {
     const at = Date.now();
     const found = targets();
@@ -85,31 +133,42 @@ export function createCollector(admin: AdminClient, config: CommonConfig, target
     const rides = topics.has(config.topicRides)
       ? sum((await admin.fetchEndOffsets(config.topicRides)).map((p) => Number(p.offset)))
       : 0;
-    const decisions = sum(of('decision').flatMap((t) => parseSamples(t, METRIC.decisions).map((s) => s.value)));
-    const rate = (now: number, before: number | undefined) =>
-      previous && before !== undefined && at > previous.at
-        ? Math.max(0, ((now - before) * 1000) / (at - previous.at))
-        : null;
     const snapshot: Snapshot = {
       at,
       services: found.map((t, i) => ({ ...t, up: texts[i] !== null })),
-      ridesPerSec: rate(rides, previous?.rides),
-      decisionsPerSec: rate(decisions, previous?.decisions),
+      ridesPerSec:
+        previousRides && at > previousRides.at
+          ? Math.max(0, ((rides - previousRides.rides) * 1000) / (at - previousRides.at))
+          : null,
+      decisionsPerSec: null,
       latencyMs: null,
       lag: [],
       dlq: {},
       monitor: {},
     };
-    previous = { at, rides, decisions };
-    const latency = addSeries(of('decision').flatMap((t) => parseHistograms(t, METRIC.eventToOutput)));
-    if (latency) {
-      latencyHistory.push({ at, series: latency });
-      while (latencyHistory.length > 1 && latencyHistory[1].at <= at - LATENCY_WINDOW_MS) latencyHistory.shift();
-      const recent = delta(latency, latencyHistory.length > 1 ? latencyHistory[0].series : undefined);
-      if (recent.count > 0) {
-        const q = (p: number) => ms(histogramQuantile(recent, p));
-        snapshot.latencyMs = { p50: q(0.5), p95: q(0.95), p99: q(0.99), count: recent.count };
-      }
+    previousRides = { at, rides };
+    const rates: number[] = [];
+    const recent: HistogramSeries[] = [];
+    found.forEach((target, i) => {
+      const text = texts[i];
+      if (target.service !== 'decision' || text === null) return;
+      const key = `${target.service}@${target.port}`;
+      const readings = processes.get(key) ?? new ProcessReadings(LATENCY_WINDOW_MS);
+      processes.set(key, readings);
+      const { decisionsPerSec, recentLatency } = readings.add({
+        at,
+        decisions: sum(parseSamples(text, METRIC.decisions).map((s) => s.value)),
+        latency: addSeries(parseHistograms(text, METRIC.eventToOutput)),
+      });
+      if (decisionsPerSec !== null) rates.push(decisionsPerSec);
+      if (recentLatency) recent.push(recentLatency);
+    });
+    for (const [key, readings] of processes) if (readings.lastAt < at - FORGET_AFTER_MS) processes.delete(key);
+    if (rates.length > 0) snapshot.decisionsPerSec = sum(rates);
+    const latency = addSeries(recent);
+    if (latency && latency.count > 0) {
+      const q = (p: number) => ms(histogramQuantile(latency, p));
+      snapshot.latencyMs = { p50: q(0.5), p95: q(0.95), p99: q(0.99), count: latency.count };
     }
     for (const text of texts) {
       if (text === null) continue;
