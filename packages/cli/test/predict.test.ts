@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -53,8 +54,8 @@ describe('fleet predict', () => {
     expect(cells(lines[3])).toEqual(['', '', '']);
     expect(cells(lines[5])).toEqual(['', '', '']);
     const log = stderr.join('');
-    expect(log).toMatch(/row 3: unparseable pickup time/);
-    expect(log).toMatch(/row 5: distance "-2"/);
+    expect(log).toMatch(/row 3 \(line 4\): pickup time "not a time" is not YYYY-MM-DD HH:MM:SS, New York local time/);
+    expect(log).toMatch(/row 5 \(line 6\): distance "-2"/);
     expect(log).toMatch(/5 rows, 3 scored, 2 bad/);
     expect(log).toMatch(/MAE against the file's actual outcomes \(3 rides\)/);
   });
@@ -140,4 +141,105 @@ describe('fleet predict', () => {
     expect(stderr.join('')).toMatch(/is the input file/);
     expect(await readFile(input, 'utf8')).toBe(text);
   });
+
+  it('keeps the added columns under their names when a row has too few or too many fields, and reads stray quotes', async () => {
+    const input = join(dir, 'rides.csv');
+    const output = join(dir, 'predictions.csv');
+    const short = ROWS[1].slice(0, ROWS[1].lastIndexOf(',')); // the empty note dropped: 14 fields
+    const unquoted = ROWS[0].replace('Lenox Hill West', 'Lenox Hill West, North'); // 16 fields
+    const quote = ROWS[1].replace('Upper West Side South,', 'Joe "Lenox" Hill,'); // a quote inside a field
+    await writeFile(input, `${HEADER}\n${[short, unquoted, quote, ROWS[1]].join('\n')}\n`);
+    expect(await predictCommand.run(['--input', input, '--output', output]), stderr.join('')).toBe(0);
+    const lines = (await readFile(output, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    // The short row gets its missing cell, then three empty predictions: 15 + 3 cells.
+    expect(lines[1]).toBe(`${short},,,,`);
+    expect(lines[2]).toBe(`${unquoted},,,`);
+    expect(lines[3].split(',').slice(-3).map(Number).every(Number.isFinite)).toBe(true);
+    expect(lines[3].split(',').at(-3)).not.toBe('');
+    const log = stderr.join('');
+    expect(log).toMatch(/row 1 \(line 2\): 14 fields where the header has 15/);
+    expect(log).toMatch(/row 2 \(line 3\): 16 fields where the header has 15/);
+    expect(log).toMatch(/4 rows, 2 scored, 2 bad/);
+  });
+
+  it('refuses rides the streaming and online modes refuse, and says which line is not CSV', async () => {
+    const input = join(dir, 'rides.csv');
+    const output = join(dir, 'predictions.csv');
+    const future = ROWS[1].replaceAll('2019-03-04', '2099-03-04');
+    const old = ROWS[1].replaceAll('2019-03-04', '2001-03-04');
+    await writeFile(input, `${HEADER}\n${[future, old, ROWS[1]].join('\n')}\n`);
+    expect(await predictCommand.run(['--input', input, '--output', output]), stderr.join('')).toBe(0);
+    const log = stderr.join('');
+    expect(log).toMatch(/row 1 \(line 2\): event_time .* more than a day in the future/);
+    expect(log).toMatch(/row 2 \(line 3\): event_time .* before 2009/);
+    expect(log).toMatch(/3 rows, 1 scored, 2 bad/);
+
+    await writeFile(input, `${HEADER}\n${ROWS[1]}\n${ROWS[1].replace('cash', '"cash')}\n`);
+    expect(await predictCommand.run(['--input', input, '--output', output])).toBe(1);
+    expect(stderr.join('')).toMatch(/is not valid CSV near line 3: .* must be quoted/);
+  });
+
+  it('refuses to score its own output again, which would repeat the columns it adds', async () => {
+    const input = join(dir, 'rides.csv');
+    await writeFile(input, `${HEADER}\n${ROWS[1]}\n`);
+    expect(await predictCommand.run(['--input', input, '--output', join(dir, 'once.csv')])).toBe(0);
+    expect(await predictCommand.run(['--input', join(dir, 'once.csv'), '--output', join(dir, 'twice.csv')])).toBe(1);
+    expect(stderr.join('')).toMatch(/already has the column\(s\) duration_min, cost_usd, tip_usd/);
+    expect(existsSync(join(dir, 'twice.csv'))).toBe(false);
+  });
+
+  it('scores with the models of MODELS_DIR, as the rest of the fleet does', async () => {
+    // A models directory whose manifest makes duration 2.0.0 current: its interval columns appear.
+    const models = join(dir, 'models');
+    await mkdir(models);
+    for (const name of ['duration', 'cost', 'tip', 'features.json'])
+      await symlink(join(REPO_ROOT, 'models', name), join(models, name));
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'models', 'manifest.json'), 'utf8')) as Record<
+      string,
+      { current: string }
+    >;
+    manifest.duration.current = '2.0.0';
+    await writeFile(join(models, 'manifest.json'), JSON.stringify(manifest));
+    const input = join(dir, 'rides.csv');
+    const output = join(dir, 'predictions.csv');
+    await writeFile(input, `${HEADER}\n${ROWS[1]}\n`);
+    const { code, err } = await cli(['predict', '--input', input, '--output', output], { MODELS_DIR: models });
+    expect(code, err).toBe(0);
+    expect((await readFile(output, 'utf8')).split('\n')[0]).toMatch(/,duration_min_low,duration_min_high$/);
+    expect(err).toMatch(/versions duration 2\.0\.0, cost 1\.0\.0, tip 1\.0\.0/);
+  });
+
+  it('stops on SIGINT without leaving a partial output', { timeout: 60_000 }, async () => {
+    const input = join(dir, 'rides.csv');
+    const output = join(dir, 'predictions.csv');
+    await writeFile(input, `${HEADER}\n${`${ROWS[1]}\n`.repeat(400_000)}`);
+    let sent = false;
+    const { code, err } = await cli(['predict', '--input', input, '--output', output], {}, (text, child) => {
+      if (/rows read/.test(text) && !sent) sent = child.kill('SIGINT');
+    });
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/interrupted; .* was not written/);
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.partial`)).toBe(false);
+  });
 });
+
+/** Runs the CLI as its own process; `onStderr` sees its stderr so far as it comes. */
+function cli(
+  args: string[],
+  env: Record<string, string>,
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+    onStderr?.(err, child);
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, err })));
+}

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import { FleetError } from './errors.js';
 import { zonedTimeToEpochMs } from './features/clock.js';
 import type { PaymentMethod, RideOutcome, RideStarted, ServiceColor } from './records.js';
+import { rideFieldProblem } from './validate.js';
 
 /** The wall clock of the dataset's naive timestamps. */
 export const RIDES_CSV_TIMEZONE = 'America/New_York';
@@ -30,6 +31,8 @@ export type RideCsvRow = { ok: true; ride: RideStarted; outcome: RideOutcome | n
 export interface CsvRecord {
   /** 1-based data row number (the header is row 0). */
   row: number;
+  /** The file line it starts on (1-based; a quoted field may span lines). */
+  line: number;
   /** The record's text as in the file, without the line break (quotes kept). */
   raw: string;
   fields: string[];
@@ -42,6 +45,8 @@ const PAYMENTS: Readonly<Record<string, PaymentMethod>> = {
   '': 'UNKNOWN',
 };
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+/** How a rides CSV's times are written, for messages. */
+const TIMESTAMP_FORMAT = 'YYYY-MM-DD HH:MM:SS, New York local time';
 
 /**
  * Epoch ms of a naive `YYYY-MM-DD HH:MM:SS` New York wall-clock time (as the training
@@ -89,7 +94,9 @@ function outcomeOf(fields: readonly string[], col: Columns, pickup: number): Rid
 function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRow {
   const get = (name: keyof Columns): string => fields[col[name] as number] ?? '';
   const pickup = parseNewYorkTimestamp(get('pickup'));
-  if (pickup === undefined) return { ok: false, reason: `unparseable pickup time "${get('pickup')}"` };
+  if (pickup === undefined) {
+    return { ok: false, reason: `pickup time "${get('pickup')}" is not ${TIMESTAMP_FORMAT}` };
+  }
   const distance = number(get('distance'));
   if (!(distance >= 0 && distance <= 200)) {
     return { ok: false, reason: `distance "${get('distance')}" is not a number of miles in 0-200` };
@@ -115,6 +122,10 @@ function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRo
     service_color: color,
     payment_method: payment,
   };
+  // The contract the streaming and online modes hold rides to (dates, zones, …), so a ride
+  // they refuse is not scored here either.
+  const problem = rideFieldProblem(ride);
+  if (problem !== null) return { ok: false, reason: problem.message };
   return { ok: true, ride, outcome: outcomeOf(fields, col, pickup) };
 }
 
@@ -123,7 +134,8 @@ function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRo
  * fields into a `RideStarted` (ride_id `row-<n>`, timestamps read as New York time,
  * empty zones → null, 'credit card' → CREDIT_CARD, 'cash' → CASH, empty → UNKNOWN)
  * plus the actual outcome (dropoff time and total included) when the file has `dropoff`,
- * `tip` and `total`.
+ * `tip` and `total`. A row whose field count is not the header's is bad: an unquoted
+ * comma or a missing field would shift every column after it.
  * @throws FleetError FLEET_INPUT_INVALID when the header lacks a required column.
  */
 export function rideCsvParser(header: readonly string[]): (fields: readonly string[], row: number) => RideCsvRow {
@@ -139,20 +151,33 @@ export function rideCsvParser(header: readonly string[]): (fields: readonly stri
       context: { missing },
     });
   }
-  return (fields, row) => rideOf(fields, col as Columns, row);
+  return (fields, row) =>
+    fields.length === header.length
+      ? rideOf(fields, col as Columns, row)
+      : {
+          ok: false,
+          reason:
+            `${fields.length} fields where the header has ${header.length} ` +
+            '(a comma inside a field must be quoted: "…,…")',
+        };
 }
 
 /**
  * Streams the records of a CSV file (RFC 4180 through csv-parse: quoted fields, doubled
  * quotes, embedded commas and line breaks, CRLF or LF); yields the header as row 0, then
- * every non-blank record.
+ * every non-blank record. A quote inside an unquoted field is taken as it is
+ * (`Joe "Lenox" Hill`), so one such field does not end the whole file.
+ * @throws FleetError FLEET_INPUT_INVALID when the file cannot be read as CSV (a quoted
+ * field never closed), naming the line.
  */
 export async function* readCsvRecords(path: string): AsyncGenerator<CsvRecord> {
   const input = createReadStream(path);
   const parser = parse({
     raw: true,
+    info: true,
     bom: true,
     relax_column_count: true,
+    relax_quotes: true,
     skip_empty_lines: true,
     record_delimiter: ['\r\n', '\n'],
   });
@@ -160,11 +185,28 @@ export async function* readCsvRecords(path: string): AsyncGenerator<CsvRecord> {
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
   let row = 0;
-  for await (const { record, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-    // csv-parse's raw text keeps the line breaks around the record; the record is what
-    // `fleet predict` copies into its output, so they are trimmed.
-    yield { row, raw: raw.replace(/^[\r\n]+|[\r\n]+$/g, ''), fields: record };
-    row++;
+  try {
+    for await (const { record, raw, info } of parser as AsyncIterable<{
+      record: string[];
+      raw: string;
+      info: { lines: number };
+    }>) {
+      // csv-parse's raw text keeps the line breaks around the record; the record is what
+      // `fleet predict` copies into its output, so they are trimmed.
+      const text = raw.replace(/^[\r\n]+|[\r\n]+$/g, '');
+      const line = info.lines - (text.match(/\n/g)?.length ?? 0);
+      yield { row, line, raw: text, fields: record };
+      row++;
+    }
+  } catch (err) {
+    const csv = err as Error & { code?: string; lines?: number };
+    if (typeof csv.code !== 'string' || !csv.code.startsWith('CSV_')) throw err;
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `${path} is not valid CSV near line ${csv.lines ?? '?'}: ${csv.message}; ` +
+        'a field holding a comma, quote or line break must be quoted, its quotes doubled ("a ""b"", c")',
+      { cause: err, context: { line: csv.lines } },
+    );
   }
 }
 

@@ -43,7 +43,15 @@ describe('rides CSV', () => {
     });
     expect(bad(row.replace('2019-03-23 20:21:09', 'soon'))).toMatchObject({
       ok: false,
-      reason: expect.stringContaining('pickup'),
+      reason: 'pickup time "soon" is not YYYY-MM-DD HH:MM:SS, New York local time',
+    });
+    expect(bad(row.replaceAll('2019-03-23', '2008-06-01'))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('before 2009'),
+    });
+    expect(bad(row.slice(0, row.lastIndexOf(',')))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('13 fields where the header has 14'),
     });
     expect(bad(row.replace('credit card', ''))).toMatchObject({ ok: true, ride: { payment_method: 'UNKNOWN' } });
   });
@@ -75,7 +83,10 @@ describe('rides CSV', () => {
       expect(records.map((r) => r.row)).toEqual([0, 1, 2]);
       const { rows } = await loadRideCsv(file);
       expect(rows).toHaveLength(2);
-      expect(rows[0]).toMatchObject({ ok: true, ride: { pickup_zone: 'Upper West\nSide' } });
+      expect(records[1].fields[10]).toBe('Upper West\nSide');
+      expect(records.map((r) => r.line)).toEqual([1, 2, 5]);
+      // A line break in a zone is a control character, which the stream and online modes refuse too.
+      expect(rows[0]).toMatchObject({ ok: false, reason: expect.stringContaining('control characters') });
       expect(rows[1]).toMatchObject({ ok: true, ride: { pickup_zone: null, dropoff_borough: null } });
     } finally {
       await rm(dir, { recursive: true, force: true });

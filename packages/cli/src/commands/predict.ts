@@ -16,6 +16,7 @@ import {
 } from '@fleet/contract';
 import { loadRideModel, type RideModel } from '@fleet/scoring';
 import type { Command } from '../command.js';
+import { modelsDir } from '../lifecycle/model-args.js';
 
 const usage = `Usage: npx fleet predict --input rides.csv --output predictions.csv [options]
 
@@ -23,17 +24,21 @@ Scores a file of rides offline with the duration, cost and tip models. The input
 the format of models/data/nyc_taxi_rides_2019-03.csv (extra columns are ignored, quoted
 fields are handled); the output has every input row, in order, with three columns added:
 duration_min, cost_usd and tip_usd, then <column>_low and <column>_high for each model
-version with a prediction interval (10th–90th percentile). Rows with bad values are kept
-with empty predictions and reported on stderr. When the input has dropoff, tip and total,
-the MAE of the predictions against them (and the share of rides within each interval) is
-printed at the end.
+version with a prediction interval (10th–90th percentile). Times are YYYY-MM-DD HH:MM:SS,
+New York local time, as in the dataset. Rows the streaming and online modes would refuse
+(bad values, a pickup before 2009 or more than a day ahead, a row whose field count is not
+the header's) are kept with empty predictions and reported on stderr as "row N (line L)":
+the Nth data row, starting on line L of the file. When the input has dropoff, tip and
+total, the MAE of the predictions against them (and the share of rides within each
+interval) is printed at the end. Progress is printed every 10,000 rows; Ctrl-C stops
+without leaving a partial output.
 
 Options:
   --input FILE        rides CSV to score (required)
   --output FILE       predictions CSV to write (required; overwritten)
   --models-dir DIR    directory of the model versions, manifest.json and features.json
                       (each model at the version the manifest names current)
-                      (default: the repository's models/)
+                      (default: MODELS_DIR, else the repository's models/)
   --versions M@V,...  model versions other than the current ones, e.g. duration@2.0.0,cost@2.0.0
   --batch-size N      rides per model call (default 1000)
   -h, --help          print this help
@@ -55,7 +60,9 @@ interface Options {
 }
 
 interface Pending {
-  row: number;
+  /** `row N (line L)`, for messages. */
+  where: string;
+  /** The row as in the input, with empty cells added where it has fewer fields than the header. */
   raw: string;
   ride: RideStarted | null;
   outcome: RideOutcome | null;
@@ -101,7 +108,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
   return {
     input: values.input,
     output: values.output,
-    modelsDir: values['models-dir'],
+    modelsDir: values['models-dir'] ?? modelsDir(),
     batchSize,
     versions: parseVersions(values.versions),
   };
@@ -123,9 +130,9 @@ function parseVersions(raw: string | undefined): Partial<Record<ModelName, strin
   return out;
 }
 
-function reportBad(stats: Stats, row: number, reason: string): void {
+function reportBad(stats: Stats, where: string, reason: string): void {
   stats.bad++;
-  if (stats.bad <= MAX_LISTED_BAD_ROWS) process.stderr.write(`predict: row ${row}: ${reason}\n`);
+  if (stats.bad <= MAX_LISTED_BAD_ROWS) process.stderr.write(`predict: ${where}: ${reason}\n`);
   if (stats.bad === MAX_LISTED_BAD_ROWS + 1)
     process.stderr.write('predict: further bad rows are counted, not listed\n');
 }
@@ -159,7 +166,7 @@ async function scoreBatch(batch: Pending[], runners: RideModel[], stats: Stats):
         cells = format([...values, ...ranges.flatMap((r) => r ?? [])]);
         stats.scored++;
         if (p.outcome !== null) addErrors(stats, values, ranges, p.outcome);
-      } else reportBad(stats, p.row, `model ${runners[broken].name} returned ${values[broken]}`);
+      } else reportBad(stats, p.where, `model ${runners[broken].name} returned ${values[broken]}`);
     }
     text += `${p.raw},${cells}\n`;
   }
@@ -175,33 +182,51 @@ function addErrors(stats: Stats, values: number[], ranges: Array<number[] | null
   });
 }
 
-async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle): Promise<Stats> {
+/** The header's columns that `fleet predict` would add again (an output scored a second time). */
+function addedColumnsIn(header: readonly string[], runners: readonly RideModel[]): string[] {
+  const added = new Set(outputColumns(runners));
+  return header.filter((name) => added.has(name.trim().toLowerCase()));
+}
+
+async function scoreFile(opts: Options, runners: RideModel[], out: FileHandle, signal: AbortSignal): Promise<Stats> {
   const stats: Stats = { rows: 0, scored: 0, bad: 0, withOutcome: 0, absErrors: [0, 0, 0], covered: [0, 0, 0] };
   let parse: ReturnType<typeof rideCsvParser> | undefined;
+  let columns = 0;
   let batch: Pending[] = [];
-  let inBatch = 0;
   const flush = async () => {
     await out.write(await scoreBatch(batch, runners, stats));
     batch = [];
-    inBatch = 0;
   };
   for await (const record of readCsvRecords(opts.input)) {
+    signal.throwIfAborted();
     if (parse === undefined) {
+      const again = addedColumnsIn(record.fields, runners);
+      if (again.length > 0) {
+        throw new FleetError(
+          'FLEET_INPUT_INVALID',
+          `${opts.input} already has the column(s) ${again.join(', ')} (an output of fleet predict?): ` +
+            'score the rides file itself, or remove those columns first',
+        );
+      }
       parse = rideCsvParser(record.fields);
+      columns = record.fields.length;
       await out.write(`${record.raw},${outputColumns(runners).join(',')}\n`);
       continue;
     }
     stats.rows++;
+    const where = `row ${record.row} (line ${record.line})`;
     const result = parse(record.fields, record.row);
-    if (!result.ok) reportBad(stats, record.row, result.reason);
-    else inBatch++;
+    if (!result.ok) reportBad(stats, where, result.reason);
+    // A row short of fields gets empty ones, so that the added columns stay under their names.
+    const missing = Math.max(0, columns - record.fields.length);
     batch.push({
-      row: record.row,
-      raw: record.raw,
+      where,
+      raw: record.raw + ','.repeat(missing),
       ride: result.ok ? result.ride : null,
       outcome: result.ok ? result.outcome : null,
     });
-    if (inBatch >= opts.batchSize) await flush();
+    // Bad rows count too: a file of bad rows must not be held whole in memory.
+    if (batch.length >= opts.batchSize) await flush();
     if (stats.rows % PROGRESS_EVERY_ROWS === 0) {
       process.stderr.write(`predict: ${stats.rows} rows read (${stats.scored} scored, ${stats.bad} bad)\n`);
     }
@@ -247,7 +272,7 @@ function sameFile(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-async function predict(opts: Options): Promise<void> {
+async function predict(opts: Options, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const runners: RideModel[] = [];
   let out: FileHandle | undefined;
@@ -258,7 +283,7 @@ async function predict(opts: Options): Promise<void> {
     }
     // Written beside the output and renamed once complete: a failed run leaves no half file.
     out = await open(partial, 'w');
-    const stats = await scoreFile(opts, runners, out);
+    const stats = await scoreFile(opts, runners, out, signal);
     await out.close();
     out = undefined;
     await rename(partial, opts.output);
@@ -287,13 +312,26 @@ export const predictCommand: Command = {
       process.stdout.write(`${usage}\n`);
       return 0;
     }
+    // Ctrl-C or SIGTERM stops the reading; the partial output is removed on the way out
+    // (a second Ctrl-C too: it must not end the process with the partial output left).
+    const interrupted = new AbortController();
+    const interrupt = () => interrupted.abort();
+    process.on('SIGINT', interrupt);
+    process.on('SIGTERM', interrupt);
     try {
-      await predict(opts);
+      await predict(opts, interrupted.signal);
       return 0;
     } catch (err) {
+      if (interrupted.signal.aborted) {
+        process.stderr.write(`fleet predict: interrupted; ${opts.output} was not written\n`);
+        return 130;
+      }
       const code = isFleetError(err) ? ` [${err.code}]` : '';
       process.stderr.write(`fleet predict: ${(err as Error).message}${code}\n`);
       return 1;
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
     }
   },
 };
