@@ -212,8 +212,11 @@ describe('model lifecycle under a steady stream of rides: shadow, compare, promo
       const caughtUp = async () => (await groupLag(admin, `${prefix}.duration`, process.env.TOPIC_RIDES!)).total === 0;
       await eventually(caughtUp, 'the live group to commit every ride', GROUP_SETTLES_MS);
       const liveBefore = await committed();
-      await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
       const backfillTopic = `${process.env.TOPIC_PREDICTIONS}.backfill`;
+      // A new backfill needs --from, and is refused before it creates its topic.
+      expect(await runFleet(['backfill', 'duration', NEXT]), 'exit code of a new backfill without --from').toBe(2);
+      expect(await admin.listTopics()).not.toContain(backfillTopic);
+      await fleet('backfill', 'duration', NEXT, '--from', new Date(streamStartedAt - 60_000).toISOString());
       const predictionSerde = await createSerde<PredictionRecord>(
         testRegistry(),
         `${backfillTopic}-value`,

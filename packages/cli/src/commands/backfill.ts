@@ -63,11 +63,12 @@ async function run(argv: readonly string[]): Promise<number> {
   if (values.from !== undefined) isoInstant(values.from, 'from'); // a bad time creates nothing
   const progress = createProgress();
   const plan = await withAdmin(async (admin) => {
+    // The start first: a new backfill without --from is refused before it creates anything.
+    const start = await startOffsets(admin, group, config.topicRides, values.from);
     if (!(await admin.listTopics()).includes(topic)) {
       const partitions = (await admin.fetchEndOffsets(config.topicRides)).length;
       await admin.createTopics([{ topic, partitions, replicationFactor: config.topicReplicationFactor }]);
     }
-    const start = await startOffsets(admin, group, config.topicRides, values.from);
     const end = await admin.fetchEndOffsets(config.topicRides);
     return { ...start, end, total: remaining(start.committed, end) };
   });
