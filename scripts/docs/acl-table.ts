@@ -1,6 +1,6 @@
 /**
  * The README's ACL table (section `acls`), from the one source `npx fleet init --acls`
- * applies: `fleetAcls` of @fleet/contract on the default topic names.
+ * applies: `fleetAcls` of @fleet/contract on the default topic names and group prefix.
  */
 import {
   ADMIN_PRINCIPAL,
@@ -10,7 +10,7 @@ import {
   type AclOperation,
   type AclRule,
 } from '@fleet/contract';
-import { aclTopics } from '@fleet/cli';
+import { aclTopics, cliEnv } from '@fleet/cli';
 import { commonEnv } from '@fleet/core';
 import { markdown, table } from './sections.js';
 
@@ -33,9 +33,12 @@ function resources(rules: AclRule[], operation: AclOperation): string {
     .join(', ');
 }
 
+/** The prefix of the services' groups under which the table is written: `FLEET_GROUP_PREFIX` unset. */
+export const DEFAULT_GROUP_PREFIX = cliEnv.groupPrefix.default as string;
+
 /** The ACL table as markdown: one row per principal, the admin and the principals without ACLs included. */
 export async function aclTable(): Promise<string> {
-  const rules = fleetAcls(defaultTopics());
+  const rules = fleetAcls(defaultTopics(), DEFAULT_GROUP_PREFIX);
   const rows = SERVICE_PRINCIPALS.map((principal) => {
     const own = rules.filter((r) => r.principal === principal);
     const cells = (['READ', 'WRITE', 'DELETE'] as const).map((op) => resources(own, op) || '–');

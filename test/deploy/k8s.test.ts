@@ -31,7 +31,15 @@ import {
   type IScaledObject,
   type ITriggerAuthentication,
 } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { backoffDelay, commonEnv, loadConfig, REGISTRY_REQUEST_TIMEOUT_MS, type EnvSchema } from '@fleet/core';
+import {
+  backoffDelay,
+  checkKafkaSecurity,
+  commonEnv,
+  loadConfig,
+  REGISTRY_REQUEST_TIMEOUT_MS,
+  type CommonConfig,
+  type EnvSchema,
+} from '@fleet/core';
 import { modelServiceEnv } from '@fleet/scoring';
 import { decisionEnv } from '@fleet/decision';
 import { monitorEnv } from '@fleet/monitor';
@@ -142,8 +150,6 @@ const REQUIRED_COMMON = [
   'KAFKA_SSL',
   'KAFKA_SSL_CA_FILE',
   'KAFKA_SASL_MECHANISM',
-  'KAFKA_SASL_USERNAME',
-  'KAFKA_SASL_PASSWORD',
   'SCHEMA_REGISTRY_URL',
   'SCHEMA_REGISTRY_USERNAME',
   'SCHEMA_REGISTRY_PASSWORD',
@@ -155,6 +161,11 @@ const REQUIRED_COMMON = [
   'METRICS_PORT',
 ];
 const SECRET_VARS = ['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD'];
+/**
+ * The service's Kafka user, from optional keys of the Secret: unset while the template
+ * holds none (KAFKA_SASL_MECHANISM=none refuses a user), set once SASL is configured.
+ */
+const KAFKA_CREDENTIALS = ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
 /** The online service: no consumer group, an HTTP Service in front, scaled on CPU. */
 const ONLINE = 'online';
 
@@ -288,17 +299,18 @@ function configMapData(name: string): Record<string, string> {
   return cm.data ?? {};
 }
 
-function secretValue(name: string, key: string): string {
+function secretValue(name: string, key: string, optional = false): string | undefined {
   const secret = secrets.find((s) => s.metadata?.name === name);
   if (!secret) throw new Error(`secretKeyRef names Secret ${name}, which is not in deploy/k8s`);
   const value = secret.stringData?.[key];
-  if (value === undefined) throw new Error(`Secret ${name} has no key ${key}`);
+  if (value === undefined && !optional) throw new Error(`Secret ${name} has no key ${key}`);
   return value;
 }
 
 /**
  * The environment a container starts with: its envFrom ConfigMaps, then its env entries
- * (later wins, as in Kubernetes), with secretKeyRef values read from the Secret template.
+ * (later wins, as in Kubernetes), with secretKeyRef values read from the Secret template
+ * (an optional key the Secret lacks leaves its variable unset, as the kubelet does).
  */
 function effectiveEnv(deployment: IDeployment): { env: Record<string, string>; fromSecret: Set<string> } {
   const container = deployment.spec?.template.spec?.containers[0];
@@ -314,7 +326,8 @@ function effectiveEnv(deployment: IDeployment): { env: Record<string, string>; f
       env[entry.name] = entry.value;
     } else if (entry.valueFrom?.secretKeyRef) {
       const ref = entry.valueFrom.secretKeyRef;
-      env[entry.name] = secretValue(ref.name ?? '', ref.key);
+      const value = secretValue(ref.name ?? '', ref.key, ref.optional === true);
+      if (value !== undefined) env[entry.name] = value;
       fromSecret.add(entry.name);
     } else {
       throw new Error(`env ${entry.name} has neither a value nor a secretKeyRef`);
@@ -524,6 +537,27 @@ describe.each(Object.entries(SERVICES))('service %s', (name, spec) => {
     const required = [...REQUIRED_COMMON, ...spec.required];
     expect(Object.keys(env)).toEqual(expect.arrayContaining(required));
     for (const variable of SECRET_VARS) expect(fromSecret.has(variable), `${variable} from a Secret`).toBe(true);
+  });
+
+  it('takes its Kafka user from its own optional keys of the Secret, which the template leaves out', () => {
+    const { container } = serviceView(name);
+    for (const variable of KAFKA_CREDENTIALS) {
+      const ref = container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+      expect(ref?.key, variable).toBe(`kafka-${name}-${variable === 'KAFKA_SASL_USERNAME' ? 'username' : 'password'}`);
+      // Without SASL a cluster needs no such key, and the pod still starts.
+      expect(ref?.optional, `${variable} optional`).toBe(true);
+      expect(secretValue(ref?.name ?? '', ref?.key ?? '', true), `${ref?.key} in the template`).toBeUndefined();
+    }
+    // Commented out in the template: what to add when KAFKA_SASL_MECHANISM is set.
+    const template = readFileSync(join(K8S_DIR, 'base', 'secret.yaml'), 'utf8');
+    expect(template).toMatch(new RegExp(`^\\s*# kafka-${name}-username: `, 'm'));
+    expect(template).toMatch(new RegExp(`^\\s*# kafka-${name}-password: `, 'm'));
+  });
+
+  it('its Kafka security settings, as rendered, are a combination the service accepts', () => {
+    const { env } = serviceView(name);
+    const config = loadConfig(spec.schema, env) as unknown as CommonConfig;
+    expect(() => checkKafkaSecurity(config)).not.toThrow();
   });
 
   it('the environment parses with the service’s own config schema', () => {

@@ -24,6 +24,8 @@ import {
 } from './secure-stack.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+/** `FLEET_GROUP_PREFIX` unset: the groups the services' defaults and the refusals below use. */
+const GROUP_PREFIX = 'fleet';
 const TOPICS = {
   rides: 'ride_started',
   predictions: 'predictions',
@@ -149,12 +151,12 @@ describe('ACLs on the secure broker', () => {
   }, testTimeoutMs(SECURE_STACK_MS));
 
   it(
-    "are exactly the source's after `fleet init --secure --acls`, which names no secret",
+    "are exactly the source's after `fleet init --secure --acls --prune`, which names no secret",
     { timeout: testTimeoutMs(WORK_ALLOWANCE_MS) },
     async () => {
       const run = spawnSync(
         process.execPath,
-        ['--import', 'tsx', 'packages/cli/src/main.ts', 'init', '--secure', '--acls'],
+        ['--import', 'tsx', 'packages/cli/src/main.ts', 'init', '--secure', '--acls', '--prune'],
         {
           cwd: new URL('../../', import.meta.url).pathname,
           env: { ...process.env, SCHEMA_REGISTRY_URL: secure.registryUrl, TOPIC_PARTITIONS: String(SECURE_PARTITIONS) },
@@ -163,7 +165,7 @@ describe('ACLs on the secure broker', () => {
         },
       );
       expect(run.status, run.stderr).toBe(0);
-      const want = fleetAclBindings(TOPICS);
+      const want = fleetAclBindings(TOPICS, GROUP_PREFIX);
       expect(run.stdout).toContain(`ACLs of the fleet's principals: ${want.length}`);
       for (const user of ['admin', 'tip'])
         expect(`${run.stdout}${run.stderr}`.includes(secure.password(user)), `${user}'s password printed`).toBe(false);
@@ -189,13 +191,14 @@ describe('ACLs on the secure broker', () => {
     },
   );
 
-  it('lose a grant added by hand to a fleet principal when init applies them again', async () => {
+  it('lose a grant added by hand to a fleet principal when init --prune applies them again', async () => {
     const stray = randomName('stray');
     await grantItself('tip', stray)(foreignAs(secure, 'admin').kafka);
     const changes = await initCluster({
       config: loadConfig(cliEnv, { ...process.env, ...secure.env('admin') }),
       partitions: SECURE_PARTITIONS,
       acls: true,
+      prune: true,
       logger: createLogger({ service: 'test-init', level: 'error' }),
       print: () => undefined,
     });

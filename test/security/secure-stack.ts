@@ -1,7 +1,7 @@
 /**
  * The secure broker of the security tests: started (or found running) by the first test
  * file that needs it, with `infra/`'s own start-up (locked, idempotent), then prepared the
- * way `npx fleet init --secure --acls` prepares it: topics, schemas (registered here, so
+ * way `npx fleet init --secure --acls --prune` prepares it: topics, schemas (registered here, so
  * services only read the registry) and exactly the fleet's ACLs. Each file calls
  * {@link secureStack} in its `beforeAll`; `setup/global-setup.ts` stops the broker after the
  * run when this run started it.
@@ -55,6 +55,8 @@ async function prepare(): Promise<SecureStack> {
     config: loadConfig(cliEnv, { ...process.env, ...env(ADMIN_PRINCIPAL) }),
     partitions: SECURE_PARTITIONS,
     acls: true,
+    // Exactly the fleet's ACLs: a stray of an earlier run (a grant a test added) deleted.
+    prune: true,
     // Its retries (warnings) say why a set-up takes long.
     logger: createLogger({ service: 'test-init', level: 'warn' }),
     print: () => undefined,

@@ -11,9 +11,12 @@ export function aclTopics(topics: FleetTopics): AclTopics {
   };
 }
 
-/** The fleet's ACL rules (`@fleet/contract`'s `fleetAcls`) as bindings: one per principal, resource and operation. */
-export function fleetAclBindings(topics: FleetTopics): AclBinding[] {
-  return fleetAcls(aclTopics(topics)).flatMap((rule) =>
+/**
+ * The fleet's ACL rules (`@fleet/contract`'s `fleetAcls`) as bindings: one per principal,
+ * resource and operation, for the services' groups under `groupPrefix` (`FLEET_GROUP_PREFIX`).
+ */
+export function fleetAclBindings(topics: FleetTopics, groupPrefix: string): AclBinding[] {
+  return fleetAcls(aclTopics(topics), groupPrefix).flatMap((rule) =>
     rule.operations.map((operation): AclBinding => ({
       principal: `User:${rule.principal}`,
       resourceType: rule.resource === 'topic' ? 'TOPIC' : 'GROUP',
@@ -30,11 +33,26 @@ export function aclLine(b: AclBinding): string {
   return `${b.principal} ${b.permission} ${b.operation} ${b.resourceType}:${b.patternType}:${b.resourceName}`;
 }
 
+/** What {@link applyAcls} applies: the names the rules are written for, and whether to delete the rest. */
+export interface AclOptions {
+  /** The fleet's topics (`TOPIC_*`). */
+  readonly topics: FleetTopics;
+  /** `FLEET_GROUP_PREFIX`: the services' groups are `<prefix>.<service>`. */
+  readonly groupPrefix: string;
+  /**
+   * Also delete the fleet principals' ACLs that the rules do not produce (`--prune`).
+   * @default false: they are kept and returned as {@link AclChanges.kept}
+   */
+  readonly prune?: boolean;
+}
+
 /** What {@link applyAcls} changed. */
 export interface AclChanges {
   readonly created: AclBinding[];
   readonly deleted: AclBinding[];
-  /** The fleet principals' ACLs now on the cluster (equal to the source). */
+  /** ACLs of the fleet's principals that the rules do not produce, left in place (without `prune`). */
+  readonly kept: AclBinding[];
+  /** The fleet principals' ACLs of the rules, now on the cluster. */
   readonly total: number;
 }
 
@@ -46,31 +64,48 @@ async function fleetAclsOnCluster(admin: Required<AdminClient>): Promise<AclBind
 }
 
 /**
- * Makes the ACLs of the fleet's principals exactly {@link fleetAclBindings}: creates the
- * missing ones, deletes any other ACL of those principals (a grant someone added by hand),
- * leaves other principals' ACLs alone, and waits until the broker lists exactly that.
- * Idempotent. Needs an administrator (DESCRIBE and ALTER on the cluster).
+ * Creates the missing ACLs of {@link fleetAclBindings} and waits until the broker lists
+ * them. The fleet principals' other ACLs (another deployment's on a shared cluster, one
+ * with other `TOPIC_*` or `FLEET_GROUP_PREFIX`, or a grant added by hand) are deleted only
+ * with `prune`, which makes those principals' ACLs exactly the rules; other principals'
+ * ACLs are left alone. Idempotent. Needs an administrator (DESCRIBE and ALTER on the cluster).
  */
-export async function applyAcls(admin: AdminClient, topics: FleetTopics): Promise<AclChanges> {
+export async function applyAcls(admin: AdminClient, options: AclOptions): Promise<AclChanges> {
   if (!admin.describeAcls || !admin.createAcls || !admin.deleteAcls)
     throw new FleetError('FLEET_INPUT_INVALID', '--acls needs a Kafka client that manages ACLs (KAFKA_CLIENT=kafkajs)');
   const acl = admin as Required<AdminClient>;
-  const want = fleetAclBindings(topics);
+  const want = fleetAclBindings(options.topics, options.groupPrefix);
   const wanted = new Set(want.map(aclLine));
   const current = await fleetAclsOnCluster(acl);
   const present = new Set(current.map(aclLine));
   const created = want.filter((b) => !present.has(aclLine(b)));
-  const deleted = current.filter((b) => !wanted.has(aclLine(b)));
+  const strays = current.filter((b) => !wanted.has(aclLine(b)));
+  const deleted = options.prune ? strays : [];
   await acl.createAcls(created);
   await acl.deleteAcls(deleted);
   // The broker applies ACL changes through its metadata log: listed a moment later.
   await retry(
     async () => {
       const now = new Set((await fleetAclsOnCluster(acl)).map(aclLine));
-      if (now.size !== wanted.size || [...wanted].some((line) => !now.has(line)))
-        throw new FleetError('FLEET_KAFKA_UNAVAILABLE', 'the broker does not list the fleet ACLs yet');
+      const listed = [...wanted].every((line) => now.has(line)) && (!options.prune || now.size === wanted.size);
+      if (!listed) throw new FleetError('FLEET_KAFKA_UNAVAILABLE', 'the broker does not list the fleet ACLs yet');
     },
     { retries: 10, initialDelayMs: 100, maxDelayMs: 2000 },
   );
-  return { created, deleted, total: want.length };
+  return { created, deleted, kept: options.prune ? [] : strays, total: want.length };
+}
+
+/**
+ * What `fleet init --acls` says on stderr of the ACLs it kept: each one, which `--prune`
+ * would delete, and how to delete them. None when it kept none.
+ */
+export function keptAclsReport(kept: readonly AclBinding[]): string[] {
+  if (kept.length === 0) return [];
+  return [
+    ...kept.map((b) => `ACL kept, not in the rules: ${aclLine(b)}`),
+    `fleet init: ${kept.length} ACL(s) of the fleet's principals above are not among the rules for this ` +
+      "environment's TOPIC_* and FLEET_GROUP_PREFIX (another deployment's on this cluster, or granted by hand), " +
+      'and were kept. If they are stray, delete them: npx fleet init --acls --prune, in this environment ' +
+      '(or one at a time: kafka-acls.sh --remove)',
+  ];
 }

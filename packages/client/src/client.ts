@@ -7,6 +7,7 @@ import {
   kafkaConnection,
   loadConfig,
   registryConnection,
+  securityWarnings,
   tracingSettings,
   type KafkaClient,
   type Logger,
@@ -104,6 +105,7 @@ function once<T>(start: () => Promise<T>): Once<T> {
 export function createFleetClient(options: FleetClientOptions = {}): FleetClient {
   const config = loadConfig(clientEnv, options.env ? { ...process.env, ...options.env } : process.env);
   const logger = options.logger ?? createLogger({ service: 'client', level: config.logLevel });
+  for (const warning of securityWarnings(config)) logger.warn(warning);
   const kafka = options.kafka ?? createKafkaClient(kafkaConnection(config, 'client'), logger);
   const registry = options.registry ?? createRegistry(registryConnection(config));
   const tracing = options.tracing ?? createTracing(tracingSettings(config, 'backend'));

@@ -67,13 +67,13 @@ export const PRINCIPALS_WITHOUT_ACLS: Readonly<Partial<Record<ServicePrincipal, 
   online: 'reads and writes no topic: it answers over HTTP',
 };
 
-function modelRules(model: 'duration' | 'cost' | 'tip', t: AclTopics): AclRule[] {
+function modelRules(model: 'duration' | 'cost' | 'tip', t: AclTopics, groupPrefix: string): AclRule[] {
   return [
-    rule(model, 'group', `fleet.${model}`, ['READ'], 'its consumer group'),
+    rule(model, 'group', `${groupPrefix}.${model}`, ['READ'], 'its consumer group'),
     rule(
       model,
       'group',
-      `fleet.${model}.`,
+      `${groupPrefix}.${model}.`,
       ['READ'],
       'the groups of its shadows and backfills (fleet shadow, fleet backfill)',
       'prefixed',
@@ -88,14 +88,17 @@ function modelRules(model: 'duration' | 'cost' | 'tip', t: AclTopics): AclRule[]
 /**
  * The minimal ACLs of the fleet on `topics`: every principal gets exactly what its service
  * reads and writes, nothing on the cluster, and no DELETE but the decision service's on its
- * own throw-away reader groups. Groups are the services' default `GROUP_ID`s.
+ * own throw-away reader groups. The services' groups are `<groupPrefix>.<service>` (and
+ * their shadows' and backfills' under it), as the CLI names them from `FLEET_GROUP_PREFIX`
+ * (`fleet` by default, the Kubernetes overlays' `GROUP_ID`s); the readers' and the
+ * backend's groups have fixed prefixes of their own.
  */
-export function fleetAcls(topics: AclTopics): AclRule[] {
+export function fleetAcls(topics: AclTopics, groupPrefix: string): AclRule[] {
   return [
-    ...modelRules('duration', topics),
-    ...modelRules('cost', topics),
-    ...modelRules('tip', topics),
-    rule('decision', 'group', 'fleet.decision', ['READ'], 'its consumer group'),
+    ...modelRules('duration', topics, groupPrefix),
+    ...modelRules('cost', topics, groupPrefix),
+    ...modelRules('tip', topics, groupPrefix),
+    rule('decision', 'group', `${groupPrefix}.decision`, ['READ'], 'its consumer group'),
     rule('decision', 'topic', topics.predictions, ['READ'], 'the predictions it joins'),
     rule('decision', 'topic', topics.decisions, ['READ', 'WRITE'], 'its decisions, read back after a restart'),
     rule('decision', 'topic', topics.predictionsDlq, ['WRITE'], 'predictions it cannot decode'),
@@ -111,14 +114,14 @@ export function fleetAcls(topics: AclTopics): AclRule[] {
     rule('backend', 'topic', topics.decisions, ['READ'], 'the decisions it acts on'),
     rule('backend', 'group', BACKEND_GROUP_PREFIX, ['READ'], 'its decision listeners', 'prefixed'),
     ...(topics.completed ? [rule('backend', 'topic', topics.completed, ['WRITE'], 'how each ride really ended')] : []),
-    ...monitorRules(topics),
+    ...monitorRules(topics, groupPrefix),
   ];
 }
 
-function monitorRules(t: AclTopics): AclRule[] {
+function monitorRules(t: AclTopics, groupPrefix: string): AclRule[] {
   if (!t.completed || !t.health) return [];
   return [
-    rule('monitor', 'group', 'fleet.monitor', ['READ'], 'its consumer group'),
+    rule('monitor', 'group', `${groupPrefix}.monitor`, ['READ'], 'its consumer group'),
     rule('monitor', 'topic', t.rides, ['READ'], 'the inputs it watches for drift'),
     rule('monitor', 'topic', t.predictions, ['READ'], 'the predictions it judges'),
     rule('monitor', 'topic', t.completed, ['READ'], 'the outcomes it judges them by'),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FleetError } from '@fleet/contract';
 import { bool, hostPorts, int, loadConfig, oneOf, str, type ConfigOf } from './config.js';
 import { DEFAULT_COMMIT_INTERVAL_MS } from './kafka/commit-queue.js';
 import type { FleetTopics } from './kafka/topics.js';
@@ -136,10 +137,16 @@ export function consumerSettings(config: ConfigOf<typeof serviceEnv>): ConsumerS
   };
 }
 
-/** The Kafka connection described by the configuration. */
+/**
+ * The Kafka connection described by the configuration, once {@link checkKafkaSecurity}
+ * accepts it.
+ * @throws FleetError FLEET_CONFIG_INVALID when the security settings contradict each other
+ * or `KAFKA_SSL_CA_FILE` cannot be read.
+ */
 export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): KafkaConnection {
+  checkKafkaSecurity(config);
   const caFile = config.kafkaSslCaFile || undefined;
-  const ssl = caFile ? { ca: readFileSync(caFile, 'utf8') } : config.kafkaSsl;
+  const ssl = caFile ? { ca: readCaFile(caFile) } : config.kafkaSsl;
   const sasl =
     config.kafkaSaslMechanism === 'none'
       ? undefined
@@ -155,6 +162,86 @@ export function kafkaConnection(config: CommonConfig, clientIdSuffix: string): K
     ssl,
     sasl,
   };
+}
+
+/** Whether the configuration reaches the brokers over TLS: `KAFKA_SSL`, or a CA file, which implies it. */
+const kafkaTls = (config: CommonConfig): boolean => config.kafkaSsl || config.kafkaSslCaFile !== '';
+
+/**
+ * Refuses Kafka security settings that contradict each other: `plain` without TLS (the
+ * password would cross the network in clear text), a user or password with mechanism
+ * `none` (the client would connect without them, as nobody), and a mechanism without both.
+ * @throws FleetError FLEET_CONFIG_INVALID naming the variables and what to set.
+ */
+export function checkKafkaSecurity(config: CommonConfig): void {
+  const mechanism = config.kafkaSaslMechanism;
+  const invalid = (variable: string, message: string) =>
+    new FleetError('FLEET_CONFIG_INVALID', message, { context: { variable } });
+  if (mechanism === 'plain' && !kafkaTls(config)) {
+    throw invalid(
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_MECHANISM=plain sends KAFKA_SASL_PASSWORD in clear text without TLS: set KAFKA_SSL=true ' +
+        '(or KAFKA_SSL_CA_FILE), or use scram-sha-512 or scram-sha-256',
+    );
+  }
+  const credentials = [
+    ['KAFKA_SASL_USERNAME', config.kafkaSaslUsername],
+    ['KAFKA_SASL_PASSWORD', config.kafkaSaslPassword],
+  ] as const;
+  const given = credentials.filter(([, value]) => value !== '').map(([name]) => name);
+  if (mechanism === 'none' && given.length > 0) {
+    throw invalid(
+      given[0],
+      `${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set but KAFKA_SASL_MECHANISM is none, so the ` +
+        'client would connect without them: set KAFKA_SASL_MECHANISM (scram-sha-512, scram-sha-256, or plain ' +
+        'over TLS) for a SASL listener, or unset them for a listener without SASL',
+    );
+  }
+  const missing = credentials.filter(([, value]) => value === '').map(([name]) => name);
+  if (mechanism !== 'none' && missing.length > 0) {
+    throw invalid(
+      missing[0],
+      `KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and ` +
+        `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: set both, or ` +
+        'KAFKA_SASL_MECHANISM=none for a listener without SASL',
+    );
+  }
+}
+
+/**
+ * Security settings that work but expose something on the network, one sentence each, for
+ * a process to log as warnings once at start: SCRAM without TLS (the broker's and the
+ * client's traffic, not the password, in clear text), a registry password over `http://`.
+ */
+export function securityWarnings(config: CommonConfig): string[] {
+  const warnings: string[] = [];
+  if (config.kafkaSaslMechanism.startsWith('scram-') && !kafkaTls(config)) {
+    warnings.push(
+      `KAFKA_SASL_MECHANISM=${config.kafkaSaslMechanism} without TLS: the password is never sent, but ` +
+        'every record is, in clear text; set KAFKA_SSL=true (or KAFKA_SSL_CA_FILE) when the listener takes TLS',
+    );
+  }
+  if (config.schemaRegistryPassword !== '' && /^http:\/\//i.test(config.schemaRegistryUrl)) {
+    warnings.push(
+      'SCHEMA_REGISTRY_PASSWORD is sent in clear text to an http:// SCHEMA_REGISTRY_URL: use the https:// address of the registry',
+    );
+  }
+  return warnings;
+}
+
+/** The CA certificate `KAFKA_SSL_CA_FILE` names, or an error naming the variable and the path. */
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new FleetError(
+      'FLEET_CONFIG_INVALID',
+      `KAFKA_SSL_CA_FILE=${file} cannot be read (${why}): set it to the PEM file of the CA that signed the ` +
+        "brokers' certificates, or leave it empty to trust the system's CAs",
+      { cause: err, context: { variable: 'KAFKA_SSL_CA_FILE' } },
+    );
+  }
 }
 
 /**

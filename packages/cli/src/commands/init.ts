@@ -1,4 +1,4 @@
-import { ADMIN_PRINCIPAL, loadSchema, valueSubject, type SchemaName } from '@fleet/contract';
+import { ADMIN_PRINCIPAL, FleetError, loadSchema, valueSubject, type SchemaName } from '@fleet/contract';
 import {
   createKafkaClient,
   createLogger,
@@ -12,12 +12,12 @@ import {
   retry,
   type Logger,
 } from '@fleet/core';
-import { aclLine, applyAcls, type AclChanges } from '../acls.js';
+import { aclLine, applyAcls, keptAclsReport, type AclChanges } from '../acls.js';
 import { cliConfig, cliEnv, type CliConfig } from '../config.js';
 import { MAX_PARTITIONS, parseCommandArgs, positiveInteger } from '../args.js';
 import type { Command } from '../command.js';
 
-const usage = `Usage: npx fleet init [--partitions P] [--acls] [--secure]
+const usage = `Usage: npx fleet init [--partitions P] [--acls [--prune]] [--secure]
 
 Prepares a cluster for the fleet: creates the topics that do not exist yet (ride_started,
 predictions, ride_decisions, ride_completed, model_health and the dead-letter topics; names
@@ -27,10 +27,13 @@ registry. Idempotent; waits for the broker and the registry to answer. Used by
 docker-compose and before a first deployment.
 
   --partitions P  partitions of new topics (default TOPIC_PARTITIONS, 6)
-  --acls          also make the ACLs of the fleet's principals exactly the README's minimal
-                  ACLs (README, Security): missing ones created, any other of theirs deleted;
-                  ACLs of other principals are left alone. Needs an administrator's
+  --acls          also grant the fleet's principals the README's minimal ACLs (README,
+                  Security) for these TOPIC_* and FLEET_GROUP_PREFIX: missing ones created.
+                  Any other ACL of theirs (another deployment's on this cluster, a grant
+                  added by hand) is kept and listed on stderr. Needs an administrator's
                   credentials (KAFKA_SASL_*).
+  --prune         with --acls: delete those other ACLs of the fleet's principals too, so
+                  that theirs are exactly the rules; ACLs of other principals are left alone
   --secure        on the local secure broker (npx fleet infra up --secure), as its admin
                   user: KAFKA_* come from its state folder, the password never printed; the
                   broker and the local registry are started when they do not run
@@ -41,9 +44,13 @@ export interface InitOptions {
   readonly config: CliConfig;
   readonly partitions: number;
   readonly acls: boolean;
+  /** With `acls`: delete the fleet principals' ACLs that the rules do not produce. @default false */
+  readonly prune?: boolean;
   readonly logger: Logger;
   /** Receives the lines the command prints. */
   readonly print: (line: string) => void;
+  /** Receives what the command says on stderr: the ACLs it kept. @default console.error */
+  readonly warn?: (line: string) => void;
 }
 
 /** Creates the topics, registers the schemas and (with `acls`) applies the fleet's ACLs. */
@@ -58,7 +65,8 @@ export async function initCluster(options: InitOptions): Promise<AclChanges | un
       const admin = await kafka.admin();
       try {
         await ensureFleetTopics(admin, topics, options.partitions, config.topicReplicationFactor);
-        return options.acls ? await applyAcls(admin, topics) : undefined;
+        if (!options.acls) return undefined;
+        return await applyAcls(admin, { topics, groupPrefix: config.groupPrefix, prune: options.prune });
       } finally {
         await admin.disconnect();
       }
@@ -83,6 +91,7 @@ export async function initCluster(options: InitOptions): Promise<AclChanges | un
     for (const b of changes.created) options.print(`ACL created: ${aclLine(b)}`);
     for (const b of changes.deleted) options.print(`ACL deleted: ${aclLine(b)}`);
     options.print(`ACLs of the fleet's principals: ${changes.total}, as in README's Security section`);
+    for (const line of keptAclsReport(changes.kept)) (options.warn ?? console.error)(line);
   }
   return changes;
 }
@@ -105,13 +114,16 @@ async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     partitions: { type: 'string' },
     acls: { type: 'boolean' },
+    prune: { type: 'boolean' },
     secure: { type: 'boolean' },
   });
+  if (values.prune && !values.acls) throw new FleetError('FLEET_INPUT_INVALID', '--prune goes with --acls');
   const config = values.secure ? await secureConfig() : cliConfig();
   await initCluster({
     config,
     partitions: positiveInteger(values.partitions, 'partitions', MAX_PARTITIONS) ?? config.topicPartitions,
     acls: values.acls === true,
+    prune: values.prune === true,
     logger: createLogger({ service: 'fleet-init', level: config.logLevel }),
     print: (line) => console.log(line),
   });

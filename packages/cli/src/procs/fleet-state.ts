@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cliConfig, recordedOverrides, stackFileIn, type RecordedEnv } from '../config.js';
 import { groupOf, type ServiceName } from '../launcher/index.js';
 import { runDir } from './instances.js';
@@ -18,10 +18,19 @@ export interface StackRecord {
 
 const stackFile = (): string => stackFileIn(cliConfig().stateDir);
 
-/** Records the stack `fleet up` uses. */
+/**
+ * Records the stack `fleet up` uses, owner-only (0600): it holds the SHA-256 of the fleet's
+ * passwords, which a guess can be checked against. Written whole (a temporary file renamed),
+ * so a reader never sees half a record.
+ */
 export function saveStack(record: StackRecord): void {
   mkdirSync(runDir(), { recursive: true });
-  writeFileSync(stackFile(), JSON.stringify(record, null, 2));
+  const file = stackFile();
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2), { mode: 0o600 });
+  // `mode` applies only to a file it creates: one left behind by a crashed run keeps its own.
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 /** The stack `fleet up` recorded, or null when the fleet is not up. */

@@ -21,10 +21,17 @@ export const NOT_AUTHORIZED: ReadonlySet<string> = new Set([
 ]);
 
 /** Broker answers that refuse the SASL credentials (FLEET_KAFKA_AUTH_FAILED). */
-export const SASL_FAILED: ReadonlySet<string> = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'ILLEGAL_SASL_STATE',
+export const SASL_FAILED: ReadonlySet<string> = new Set(['SASL_AUTHENTICATION_FAILED']);
+
+/**
+ * Broker answers that refuse the SASL mechanism before any credential is looked at
+ * (FLEET_KAFKA_AUTH_FAILED): the listener does not enable it (UNSUPPORTED_SASL_MECHANISM),
+ * or it is not a SASL listener at all, whose request handler answers a SASL handshake with
+ * ILLEGAL_SASL_STATE.
+ */
+export const SASL_MECHANISM_REFUSED: ReadonlySet<string> = new Set([
   'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
 ]);
 
 /** Node's codes for a broker certificate the client does not trust (FLEET_KAFKA_AUTH_FAILED). */
@@ -47,6 +54,21 @@ export function saslRefused(user: string | undefined, detail: string): FleetErro
     `the broker refused the SASL credentials of user "${user ?? ''}" (${detail}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
     { context: { variable: 'KAFKA_SASL_PASSWORD', user } },
   );
+}
+
+/**
+ * The broker refused the SASL mechanism itself (`answer`, one of {@link SASL_MECHANISM_REFUSED}),
+ * so no user name or password can help; `mechanism` is the one the client asked for, when known.
+ */
+export function saslMechanismRefused(answer: string, mechanism?: string): FleetError {
+  const asked = mechanism ? `SASL mechanism ${mechanism.toUpperCase()}` : 'the SASL mechanism';
+  const why =
+    answer === 'ILLEGAL_SASL_STATE'
+      ? `the listener at KAFKA_BROKERS did not expect ${asked} (${answer}): it is likely not a SASL listener; ` +
+        'point KAFKA_BROKERS at its SASL listener, or set KAFKA_SASL_MECHANISM=none for this one'
+      : `the broker does not enable ${asked} on this listener (${answer}): set KAFKA_SASL_MECHANISM to one ` +
+        'it enables (the local secure broker offers only scram-sha-512), and check that KAFKA_BROKERS is its SASL listener';
+  return new FleetError('FLEET_KAFKA_AUTH_FAILED', why, { context: { variable: 'KAFKA_SASL_MECHANISM' } });
 }
 
 /** The client does not trust the broker's TLS certificate (Node's `code`, one of {@link UNTRUSTED_CERT}). */

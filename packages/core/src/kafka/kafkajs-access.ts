@@ -3,13 +3,15 @@ import {
   isAccessError,
   notAuthorized,
   NOT_AUTHORIZED,
+  saslMechanismRefused,
   saslRefused,
   SASL_FAILED,
+  SASL_MECHANISM_REFUSED,
   untrustedCertificate,
   UNTRUSTED_CERT,
 } from './access.js';
 import type { LogEntry } from 'kafkajs';
-import { errorChain } from './kafkajs-errors.js';
+import { errorChain, type KafkajsError } from './kafkajs-errors.js';
 import type { AdminClient, ConsumerClient, KafkaClient, KafkaConnection, ProducerClient } from './types.js';
 
 /**
@@ -57,7 +59,10 @@ export function accessError(
 ): FleetError | undefined {
   if (isFleetError(err)) return isAccessError(err) ? err : undefined;
   const user = connection.sasl?.username;
-  for (const e of errorChain(err)) {
+  const chain = errorChain(err);
+  const mechanism = chain.map(mechanismRefusal).find((answer) => answer !== undefined);
+  if (mechanism) return saslMechanismRefused(mechanism, connection.sasl?.mechanism);
+  for (const e of chain) {
     // kafkajs wraps what a batch handler threw (a refused send, already the fleet's error).
     if (isAccessError(e)) return e;
     if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type && SASL_FAILED.has(e.type))) {
@@ -69,6 +74,16 @@ export function accessError(
     if (type || group) return notAuthorized(user, doing, type ?? 'GROUP_AUTHORIZATION_FAILED');
   }
   return undefined;
+}
+
+/**
+ * The broker's refusal of the SASL mechanism in one error of the chain, or undefined: its
+ * answer, or kafkajs' own check of the handshake's enabled mechanisms.
+ */
+function mechanismRefusal(e: KafkajsError): string | undefined {
+  if (e.type && SASL_MECHANISM_REFUSED.has(e.type)) return e.type;
+  const notEnabled = e.name === 'KafkaJSSASLAuthenticationError' && /mechanism is not supported/.test(e.message ?? '');
+  return notEnabled ? 'UNSUPPORTED_SASL_MECHANISM' : undefined;
 }
 
 /** Wraps a kafkajs implementation of the seam so every refusal of the broker surfaces as the fleet's error. */

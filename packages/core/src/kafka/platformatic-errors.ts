@@ -2,8 +2,10 @@ import { FleetError, isFleetError } from '@fleet/contract';
 import {
   notAuthorized,
   NOT_AUTHORIZED,
+  saslMechanismRefused,
   saslRefused,
   SASL_FAILED,
+  SASL_MECHANISM_REFUSED,
   untrustedCertificate,
   UNTRUSTED_CERT,
 } from './access.js';
@@ -91,7 +93,11 @@ function apiIds(err: unknown): string {
 
 /** The refusal of the broker in `err`'s tree, as the fleet's error, or undefined. */
 function accessError(err: unknown, doing: string, user: string | undefined): FleetError | undefined {
-  for (const e of errorChain(err)) {
+  const chain = errorChain(err);
+  // The library wraps a refused handshake in an AuthenticationError: the answer beneath says which.
+  const mechanism = chain.find((e) => typeof e.apiId === 'string' && SASL_MECHANISM_REFUSED.has(e.apiId));
+  if (mechanism) return saslMechanismRefused(String(mechanism.apiId));
+  for (const e of chain) {
     if (e.code === 'PLT_KFK_AUTHENTICATION' || (typeof e.apiId === 'string' && SASL_FAILED.has(e.apiId))) {
       return saslRefused(user, `to ${doing}`);
     }

@@ -1,7 +1,14 @@
 import { loadConfig, type ConfigOf, type EnvSchema } from '../config.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { kafkaConnection, registryConnection, tracingSettings, type CommonConfig, type ServiceConfig } from '../env.js';
+import {
+  kafkaConnection,
+  registryConnection,
+  securityWarnings,
+  tracingSettings,
+  type CommonConfig,
+  type ServiceConfig,
+} from '../env.js';
 import { createKafkaClient } from '../kafka/client.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -53,7 +60,9 @@ export interface ProcessParts<C> {
 /**
  * Reads `schema` once from the environment (plus `overrides.env`) and builds the parts a
  * stream process needs, each replaceable by an override.
- * @throws FleetError FLEET_CONFIG_INVALID naming the first bad variable.
+ * Logs the {@link securityWarnings} of the configuration once.
+ * @throws FleetError FLEET_CONFIG_INVALID naming the first bad variable, or security
+ * settings that contradict each other (`checkKafkaSecurity`).
  */
 export function processParts<S extends EnvSchema>(
   service: string,
@@ -63,6 +72,7 @@ export function processParts<S extends EnvSchema>(
   const env = overrides.env ? { ...process.env, ...overrides.env } : process.env;
   const config = loadConfig(schema, env) as ConfigOf<S> & CommonConfig;
   const logger = overrides.logger ?? createLogger({ service, level: config.logLevel });
+  for (const warning of securityWarnings(config)) logger.warn(warning);
   const kafka =
     typeof overrides.kafka === 'function'
       ? overrides.kafka(createKafkaClient(kafkaConnection(config, service), logger))
