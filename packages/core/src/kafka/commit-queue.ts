@@ -28,11 +28,18 @@ export interface CommitQueue {
    * carries it returned (a graceful stop, before the group is left).
    */
   commit(offset: PartitionOffset, wait: boolean): Promise<void>;
-  /** Sends what is pending now, without waiting for the interval (a graceful stop); resolves once it landed. */
+  /** Sends what is pending now, without waiting for the interval (a graceful stop); resolves once it returned. */
   flushNow(): Promise<void>;
-  /** Resolves once nothing is pending or in flight. */
+  /**
+   * The group was joined with `assignment`: offsets pending for other partitions are dropped
+   * (their new owner commits them), and the rest, refused meanwhile, are sent again.
+   */
+  retain(assignment: Record<string, number[]>): void;
+  /** Resolves once no OffsetCommit is in flight or waiting for the interval. */
   idle(): Promise<void>;
 }
+
+const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * Commits are not waited for while running, so the next batch does not pay a round trip
@@ -40,7 +47,10 @@ export interface CommitQueue {
  * the offsets handed in meanwhile (one per partition, the latest wins, as a partition's
  * batches come in order) go together in the next one. A crash loses at most the commits
  * of that interval: their records are read again (at-least-once). `commitNow` reports its
- * own failures; a failed commit only means records are read again.
+ * own failures and rejects: the offsets of a refused commit are put back, unless a newer
+ * one of their partition is pending or the partition was taken away, and go with the next
+ * commit, the next join ({@link CommitQueue.retain}: a commit refused during a rebalance
+ * lands once it is over) or the stop's flush.
  */
 export function createCommitQueue(
   commitNow: (offsets: PartitionOffset[]) => Promise<void>,
@@ -48,6 +58,8 @@ export function createCommitQueue(
 ): CommitQueue {
   const minIntervalMs = options.minIntervalMs ?? 0;
   const pending = new Map<string, PartitionOffset>();
+  // The partitions of the last join; until the first one, any.
+  let assigned: Set<string> | undefined;
   let flushing: Promise<void> | undefined;
   let lastStartedAt = Number.NEGATIVE_INFINITY;
   // Set once a commit must land now (a graceful stop): from then on nothing waits for the interval.
@@ -61,9 +73,24 @@ export function createCommitQueue(
       const offsets = [...pending.values()];
       pending.clear();
       lastStartedAt = Date.now();
-      await commitNow(offsets);
+      try {
+        await commitNow(offsets);
+      } catch {
+        // With what was handed in meanwhile, or else the next commit, join or stop: not in a
+        // loop against a coordinator that refuses.
+        const handedInMeanwhile = pending.size > 0;
+        putBack(offsets);
+        if (!handedInMeanwhile) break;
+      }
     }
     flushing = undefined;
+  }
+
+  function putBack(offsets: PartitionOffset[]): void {
+    for (const offset of offsets) {
+      const key = keyOf(offset.topic, offset.partition);
+      if (!pending.has(key) && (!assigned || assigned.has(key))) pending.set(key, offset);
+    }
   }
 
   /** Waits `ms`, or less if a commit that must land now comes in (a graceful stop). */
@@ -79,19 +106,31 @@ export function createCommitQueue(
     });
   }
 
+  function send(): Promise<void> {
+    if (pending.size > 0) flushing ??= flush();
+    return flushing ?? Promise.resolve();
+  }
+
   function flushNow(): Promise<void> {
     urgent = true;
     hurry?.();
-    return flushing ?? Promise.resolve();
+    return send();
   }
 
   return {
     commit(offset, wait) {
-      pending.set(`${offset.topic}\u0000${offset.partition}`, offset);
-      flushing ??= flush();
+      pending.set(keyOf(offset.topic, offset.partition), offset);
+      void send();
       return wait ? flushNow() : Promise.resolve();
     },
     flushNow,
+    retain(assignment) {
+      assigned = new Set(
+        Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => keyOf(topic, p))),
+      );
+      for (const key of pending.keys()) if (!assigned.has(key)) pending.delete(key);
+      void send();
+    },
     idle: () => flushing ?? Promise.resolve(),
   };
 }

@@ -102,6 +102,8 @@ async function connectConsumer(kafka: Kafka, options: ConsumerOptions, log: Logg
     },
     { minIntervalMs: options.commitIntervalMs },
   );
+  // Offsets of partitions the join took away are their new owner's to commit.
+  consumer.on(consumer.events.GROUP_JOIN, (event) => commits.retain(event.payload.memberAssignment));
   // While stopping, the last batch's commit must land before the group is left. kafkajs's
   // consumer.commitOffsets does nothing once stop() began (its runner is no longer running),
   // so such a commit goes through the batch's own commitOffsetsIfNecessary, which commits

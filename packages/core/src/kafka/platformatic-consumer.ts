@@ -51,8 +51,14 @@ const assignmentRecord = (assignments: readonly GroupAssignment[] | null | undef
  *   here, so a failed batch is not fetched again: its records go back to the front of
  *   their partition (retried with backoff like kafkajs retries `eachBatch`), and only
  *   partitions the group took away are dropped.
+ * - A fetch sent before a join may be answered after it, and the join's re-read brings a
+ *   kept partition's records again from its committed offset: records of partitions the
+ *   join took away are dropped, and so are a kept partition's below the last one buffered
+ *   ({@link PartitionBuffers.push}): a partition's records are handed out in order, once each.
  * - The stream ends on a fetch that failed for good (the broker away past the retries): a
  *   new stream is opened after a backoff, from the committed offsets, buffered records kept.
+ *   After `retries` such failures in a row (no fetch answered in between), or on one no
+ *   retry fixes, the consumer crashes for good: the service re-creates its clients.
  */
 export async function connectPlatformaticConsumer(
   base: Base,
@@ -79,13 +85,34 @@ export async function connectPlatformaticConsumer(
   let state: 'new' | 'running' | 'stopping' | 'crashed' = 'new';
   let active = 0;
   const inflight = new Set<Promise<void>>();
-  let failures = 0;
+  // Failed attempts in a row of the batch at the head of each partition.
+  const failures = new Map<string, number>();
   let streamFailures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
+  let retryAt = Number.POSITIVE_INFINITY;
+  let reopenTimer: NodeJS.Timeout | undefined;
+
+  // As on kafkajs: one OffsetCommit in flight, the offsets handed in meanwhile in the next.
+  const commits = createCommitQueue(
+    (offsets) =>
+      consumer
+        .commit({
+          offsets: offsets.map((o) => ({ ...o, offset: BigInt(o.offset) + 1n, leaderEpoch: -1 })),
+        })
+        .catch((err: unknown) => {
+          log.warn({ err, offsets }, 'commit failed; it goes with the next one');
+          throw err;
+        }),
+    { minIntervalMs: options.commitIntervalMs },
+  );
 
   consumer.on('consumer:group:join', (payload) => {
     const assignment = assignmentRecord(payload.assignments);
-    for (const key of buffers.keepOnly(assignment)) log.debug({ partition: key }, 'partition taken away');
+    for (const key of buffers.keepOnly(assignment)) {
+      failures.delete(key);
+      log.debug({ partition: key }, 'partition taken away');
+    }
+    commits.retain(assignment);
     options.onGroupJoin?.(assignment, payload.memberId);
     resumeWhenDrained();
     pump();
@@ -101,6 +128,7 @@ export async function connectPlatformaticConsumer(
   const onFetched = (ctx: unknown): void => {
     const { client, result } = ctx as { client?: unknown; result?: FetchAnswer };
     if (client !== consumer || !result) return;
+    streamFailures = 0;
     for (const t of result.responses) {
       const topic = topicNames.get(t.topicId);
       if (topic) for (const p of t.partitions) watermarks.set(`${topic}:${p.partitionIndex}`, String(p.highWatermark));
@@ -118,6 +146,8 @@ export async function connectPlatformaticConsumer(
   }
 
   async function openStream(): Promise<void> {
+    const metadata = await consumer.metadata({ topics });
+    for (const [name, topic] of metadata.topics) topicNames.set(topic.id, name);
     const opened = await consumer.consume({
       topics,
       mode: 'committed',
@@ -127,33 +157,39 @@ export async function connectPlatformaticConsumer(
       maxBytesPerPartition: maxBytes,
       minBytes: options.minBytes ?? 1,
     });
+    opened.on('error', (err: unknown) => streamFailed(opened, err));
+    if (state !== 'running') {
+      // Stopped while this stream was being opened.
+      await opened.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
+      return;
+    }
     stream = opened;
     opened.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
-      buffers.push(incoming(m));
+      if (!buffers.push(incoming(m))) return;
       // Holding at most a few fetches' worth keeps memory bounded while batches are slow.
       if (buffers.bytes > 4 * maxBytes) opened.pause();
       schedulePump();
     });
-    opened.on('error', (err: unknown) => void streamFailed(opened, err));
-    const metadata = await consumer.metadata({ topics });
-    for (const [name, topic] of metadata.topics) topicNames.set(topic.id, name);
   }
 
-  async function streamFailed(failed: MessagesStream<Buffer, Buffer, Buffer, Buffer>, err: unknown): Promise<void> {
+  function streamFailed(failed: MessagesStream<Buffer, Buffer, Buffer, Buffer>, err: unknown): void {
     if (state !== 'running' || stream !== failed) return;
     stream = undefined;
-    const error = toFleetError(err, `fetch from ${topics.join(', ')}`, user);
-    crash(error, isRetriable(error));
+    reopenLater(err);
+  }
+
+  /** Opens a new stream after a backoff; crashes for good past the retries or on a refusal. */
+  function reopenLater(err: unknown): void {
     if (state !== 'running') return;
+    const error = toFleetError(err, `fetch from ${topics.join(', ')}`, user);
+    if (!isRetriable(error) || streamFailures >= retries) return crash(error, false);
+    crash(error, true);
     const delayMs = backoffDelay(Math.min(streamFailures++, 6), BATCH_RETRY);
     log.warn({ err: error, delayMs }, 'the consumer stream ended; opening a new one');
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    if (state !== 'running') return;
-    try {
-      await openStream();
-    } catch (openErr) {
-      await streamFailed(failed, openErr);
-    }
+    reopenTimer = setTimeout(() => {
+      reopenTimer = undefined;
+      if (state === 'running') openStream().catch(reopenLater);
+    }, delayMs);
   }
 
   /** Fetching again once the buffers hold at most two fetches' worth (paused above four). */
@@ -187,9 +223,12 @@ export async function connectPlatformaticConsumer(
       inflight.add(run);
     }
     const at = buffers.nextRetryAt(Date.now());
-    if (at !== undefined && !retryTimer) {
+    if (at !== undefined && at < retryAt) {
+      clearTimeout(retryTimer);
+      retryAt = at;
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
+        retryAt = Number.POSITIVE_INFINITY;
         pump();
       }, at - Date.now());
     }
@@ -198,6 +237,7 @@ export async function connectPlatformaticConsumer(
   async function handle(taken: TakenBatch): Promise<void> {
     const generation = consumer.generationId;
     const { topic, partition, records } = taken;
+    const key = `${topic}:${partition}`;
     const last = records[records.length - 1].offset;
     const batch: RecordBatch = {
       topic,
@@ -215,7 +255,7 @@ export async function connectPlatformaticConsumer(
     try {
       await handler!(batch, control);
       buffers.done(taken);
-      failures = 0;
+      failures.delete(key);
       streamFailures = 0;
     } catch (err) {
       if (!isRetriable(err)) {
@@ -223,28 +263,23 @@ export async function connectPlatformaticConsumer(
         crash(err, false);
         return;
       }
-      const rebalancing = err instanceof Rebalancing;
-      const delayMs = rebalancing ? 0 : backoffDelay(Math.min(failures++, 6), BATCH_RETRY);
+      if (err instanceof Rebalancing) {
+        buffers.retry(taken, Date.now());
+        return;
+      }
+      const failed = (failures.get(key) ?? 0) + 1;
+      failures.set(key, failed);
+      const delayMs = backoffDelay(Math.min(failed - 1, 6), BATCH_RETRY);
       buffers.retry(taken, Date.now() + delayMs);
-      if (!rebalancing) log.warn({ err, topic, partition, delayMs }, 'batch failed; it will be handled again');
+      log.warn({ err, topic, partition, delayMs }, 'batch failed; it will be handled again');
       // As kafkajs does once its retries of a batch run out: report it, and go on retrying.
-      if (failures > retries) {
-        failures = 0;
+      if (failed > retries) {
+        failures.delete(key);
         crash(err, true);
       }
     }
   }
 
-  // As on kafkajs: one OffsetCommit in flight, the offsets handed in meanwhile in the next.
-  const commits = createCommitQueue(
-    (offsets) =>
-      consumer
-        .commit({
-          offsets: offsets.map((o) => ({ ...o, offset: BigInt(o.offset) + 1n, leaderEpoch: -1 })),
-        })
-        .catch((err: unknown) => log.warn({ err, offsets }, 'commit failed; records will be read again')),
-    { minIntervalMs: options.commitIntervalMs },
-  );
   // While stopping, the last batch's commit must land before the group is left.
   function commit(topic: string, partition: number, offset: string): Promise<void> {
     return commits.commit({ topic, partition, offset }, state !== 'running');
@@ -266,6 +301,7 @@ export async function connectPlatformaticConsumer(
       if (state === 'stopping') return;
       state = 'stopping';
       clearTimeout(retryTimer);
+      clearTimeout(reopenTimer);
       await stream?.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
       await Promise.allSettled([...inflight]);
       buffers.clear();
@@ -276,6 +312,7 @@ export async function connectPlatformaticConsumer(
     },
     async disconnect() {
       clearTimeout(retryTimer);
+      clearTimeout(reopenTimer);
       consumerFetchesChannel.asyncStart.unsubscribe(onFetched);
       await stream?.close().catch((err: unknown) => log.debug({ err }, 'closing the stream failed'));
       await consumer.close().catch((err: unknown) => log.debug({ err }, 'closing the consumer failed'));

@@ -65,7 +65,12 @@ export interface RecordBatch {
 export interface BatchControl {
   /** Keeps the group membership alive through a long batch. */
   heartbeat(): Promise<void>;
-  /** True when a rebalance took the partition away: do not commit. */
+  /**
+   * True when this batch must not commit: its partition's position is no longer this
+   * batch's to move. On kafkajs, a seek is pending for the partition (kafkajs' own
+   * `isStale`); on @platformatic/kafka, a rebalance took the partition away. False does
+   * not prove the partition is still assigned: a rebalance under way shows in `heartbeat()`.
+   */
   isStale(): boolean;
   /**
    * Commits the position after `offset` for this batch's partition. Commits are ordered and,

@@ -16,6 +16,8 @@ export const DLQ_HEADERS = {
   originalValueBytes: 'fleet.original.value.bytes',
   /** The same for the key. */
   originalKeyBytes: 'fleet.original.key.bytes',
+  /** Set only when original headers were left out to fit one produce request: how many. */
+  originalHeadersDropped: 'fleet.original.headers.dropped',
 } as const;
 
 /** Longest error message kept in a DLQ header. */
@@ -32,9 +34,11 @@ export function headerSafe(text: string, max = MAX_MESSAGE_CHARS): string {
  * The dead-letter record for `record`: its original key and value bytes and headers,
  * plus headers saying what failed, where the record came from, and when. A record that
  * would not fit one produce request with those headers (one just under the broker's limit,
- * or one that came compressed: dead letters are sent as they were read) keeps the first
- * bytes of its value (and key) that fit, their lengths before in headers, so the DLQ never
- * refuses it and the partition moves on; the whole record stays at its source offset.
+ * or one that came compressed: dead letters are sent as they were read) is cut to fit, so
+ * the DLQ never refuses it and the partition moves on; the whole record stays at its source
+ * offset. Its original headers are kept, in their order, up to {@link ORIGINAL_HEADERS_MAX_BYTES}
+ * (the number left out in a header), then the first bytes of its value (and key) that fit,
+ * their lengths before in headers.
  */
 export function deadLetter(
   record: IncomingRecord,
@@ -46,31 +50,57 @@ export function deadLetter(
   for (const [name, value] of Object.entries(record.headers)) {
     if (!name.startsWith('fleet.')) original[headerSafe(name, 200)] = headerSafe(value);
   }
-  const headers: Record<string, string> = {
-    ...original,
+  const fleet: Record<string, string> = {
     [DLQ_HEADERS.errorCode]: error.code,
     [DLQ_HEADERS.errorMessage]: headerSafe(error.message),
     [DLQ_HEADERS.sourceTopic]: record.topic,
     [DLQ_HEADERS.sourcePartition]: String(record.partition),
     [DLQ_HEADERS.sourceOffset]: record.offset,
-    [DLQ_HEADERS.consumerGroup]: origin.groupId,
+    [DLQ_HEADERS.consumerGroup]: headerSafe(origin.groupId),
     [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
-    [DLQ_HEADERS.service]: origin.service,
+    [DLQ_HEADERS.service]: headerSafe(origin.service),
   };
-  const letter = { key: record.key, value: record.value, headers };
-  return recordSize(letter.key, letter.value, Object.entries(headers)) > MAX_REQUEST_BYTES ? cutToFit(letter) : letter;
+  const headers = { ...original, ...fleet };
+  if (recordSize(record.key, record.value, Object.entries(headers)) <= MAX_REQUEST_BYTES) {
+    return { key: record.key, value: record.value, headers };
+  }
+  return cutToFit(record.key, record.value, { ...boundedHeaders(original), ...fleet });
+}
+
+/**
+ * Most bytes (as a record batch counts them: UTF-8, with their lengths) of the original
+ * headers a dead letter that does not fit keeps. Header values are cut at 1,000 characters,
+ * not bytes, and a record may carry any number of them: without a bound, its headers alone
+ * could be larger than a request (MESSAGE_TOO_LARGE, refused for good).
+ */
+export const ORIGINAL_HEADERS_MAX_BYTES = 64 * 1024;
+
+/** `original` in its order, without the headers that would take it past {@link ORIGINAL_HEADERS_MAX_BYTES}. */
+function boundedHeaders(original: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  let bytes = 0;
+  let dropped = 0;
+  for (const [name, value] of Object.entries(original)) {
+    const size = recordSize(null, null, [[name, value]]) - recordSize(null, null);
+    if (bytes + size > ORIGINAL_HEADERS_MAX_BYTES) {
+      dropped++;
+      continue;
+    }
+    kept[name] = value;
+    bytes += size;
+  }
+  return dropped > 0 ? { ...kept, [DLQ_HEADERS.originalHeadersDropped]: String(dropped) } : kept;
 }
 
 /** Room kept for the two length headers a cut adds. */
 const CUT_HEADERS_BYTES = 100;
 
-/** `letter` with its value, then its key, cut to their first bytes so it fits one request. */
-function cutToFit(letter: {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}): OutgoingRecord {
-  const { key, value, headers } = letter;
+/**
+ * The record with its value, then its key, cut to their first bytes so it fits one request.
+ * `headers` are bounded (the original ones by {@link ORIGINAL_HEADERS_MAX_BYTES}, the fleet's
+ * by {@link headerSafe}): far under half a request, so what is kept of key and value fits.
+ */
+function cutToFit(key: Buffer | null, value: Buffer | null, headers: Record<string, string>): OutgoingRecord {
   const around = recordSize(null, null, Object.entries(headers)) + CUT_HEADERS_BYTES;
   const keyBytes = key?.length ?? 0;
   const valueBytes = value?.length ?? 0;

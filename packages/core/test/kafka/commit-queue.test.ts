@@ -75,4 +75,64 @@ describe('createCommitQueue', () => {
     await stopped;
     await queue.idle();
   });
+
+  /** A coordinator that refuses the commits it is told to, as the library reports it: a rejection. */
+  function refusingCommits() {
+    const requests: string[][] = [];
+    const outcomes: Array<'ok' | 'refused'> = [];
+    const commitNow = async (offsets: PartitionOffset[]) => {
+      requests.push(offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`));
+      if (outcomes.shift() === 'refused') throw new Error('REBALANCE_IN_PROGRESS');
+    };
+    return { requests, outcomes, commitNow };
+  }
+
+  // Regression: a refused commit was dropped, so a graceful stop's flush did not send it.
+  it('puts the offsets of a refused commit back, for the stop to send', async () => {
+    const coordinator = refusingCommits();
+    coordinator.outcomes.push('refused');
+    const queue = createCommitQueue(coordinator.commitNow);
+    await queue.commit(at(0, 4), false);
+    await queue.idle();
+    await queue.flushNow();
+    expect(coordinator.requests).toEqual([['rides/0@4'], ['rides/0@4']]);
+  });
+
+  it('does not put back an offset when a newer one of its partition is pending', async () => {
+    const coordinator = heldCommits();
+    let refuse = true;
+    const queue = createCommitQueue(async (offsets) => {
+      await coordinator.commitNow(offsets);
+      if (refuse) throw new Error('REBALANCE_IN_PROGRESS');
+    });
+    await queue.commit(at(0, 4), false);
+    await queue.commit(at(0, 6), false);
+    await queue.commit(at(1, 2), false);
+    await tick();
+    coordinator.releaseNext();
+    await tick();
+    refuse = false;
+    // Refused once: sent again with what was handed in meanwhile, the latest of each partition.
+    expect(coordinator.requests.map((r) => r.offsets)).toEqual([['rides/0@4'], ['rides/0@6', 'rides/1@2']]);
+    coordinator.releaseNext();
+    await queue.idle();
+  });
+
+  // Regression: offsets pending for partitions a join took away were sent after it, over
+  // their new owner's commits.
+  it('drops the offsets of partitions a join took away, and sends the rest once joined', async () => {
+    const coordinator = refusingCommits();
+    coordinator.outcomes.push('ok', 'refused', 'refused');
+    const queue = createCommitQueue(coordinator.commitNow);
+    for (const offset of [at(0, 4), at(1, 9), at(2, 3)]) void queue.commit(offset, false);
+    await queue.idle();
+    expect(coordinator.requests).toEqual([['rides/0@4'], ['rides/1@9', 'rides/2@3']]);
+    queue.retain({ rides: [2] });
+    expect(coordinator.requests.slice(2)).toEqual([['rides/2@3']]);
+    // Refused again, and in flight when a join took its partition away: not put back.
+    queue.retain({ rides: [] });
+    await queue.idle();
+    await queue.flushNow();
+    expect(coordinator.requests).toHaveLength(3);
+  });
 });
