@@ -70,6 +70,8 @@ export function createCommitQueue(
     while (pending.size > 0) {
       const waitMs = lastStartedAt + minIntervalMs - Date.now();
       if (waitMs > 0 && !urgent) await pause(waitMs);
+      // A join may have taken away every partition pending meanwhile (retain).
+      if (pending.size === 0) break;
       const offsets = [...pending.values()];
       pending.clear();
       lastStartedAt = Date.now();

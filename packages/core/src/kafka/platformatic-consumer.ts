@@ -106,8 +106,19 @@ export async function connectPlatformaticConsumer(
     { minIntervalMs: options.commitIntervalMs },
   );
 
+  // The member id of the last join: a member back under a new one lost its session meanwhile.
+  let memberId: string | undefined;
   consumer.on('consumer:group:join', (payload) => {
     const assignment = assignmentRecord(payload.assignments);
+    if (memberId !== undefined && payload.memberId !== memberId) {
+      // Its session expired: another member may have handled (and committed past) what it
+      // had buffered or not yet committed. All of it goes; the partitions it gets back are
+      // read again from their committed offsets.
+      buffers.keepOnly({});
+      commits.retain({});
+      log.warn({ before: memberId, now: payload.memberId }, 'back in the group under a new member id');
+    }
+    memberId = payload.memberId;
     for (const key of buffers.keepOnly(assignment)) {
       failures.delete(key);
       log.debug({ partition: key }, 'partition taken away');
@@ -236,6 +247,7 @@ export async function connectPlatformaticConsumer(
 
   async function handle(taken: TakenBatch): Promise<void> {
     const generation = consumer.generationId;
+    const member = consumer.memberId;
     const { topic, partition, records } = taken;
     const key = `${topic}:${partition}`;
     const last = records[records.length - 1].offset;
@@ -249,7 +261,8 @@ export async function connectPlatformaticConsumer(
       heartbeat: async () => {
         if (consumer.generationId !== generation || !consumer.isActive()) throw new Rebalancing();
       },
-      isStale: () => !assignmentRecord(consumer.assignments)[topic]?.includes(partition),
+      isStale: () =>
+        consumer.memberId !== member || !assignmentRecord(consumer.assignments)[topic]?.includes(partition),
       commit: (offset) => commit(topic, partition, offset),
     };
     try {

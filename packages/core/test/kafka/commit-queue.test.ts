@@ -135,4 +135,18 @@ describe('createCommitQueue', () => {
     await queue.flushNow();
     expect(coordinator.requests).toHaveLength(3);
   });
+
+  it('sends no empty commit when a join took away every partition waiting for the interval', async () => {
+    const coordinator = heldCommits();
+    const queue = createCommitQueue(coordinator.commitNow, { minIntervalMs: 60_000 });
+    await queue.commit(at(0, 1), false);
+    await tick();
+    coordinator.releaseNext();
+    await tick();
+    await queue.commit(at(0, 2), false); // waits for the interval
+    queue.retain({ rides: [] });
+    await queue.flushNow();
+    await queue.idle();
+    expect(coordinator.requests.map((r) => r.offsets)).toEqual([['rides/0@1']]);
+  });
 });
