@@ -60,7 +60,7 @@ describe.each([
     decision,
     { fare_low_usd: null, fare_high_usd: null, eta_low_minutes: null, eta_high_minutes: null },
   ],
-] as const)('the %s schema evolves BACKWARD on the real registry', (name, record, defaults) => {
+] as const)('the %s schema evolves within FULL_TRANSITIVE on the real registry', (name, record, defaults) => {
   it('registers over the 1.0.0 schema; an old consumer reads new records, a new one old records', async () => {
     const subject = valueSubject(randomName(`evolve-${name}`));
     const old = await createSerde<Record<string, unknown>>(testRegistry(), subject, v1(name));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFleetError, isRetriable, loadSchema, valueSubject, type RideStarted } from '@fleet/contract';
 import { createSerde, type AdminClient, type IncomingRecord, type Serde } from '@fleet/core';
 import { eventually, randomName, stack, testKafka, testRegistry, withTopics } from '../helpers.js';
+import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 
 const ride: RideStarted = {
   ride_id: 'ride-0001',
@@ -48,25 +49,30 @@ describe('Avro serde through the schema registry', () => {
     await admin.disconnect();
   });
 
-  it('round-trips a ride_started through a real topic in the Confluent wire format', async () => {
-    const producer = await kafka.producer();
-    await producer.send([{ topic, records: [{ key: ride.ride_id, value: serde.encode(ride) }] }]);
-    await producer.disconnect();
+  it(
+    'round-trips a ride_started through a real topic in the Confluent wire format',
+    { timeout: testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS) },
+    async () => {
+      const producer = await kafka.producer();
+      await producer.send([{ topic, records: [{ key: ride.ride_id, value: serde.encode(ride) }] }]);
+      await producer.disconnect();
 
-    const received: IncomingRecord[] = [];
-    const consumer = await kafka.consumer({ groupId: randomName('serde') });
-    void consumer.run([topic], async (batch) => {
-      received.push(...batch.records);
-    });
-    await eventually(() => received.length === 1, 'the record to come back');
-    await consumer.disconnect();
+      const received: IncomingRecord[] = [];
+      const consumer = await kafka.consumer({ groupId: randomName('serde') });
+      void consumer.run([topic], async (batch) => {
+        received.push(...batch.records);
+      });
+      // A new group's first join, then the record.
+      await eventually(() => received.length >= 1, 'the record to come back', REBALANCE_TIMEOUT_MS + WORK_ALLOWANCE_MS);
+      await consumer.disconnect();
 
-    const bytes = received[0].value!;
-    expect(bytes[0]).toBe(0);
-    expect(bytes.readInt32BE(1)).toBe(serde.schemaId);
-    expect(received[0].key?.toString()).toBe(ride.ride_id);
-    expect(await serde.decode(bytes)).toEqual(ride);
-  });
+      const bytes = received[0].value!;
+      expect(bytes[0]).toBe(0);
+      expect(bytes.readInt32BE(1)).toBe(serde.schemaId);
+      expect(received[0].key?.toString()).toBe(ride.ride_id);
+      expect(await serde.decode(bytes)).toEqual(ride);
+    },
+  );
 
   it('is readable by, and reads, a standard Confluent-wire-format client', async () => {
     const standard = new SchemaRegistry({ host: stack().registryUrl });
@@ -77,6 +83,23 @@ describe('Avro serde through the schema registry', () => {
     });
     const theirs = await standard.encode(id, { ...ride, ride_id: 'from-standard-client' });
     expect(await serde.decode(theirs)).toEqual({ ...ride, ride_id: 'from-standard-client' });
+  });
+
+  it('refuses a change old consumers could not read: a new enum symbol, a field removed without a default', async () => {
+    type Field = { name: string; type: unknown };
+    const base = loadSchema('ride_started') as { fields: Field[] };
+    // Registered over the fleet's schema, each would make every service still on it dead-letter every ride.
+    const newColour = {
+      ...base,
+      fields: base.fields.map((f) =>
+        f.name === 'service_color' ? { ...f, type: { ...(f.type as object), symbols: ['YELLOW', 'GREEN', 'FHV'] } } : f,
+      ),
+    };
+    const removed = { ...base, fields: base.fields.filter((f) => f.name !== 'passengers') };
+    for (const schema of [newColour, removed]) {
+      const error = await createSerde(testRegistry(), valueSubject(topic), schema).catch((err: unknown) => err);
+      expect(isFleetError(error, 'FLEET_REGISTRY_INCOMPATIBLE'), String(error)).toBe(true);
+    }
   });
 
   it('refuses a schema change that breaks BACKWARD compatibility', async () => {

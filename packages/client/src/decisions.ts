@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { BACKEND_GROUP_PREFIX, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
+import { BACKEND_GROUP_PREFIX, isRetriable, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
 import {
   createSerde,
   DEFAULT_COMMIT_INTERVAL_MS,
   type ConsumerClient,
   type KafkaClient,
   type Logger,
+  type RecordBatch,
   type Registry,
+  type Serde,
 } from '@fleet/core';
 
 /** A `ride_decision` as the backend receives it, with the ride→decision latency. */
@@ -75,6 +77,35 @@ async function positionGroup(
 }
 
 /**
+ * The decisions of `batch` from offset `from` on, all decoded before any is handed over. A
+ * record that cannot be decoded now (the registry unavailable, busy, refusing us) fails the
+ * batch, which is fetched again, without the decisions before it handed over twice; one that
+ * never can be is skipped.
+ */
+async function decodeDecisions(
+  serde: Serde<RideDecisionRecord>,
+  batch: RecordBatch,
+  from: bigint,
+  logger: Logger,
+): Promise<RideDecisionRecord[]> {
+  const decisions: RideDecisionRecord[] = [];
+  for (const record of batch.records) {
+    if (BigInt(record.offset) < from) continue;
+    try {
+      decisions.push(await serde.decode(record.value));
+    } catch (err) {
+      const where = { err, partition: batch.partition, offset: record.offset };
+      if (isRetriable(err)) {
+        logger.warn(where, 'decision not decodable for now: the batch is read again');
+        throw err;
+      }
+      logger.warn(where, 'undecodable decision skipped');
+    }
+  }
+  return decisions;
+}
+
+/**
  * Consumes the decisions topic in a group of its own and hands every decision made after
  * `start()` (or `fromTimestampMs`) to `onDecision`, with the ride→decision latency.
  */
@@ -108,14 +139,8 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
       await consumer.run([options.topic], async (batch, control) => {
         const receivedAt = Date.now();
         const from = start.get(batch.partition) ?? 0n;
-        for (const record of batch.records) {
-          if (BigInt(record.offset) < from) continue;
-          try {
-            const d = await serde.decode(record.value);
-            options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
-          } catch (err) {
-            options.logger.warn({ err, offset: record.offset }, 'undecodable decision skipped');
-          }
+        for (const d of await decodeDecisions(serde, batch, from, options.logger)) {
+          options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
         }
         await control.commit(batch.records[batch.records.length - 1].offset);
       });

@@ -10,6 +10,7 @@ import {
   loadConfig,
   registryConnection,
   retry,
+  SUBJECT_COMPATIBILITY,
   type Logger,
 } from '@fleet/core';
 import { aclLine, applyAcls, keptAclsReport, type AclChanges } from '../acls.js';
@@ -22,7 +23,7 @@ const usage = `Usage: npx fleet init [--partitions P] [--acls [--prune]] [--secu
 Prepares a cluster for the fleet: creates the topics that do not exist yet (ride_started,
 predictions, ride_decisions, ride_completed, model_health and the dead-letter topics; names
 from TOPIC_*), and registers
-the Avro schemas under BACKWARD compatibility, so that services only need to read the
+the Avro schemas under FULL_TRANSITIVE compatibility, so that services only need to read the
 registry. Idempotent; waits for the broker and the registry to answer. Used by
 docker-compose and before a first deployment.
 
@@ -84,7 +85,7 @@ export async function initCluster(options: InitOptions): Promise<AclChanges | un
   ];
   for (const [topic, schema] of subjects) {
     const id = await retry(() => registry.register(valueSubject(topic), loadSchema(schema)), { retries: 10, onRetry });
-    options.print(`${valueSubject(topic)}: schema id ${id} (BACKWARD)`);
+    options.print(`${valueSubject(topic)}: schema id ${id} (${SUBJECT_COMPATIBILITY})`);
   }
   options.print(`topics ready: ${Object.values(topics).join(', ')} (+ .dlq)`);
   if (changes) {

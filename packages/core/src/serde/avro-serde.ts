@@ -17,7 +17,8 @@ export interface Serde<T> {
   /**
    * Decodes wire-format bytes written with any registered schema of the same record
    * (resolved to ours). Throws a non-retriable FleetError (FLEET_SERDE_*) for bytes
-   * that are not ours, and FLEET_REGISTRY_UNAVAILABLE (retriable) when the registry cannot answer.
+   * that are not ours, and a retriable FLEET_REGISTRY_* error when the registry cannot answer
+   * (down, busy, refusing the service's credentials; see {@link Registry.typeById}).
    * Synchronous when the writer schema is known (always for records written with ours): a
    * promise only when it must be looked up first, so a batch does not pay a promise per
    * record. See {@link andThen}.
@@ -32,7 +33,7 @@ export function andThen<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Pr
 
 /**
  * The serde of `schema` under `subject`: its id is looked up (read only, when `fleet init`
- * registered the schemas), and the schema registered (BACKWARD) only when it is not there
+ * registered the schemas), and the schema registered (FULL_TRANSITIVE) only when it is not there
  * yet. Writer schemas met while decoding are looked up once, then decoded from cache; the
  * serde's own schema is known from the start.
  */

@@ -1,9 +1,33 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { FleetError, isFleetError } from '@fleet/contract';
+import { FleetError, isRetriable } from '@fleet/contract';
+import { backoffDelay } from '../retry.js';
 
-/** How long an id the registry does not know is remembered as unknown. */
+/** How long an id the registry does not know (or answers with a schema no one can read) is remembered so. */
 const UNKNOWN_ID_TTL_MS = 60_000;
+
+/**
+ * Attempts of a lookup by id the registry answers 404. A replica that has not caught up with
+ * a schema registered on another one a moment ago (a producer's first records with it)
+ * answers 404 until it has; the waits between attempts (~0.3 s, then ~0.6 s) cover that.
+ */
+const UNKNOWN_ID_ATTEMPTS = 3;
+
+/** Wait before the second attempt of an id answered 404 (with jitter, doubled for the third). */
+const UNKNOWN_ID_RETRY_MS = 300;
+
+/**
+ * Ids whose 404 is waited out per {@link UNKNOWN_ID_TTL_MS}; later ones are unknown at once.
+ * Records of made-up ids, each a different one, then hold a batch up a few seconds a minute
+ * at most, not a second each.
+ */
+const UNKNOWN_ID_WAITS_PER_TTL = 4;
+
+/** Answers of a registry too busy to serve the call now (timed out, throttled): sent again. */
+const BUSY_STATUSES: ReadonlySet<number> = new Set([408, 429]);
+
+/** Answers refusing the service's credentials. */
+const AUTH_STATUSES: ReadonlySet<number> = new Set([401, 403]);
 
 /**
  * Longest one HTTP call to the registry may take before it is sent again. A registry that
@@ -50,9 +74,9 @@ export interface RegistryConnection {
   requestTimeoutMs?: number;
 }
 
-/** The schema registry as the serde needs it: register under BACKWARD, look up by id. */
+/** The schema registry as the serde needs it: register under {@link SUBJECT_COMPATIBILITY}, look up by id. */
 export interface Registry {
-  /** Sets BACKWARD compatibility on `subject` explicitly, then registers `schema`; returns its id. */
+  /** Sets {@link SUBJECT_COMPATIBILITY} on `subject` explicitly, then registers `schema`; returns its id. */
   register(subject: string, schema: object): Promise<number>;
   /**
    * The id of `schema` when it is registered under `subject`, else undefined. A read
@@ -60,12 +84,26 @@ export interface Registry {
    * services whose schemas `fleet init` registered need no write access.
    */
   lookup(subject: string, schema: object): Promise<number | undefined>;
-  /** The Avro type of schema `id`, cached after the first call (warm lookups make no HTTP call). */
+  /**
+   * The Avro type of schema `id`, cached after the first call (warm lookups make no HTTP call).
+   * Rejects, not retriable and remembered for a minute, with FLEET_SERDE_UNKNOWN_SCHEMA for an
+   * id the registry does not know (asked again a few times first: a replica may lag) and
+   * FLEET_SERDE_WRONG_SCHEMA for a schema that is no Avro schema the client can read; with a
+   * retriable FLEET_REGISTRY_UNAVAILABLE or FLEET_REGISTRY_REJECTED when the registry is down,
+   * busy (408, 429) or refuses the service's credentials (401, 403).
+   */
   typeById(id: number): Promise<avro.Type>;
 }
 
-/** Compatibility level the fleet sets on each subject it registers. */
-export const SUBJECT_COMPATIBILITY = 'BACKWARD';
+/**
+ * Compatibility level the fleet sets on each subject it registers: every version must read
+ * records of every other, in both directions (FULL), against all of them (TRANSITIVE). A
+ * service still on an older schema then reads what a newer producer writes (a new field
+ * needs a default; a new enum symbol is refused unless the enum has a default), and replays
+ * and backfills read the oldest records with the newest schema. BACKWARD alone let a
+ * producer register a change every older consumer would dead-letter.
+ */
+export const SUBJECT_COMPATIBILITY = COMPATIBILITY.FULL_TRANSITIVE;
 
 /** Creates a {@link Registry} on @kafkajs/confluent-schema-registry. */
 export function createRegistry(connection: RegistryConnection): Registry {
@@ -76,17 +114,26 @@ export function createRegistry(connection: RegistryConnection): Registry {
     retry: {
       retries: REGISTRY_ATTEMPTS - 1,
       enableRetry: () => true,
-      // The client's default retries only 5xx answers; a call that timed out is sent again too.
-      validateRetry: (response) => response.responseStatus >= 500 || response.error()?.name === 'TimeoutError',
+      // The client's default retries only 5xx answers; a call that timed out, or that a busy
+      // registry did not serve (408, 429), is sent again too.
+      validateRetry: (response) =>
+        response.responseStatus >= 500 ||
+        BUSY_STATUSES.has(response.responseStatus) ||
+        response.error()?.name === 'TimeoutError',
     },
     middlewares: [requestTimeout(connection.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS)],
   });
   const types = new Map<number, Promise<avro.Type>>();
+  const mayWaitForReplica = budget(UNKNOWN_ID_WAITS_PER_TTL, UNKNOWN_ID_TTL_MS);
   return {
     async register(subject, schema) {
       await setCompatibility(connection, subject, auth);
       try {
-        const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+        // The client checks that the subject's level is the one it is told (BACKWARD unless told).
+        const { id } = await client.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject, compatibility: SUBJECT_COMPATIBILITY },
+        );
         return id;
       } catch (err) {
         throw registryError(err, `registering a schema under subject ${subject}`);
@@ -104,15 +151,14 @@ export function createRegistry(connection: RegistryConnection): Registry {
     typeById(id) {
       let type = types.get(id);
       if (!type) {
-        type = lookup(client, id);
+        type = lookup(client, id, mayWaitForReplica);
         types.set(id, type);
         type.catch((err: unknown) => {
-          // An unknown id (or one of no Avro schema) stays so for a while: a burst of such
-          // records costs one HTTP call, not one each. Any other failure (registry down) is
-          // retried on the next record.
-          if (isFleetError(err, 'FLEET_SERDE_UNKNOWN_SCHEMA') || isFleetError(err, 'FLEET_SERDE_WRONG_SCHEMA'))
-            setTimeout(() => types.delete(id), UNKNOWN_ID_TTL_MS).unref();
-          else types.delete(id);
+          // An answer that dead-letters the record (an unknown id, one of no Avro schema) stays
+          // so for a while: a burst of such records costs one HTTP call, not one each. A
+          // failure of the registry (down, busy, refusing us) is asked again on the next record.
+          if (isRetriable(err)) types.delete(id);
+          else setTimeout(() => types.delete(id), UNKNOWN_ID_TTL_MS).unref();
         });
       }
       return type;
@@ -120,13 +166,8 @@ export function createRegistry(connection: RegistryConnection): Registry {
   };
 }
 
-async function lookup(client: SchemaRegistry, id: number): Promise<avro.Type> {
-  let schema: { schema(): object };
-  try {
-    schema = (await client.getSchema(id)) as unknown as { schema(): object };
-  } catch (err) {
-    throw registryError(err, `looking up schema id ${id}`);
-  }
+async function lookup(client: SchemaRegistry, id: number, mayWaitForReplica: () => boolean): Promise<avro.Type> {
+  const schema = await writerSchema(client, id, mayWaitForReplica);
   // A JSON Schema or Protobuf id (a producer on another serializer; Apicurio numbers every
   // artifact type alike) is the record's fault, not the registry's: not retried.
   const kind = client.cache.getSchema(id)?.type;
@@ -135,15 +176,68 @@ async function lookup(client: SchemaRegistry, id: number): Promise<avro.Type> {
       context: { schemaId: id, schemaType: String(kind) },
     });
   }
-  try {
-    // Re-create the type with our own avsc so resolvers are built by one library instance.
-    return avro.Type.forSchema(schema.schema() as avro.Schema);
-  } catch (err) {
-    throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema id ${id} is no Avro schema avsc can read`, {
-      cause: err,
-      context: { schemaId: id },
-    });
+  // Re-created with our own avsc so resolvers are built by one library instance. The client
+  // parsed this very schema with avsc already, so this parse cannot fail.
+  return avro.Type.forSchema(schema.schema() as avro.Schema);
+}
+
+/**
+ * Schema `id` as the registry client parsed it. The client compiles what the registry returns
+ * (avsc, Ajv, protobufjs) and throws its argument error, with no HTTP status, for a schema it
+ * cannot: one of another serializer it cannot compile (a JSON Schema of draft 2020-12, a
+ * `format` Ajv does not know), or an Avro schema avsc refuses. That is the record's writer's
+ * fault, not the registry's. A 404 is asked again a few times (a replica catching up).
+ */
+async function writerSchema(
+  client: SchemaRegistry,
+  id: number,
+  mayWaitForReplica: () => boolean,
+): Promise<{ schema(): object }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await client.getSchema(id)) as unknown as { schema(): object };
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConfluentSchemaRegistryArgumentError') {
+        throw new FleetError('FLEET_SERDE_WRONG_SCHEMA', `schema id ${id} cannot be read: ${err.message}`, {
+          cause: err,
+          context: { schemaId: id },
+        });
+      }
+      const waitForReplica =
+        httpStatus(err) === 404 && attempt < UNKNOWN_ID_ATTEMPTS && (attempt > 1 || mayWaitForReplica());
+      if (!waitForReplica) throw lookupError(err, id);
+      await new Promise((resolve) =>
+        setTimeout(resolve, backoffDelay(attempt - 1, { initialDelayMs: UNKNOWN_ID_RETRY_MS })),
+      );
+    }
   }
+}
+
+/**
+ * A lookup by id that failed. The record only names the id, so a registry that refuses the
+ * service's credentials is at fault, not the record: retried like a registry that is down
+ * (and logged as such by the batch loop), not dead-lettered.
+ */
+function lookupError(err: unknown, id: number): FleetError {
+  const status = httpStatus(err);
+  if (status === undefined || !AUTH_STATUSES.has(status)) return registryError(err, `looking up schema id ${id}`);
+  return new FleetError(
+    'FLEET_REGISTRY_REJECTED',
+    `schema registry refused to give schema id ${id} (HTTP ${status}): ${(err as Error).message}. The records are read again until it does: check SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD and the user's read access`,
+    { cause: err, retriable: true, context: { schemaId: id } },
+  );
+}
+
+/** A gate letting `count` calls through per `windowMs`. */
+function budget(count: number, windowMs: number): () => boolean {
+  const taken: number[] = [];
+  return () => {
+    const now = Date.now();
+    while (taken.length > 0 && taken[0] <= now - windowMs) taken.shift();
+    if (taken.length >= count) return false;
+    taken.push(now);
+    return true;
+  };
 }
 
 async function setCompatibility(
@@ -176,7 +270,9 @@ async function setCompatibility(
   for (let attempt = 0; response.status === 409 && attempt < 3; attempt++) response = await put();
   if (!response.ok) {
     throw new FleetError(
-      response.status >= 500 ? 'FLEET_REGISTRY_UNAVAILABLE' : 'FLEET_REGISTRY_REJECTED',
+      response.status >= 500 || BUSY_STATUSES.has(response.status)
+        ? 'FLEET_REGISTRY_UNAVAILABLE'
+        : 'FLEET_REGISTRY_REJECTED',
       `schema registry refused ${SUBJECT_COMPATIBILITY} compatibility on ${subject}: HTTP ${response.status} ${await response.text()}`,
       { context: { subject } },
     );
@@ -195,13 +291,21 @@ function notFound(err: unknown): boolean {
 const NETWORK_FAILURE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up|Timeout \(\d+ms\)/;
 
+/**
+ * The HTTP status the registry answered with, if it answered. The registry client (mappersmith)
+ * reports a connection that failed, or a call that timed out, as a response with status 400
+ * ("connect ECONNREFUSED ...", "Timeout (10000ms)"): a registry that is down or hung, not a
+ * rejection.
+ */
+function httpStatus(err: unknown): number | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  return NETWORK_FAILURE.test(message) ? undefined : (err as { status?: number } | null)?.status;
+}
+
 /** Classifies an error of the registry client into the fleet's codes. */
 function registryError(err: unknown, doing: string): FleetError {
   const message = err instanceof Error ? err.message : String(err);
-  // The registry client (mappersmith) reports a connection that failed, or a call that timed
-  // out, as a response with status 400 ("connect ECONNREFUSED ...", "Timeout (10000ms)"): a
-  // registry that is down or hung, not a rejection.
-  const status = NETWORK_FAILURE.test(message) ? undefined : (err as { status?: number }).status;
+  const status = httpStatus(err);
   if (status === 404) {
     return new FleetError('FLEET_SERDE_UNKNOWN_SCHEMA', `schema registry has no such schema ${doing}: ${message}`, {
       cause: err,
@@ -211,6 +315,13 @@ function registryError(err: unknown, doing: string): FleetError {
     return new FleetError('FLEET_REGISTRY_INCOMPATIBLE', `schema refused as incompatible ${doing}: ${message}`, {
       cause: err,
     });
+  }
+  if (status !== undefined && BUSY_STATUSES.has(status)) {
+    return new FleetError(
+      'FLEET_REGISTRY_UNAVAILABLE',
+      `schema registry too busy to answer (HTTP ${status}) ${doing}: ${message}. Retried with backoff`,
+      { cause: err },
+    );
   }
   if (status !== undefined && status >= 400 && status < 500) {
     return new FleetError('FLEET_REGISTRY_REJECTED', `schema registry rejected the request ${doing}: ${message}`, {
