@@ -44,6 +44,7 @@ export class JoinTable {
   private readonly pending = new Map<string, Pending>();
   private readonly decided = new Map<string, number>();
   private heldUntil = 0;
+  private suspended = false;
 
   constructor(private readonly options: JoinTableOptions) {}
 
@@ -78,10 +79,10 @@ export class JoinTable {
     return duplicate ? { kind: 'duplicate' } : { kind: 'pending' };
   }
 
-  /** Degraded decisions for the rides whose join timed out by `now` (none while held). */
+  /** Degraded decisions for the rides whose join timed out by `now` (none while held or suspended). */
   expire(now: number): RideDecision[] {
     const out: RideDecision[] = [];
-    if (now < this.heldUntil) return out;
+    if (this.suspended || now < this.heldUntil) return out;
     for (const [rideId, entry] of this.pending) {
       if (entry.deciding) continue;
       // Entries are in arrival order: the first one not yet due ends the scan.
@@ -150,9 +151,27 @@ export class JoinTable {
     this.heldUntil = Math.max(this.heldUntil, until);
   }
 
-  /** Ends a {@link holdExpiry} early (the group said which partitions are this member's). */
+  /**
+   * No join times out until {@link releaseExpiry} or {@link resumeExpiry}, however long: the
+   * consumer crashed, and until its group says which partitions are still this member's,
+   * the rides held here may be another member's to decide.
+   */
+  suspendExpiry(): void {
+    this.suspended = true;
+  }
+
+  /** Ends a {@link suspendExpiry} (the client kept the member in its group); a {@link holdExpiry} stays. */
+  resumeExpiry(): void {
+    this.suspended = false;
+  }
+
+  /**
+   * Ends a {@link holdExpiry} early, and a {@link suspendExpiry} (the group said which
+   * partitions are this member's).
+   */
   releaseExpiry(): void {
     this.heldUntil = 0;
+    this.suspended = false;
   }
 
   /** Forgets decided rides older than the TTL. */

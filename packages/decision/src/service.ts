@@ -178,6 +178,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       throw err;
     }
     produced();
+    deps.metrics?.produced.inc(due.length);
     settle(due);
     log.info({ count: due.length }, 'degraded decisions after the join timeout');
   }
@@ -236,6 +237,10 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
       early = { at, reads };
       return Promise.all(reads.values()).then(() => undefined);
     },
+    // After a crash the member may have left its group (kafkajs leaves, then rejoins), and
+    // another member decide its rides: a degraded decision here would be a second one.
+    onMembershipLost: () => table.suspendExpiry(),
+    onMembershipKept: () => table.resumeExpiry(),
     onStart: (p) => {
       // Called again with a new producer after the service recovered from a crash.
       clearInterval(timer);

@@ -1,6 +1,14 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { FleetError } from '@fleet/contract';
-import { createLogger, createTracing, installShutdown, loadConfig, type Clock, type Logger } from '@fleet/core';
+import {
+  createLogger,
+  createTracing,
+  installShutdown,
+  loadConfig,
+  shutdownTracing,
+  type Clock,
+  type Logger,
+} from '@fleet/core';
 import { onlineEnv, type OnlineConfig } from './env.js';
 import { loadOnlineModels, type OnlineModels } from './models.js';
 import { createOnlineService, type OnlineService, type OnlineServiceDeps } from './service.js';
@@ -62,7 +70,7 @@ export async function createOnlineProcess(overrides: OnlineProcessOverrides = {}
   const stop = async (): Promise<void> => {
     await service.stop();
     await models.close();
-    await tracing.shutdown();
+    await shutdownTracing(tracing, logger);
   };
   return {
     config,

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { MODEL_NAMES, type ModelName } from '@fleet/contract';
 import {
   componentLogger,
+  listenError,
   noTracing,
   systemClock,
   type Clock,
@@ -195,7 +196,9 @@ export function createOnlineService(config: OnlineConfig, deps: OnlineServiceDep
     metrics,
     app,
     async start() {
-      await app.listen({ port: config.port, host: config.host });
+      await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+        throw listenError(err, 'ONLINE_PORT', config.port, config.host);
+      });
       state = 'ready';
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;

@@ -9,8 +9,9 @@ Shows, per consumer group of the fleet (fleet.duration, fleet.cost, fleet.tip on
 ride_started; fleet.decision on predictions; fleet.monitor on ride_started, predictions and
 ride_completed) and partition: the committed offset, the end offset and the lag, with
 totals per group. A partition whose records retention deleted past the commit counts from
-the first record kept, where the group reads on. The same figures are exported by each service
-as the fleet_consumer_lag_records metric.
+the first record kept, where the group reads on. Each service also exports
+fleet_consumer_lag_records for the partitions it owns: its read position against the high
+watermark of its last batch, not these committed figures.
 
 Options:
   --watch       refresh until Ctrl-C

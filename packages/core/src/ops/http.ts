@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { FleetError } from '@fleet/contract';
 import type { Registry } from 'prom-client';
 
 /** What the operations endpoint reports. */
@@ -9,6 +10,21 @@ export interface HealthSource {
   readonly ready: boolean;
   /** Partitions assigned to this instance, by topic (shown by `/readyz` and `fleet status`). */
   readonly assignment?: Record<string, number[]>;
+}
+
+/**
+ * What to throw when a server could not listen on `port`, set by `variable`: a port in use
+ * (EADDRINUSE) is a configuration error, FLEET_CONFIG_INVALID naming the variable, the port
+ * and what to do, not a stack trace; any other error as it is.
+ */
+export function listenError(err: unknown, variable: string, port: number, host: string): unknown {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') return err;
+  return new FleetError(
+    'FLEET_CONFIG_INVALID',
+    `${variable}=${port}: the port is already in use on ${host} (another instance still running?); ` +
+      `stop what holds it, or set ${variable} to a free port, or to 0 to pick one`,
+    { cause: err, context: { variable, port, host } },
+  );
 }
 
 /**

@@ -68,11 +68,22 @@ export interface FleetMetrics {
   readonly decisions: Counter<'complete'>;
   /** From the first prediction of a ride received to its decision (the join's own wait). */
   readonly decisionJoin: FastHistogram<'complete'>;
+  /**
+   * Per partition this instance owns: the high watermark of its last handled batch's fetch
+   * minus the next offset it reads (not the committed offset `fleet lag` reads). Set by
+   * each handled batch; see {@link FleetMetrics.retainLag}.
+   */
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly rebalances: Counter;
   readonly errors: Counter<'code'>;
   /** Records what one handled batch did. */
   observeBatch(report: BatchReport): void;
+  /**
+   * Drops the lag of the partitions not in `assignment` (by topic): a join took them away,
+   * or (`{}`) the consumer crashed or stopped. A partition another instance now reads must
+   * not be counted twice in a sum over instances, nor keep a frozen figure.
+   */
+  retainLag(assignment: Readonly<Record<string, readonly number[]>>): void;
 }
 
 /** Creates the metrics of a service, labelled with `service`, plus Node's default metrics. */
@@ -87,6 +98,8 @@ export function createMetrics(service: string): FleetMetrics {
     0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
     1, 2.5, 5,
   ];
+  // Past the decision's join timeout (5 s by default), where degraded decisions land.
+  const beyondJoinTimeout = [7.5, 10, 15, 30];
   const m = {
     registry,
     consumed: new Counter({ name: METRIC.consumed, help: 'Records consumed', labelNames: ['topic'], registers }),
@@ -116,7 +129,7 @@ export function createMetrics(service: string): FleetMetrics {
     eventToOutput: new FastHistogram({
       name: METRIC.eventToOutput,
       help: "From the input's event time to the output made of it (prediction, decision)",
-      buckets: latency,
+      buckets: [...latency, ...beyondJoinTimeout],
       registers,
     }),
     hop: new FastHistogram({
@@ -136,7 +149,7 @@ export function createMetrics(service: string): FleetMetrics {
       name: METRIC.decisionJoin,
       help: 'From the first prediction of a ride received to its decision, by completeness',
       labelNames: ['complete'],
-      buckets: seconds,
+      buckets: [...seconds, ...beyondJoinTimeout],
       registers,
     }),
     lag: new Gauge({
@@ -148,8 +161,17 @@ export function createMetrics(service: string): FleetMetrics {
     rebalances: new Counter({ name: METRIC.rebalances, help: 'Consumer group joins (rebalances)', registers }),
     errors: new Counter({ name: METRIC.errors, help: 'Errors by code', labelNames: ['code'], registers }),
   };
+  // The partitions whose lag is set, by `topic:partition`.
+  const lagged = new Map<string, { topic: string; partition: string }>();
   return {
     ...m,
+    retainLag(assignment) {
+      for (const [key, labels] of lagged) {
+        if (assignment[labels.topic]?.includes(Number(labels.partition))) continue;
+        m.lag.remove(labels);
+        lagged.delete(key);
+      }
+    },
     observeBatch(report) {
       m.consumed.inc({ topic: report.topic }, report.records);
       m.batchSize.observe(report.records);
@@ -161,7 +183,9 @@ export function createMetrics(service: string): FleetMetrics {
       for (const waited of report.consumeMs) m.hop.observe({ hop: 'consume' }, waited / 1000);
       const lag = Number(BigInt(report.highWatermark) - BigInt(report.lastOffset) - 1n);
       m.produced.inc(report.produced);
-      m.lag.set({ topic: report.topic, partition: String(report.partition) }, Math.max(0, lag));
+      const labels = { topic: report.topic, partition: String(report.partition) };
+      m.lag.set(labels, Math.max(0, lag));
+      lagged.set(`${labels.topic}:${labels.partition}`, labels);
     },
   };
 }

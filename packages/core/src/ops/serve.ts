@@ -2,7 +2,7 @@ import { FleetError, isFleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { StreamService } from '../pipeline/stream-service.js';
 import { installShutdown } from '../shutdown.js';
-import { startOpsServer } from './http.js';
+import { listenError, startOpsServer } from './http.js';
 import type { FleetMetrics } from './metrics.js';
 
 /** Options of {@link serve}. */
@@ -22,7 +22,9 @@ export interface ServeOptions {
  * so that `runMain` ends the process with its one fatal line; a signal ends it otherwise.
  */
 export async function serve(service: StreamService, options: ServeOptions): Promise<void> {
-  const server = await startOpsServer(options.metricsPort, service, options.metrics.registry);
+  const server = await startOpsServer(options.metricsPort, service, options.metrics.registry).catch((err: unknown) => {
+    throw listenError(err, 'METRICS_PORT', options.metricsPort, '0.0.0.0');
+  });
   const address = server.address();
   options.logger.info(
     { port: typeof address === 'object' && address ? address.port : options.metricsPort },

@@ -19,9 +19,13 @@ export interface StreamService {
   stop(): Promise<void>;
   /** Alive and not draining. */
   readonly live: boolean;
-  /** Joined its group (has an assignment), done with what the assignment asks first, and not draining. */
+  /**
+   * Joined its group (has an assignment), done with what the assignment asks first, and not
+   * draining. False from a consumer crash until the next join: the client left the group or
+   * may have (kafkajs leaves it and rejoins later), and reads nothing meanwhile.
+   */
   readonly ready: boolean;
-  /** Partitions assigned at the last rebalance, by topic. */
+  /** Partitions assigned at the last rebalance, by topic; none from a crash until the next join. */
   readonly assignment: Record<string, number[]>;
   /**
    * Rejects when the service stops for good on an error no retry can fix: the broker refuses
@@ -58,6 +62,18 @@ export interface StreamServiceOptions {
   onStart?: (producer: ProducerClient) => void;
   /** Called when stopping, after the consumer stopped and before the producer disconnects. */
   onStop?: () => Promise<void>;
+  /**
+   * Called when the consumer crashed, and again when the service begins re-creating it: the
+   * member may be out of its group and its partitions another member's, until the next join
+   * ({@link onAssignment}) or {@link onMembershipKept}.
+   */
+  onMembershipLost?: () => void;
+  /**
+   * Called when a batch fetched after a crash was handled with no join in between: the
+   * client kept the member in its group (@platformatic/kafka retries a failing batch in
+   * place, without rejoining), so the assignment of the last join holds again.
+   */
+  onMembershipKept?: () => void;
 }
 
 /** How a member came by its assignment. */
@@ -75,6 +91,13 @@ export interface Membership {
 const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 /**
+ * How long a consumer runs without crashing before the next crash's recovery waits the
+ * first delay again. Not reset by a join: a batch that crashes the consumer right after
+ * every join would otherwise rebalance the group once a second.
+ */
+export const RECOVERY_STABLE_MS = 60_000;
+
+/**
  * Wires a consumer group, a producer and a batch handler into a {@link StreamService}.
  * kafkajs restarts a consumer after retriable errors only; when it gives up on one, the
  * service re-creates producer and consumer after a backoff, so it never needs a manual restart.
@@ -86,6 +109,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   let consumer: ConsumerClient | undefined;
   let producer: ProducerClient | undefined;
   let state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed' = 'new';
+  // In the group as of the last join, with no crash since (or a batch handled since one).
   let joined = false;
   // Rebalances so far, and whether the last one's onAssignment work is done.
   let assignments = 0;
@@ -94,6 +118,9 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   let memberId: string | undefined;
   let stopping: Promise<void> | undefined;
   let recoveries = 0;
+  // Crashes so far, and since when the consumer has run without one.
+  let crashes = 0;
+  let quietSince = Date.now();
   let failure: FleetError | undefined;
   let rejectFailed!: (err: FleetError) => void;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
@@ -112,39 +139,67 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
     void producer?.disconnect().catch(() => undefined);
   }
 
+  function onGroupJoin(a: Record<string, number[]>, id: string): void {
+    const continued = memberId !== undefined && id === memberId;
+    memberId = id;
+    joined = true;
+    assignment = a;
+    log.info({ assignment: a, memberId: id, continued }, 'joined the consumer group');
+    options.metrics?.rebalances.inc();
+    options.metrics?.retainLag(a);
+    const generation = ++assignments;
+    const work = options.onAssignment?.(a, { continued });
+    settled = work === undefined;
+    void work
+      ?.catch((err: unknown) => log.warn({ err }, 'the work of the new assignment failed'))
+      .finally(() => {
+        if (generation === assignments) settled = true;
+      });
+  }
+
+  function onCrash(err: unknown, restarting: boolean): void {
+    options.metrics?.errors.inc({ code: errorCode(err) });
+    crashes++;
+    joined = false;
+    options.metrics?.retainLag({});
+    options.onMembershipLost?.();
+    const now = Date.now();
+    if (now - quietSince >= RECOVERY_STABLE_MS) recoveries = 0;
+    quietSince = now;
+    if (isAccessError(err)) return fail(err);
+    log.error({ err, restarting }, 'consumer crashed; not ready until it joins its group again');
+    if (!restarting && state === 'running') void recover();
+  }
+
+  /** The batch handler, noting a batch fetched after a crash and handled without a rejoin. */
+  function handlerOf(p: ProducerClient): (batch: RecordBatch, control: BatchControl) => Promise<void> {
+    const handle = options.handler(p);
+    return async (batch, control) => {
+      const crashesBefore = crashes;
+      await handle(batch, control);
+      if (joined || crashesBefore !== crashes || state !== 'running') return;
+      joined = true;
+      log.info({ assignment }, 'the client kept the member in its group after the crash');
+      options.onMembershipKept?.();
+    };
+  }
+
   async function connectAndRun(): Promise<void> {
-    producer = await options.kafka.producer();
-    if (options.outputTopics.length > 0) await producer.prepare(options.outputTopics);
+    // A stop asked for while a client is being made does not wait for it (a broker away
+    // makes that take minutes): what is made after the stop is closed here, never run.
+    const made = await options.kafka.producer();
+    if (options.outputTopics.length > 0 && stopping === undefined) await made.prepare(options.outputTopics);
+    if (stopping !== undefined) return made.disconnect().catch(() => undefined);
+    producer = made;
     // A new consumer joins as a new member: nothing it had before is known to be its own.
     memberId = undefined;
-    consumer = await options.kafka.consumer({
-      ...options.consumer,
-      onGroupJoin: (a, id) => {
-        const continued = memberId !== undefined && id === memberId;
-        memberId = id;
-        joined = true;
-        recoveries = 0;
-        assignment = a;
-        log.info({ assignment: a, memberId: id, continued }, 'joined the consumer group');
-        options.metrics?.rebalances.inc();
-        const generation = ++assignments;
-        const work = options.onAssignment?.(a, { continued });
-        settled = work === undefined;
-        void work
-          ?.catch((err: unknown) => log.warn({ err }, 'the work of the new assignment failed'))
-          .finally(() => {
-            if (generation === assignments) settled = true;
-          });
-      },
-      onCrash: (err, restarting) => {
-        options.metrics?.errors.inc({ code: errorCode(err) });
-        if (isAccessError(err)) return fail(err);
-        log.error({ err, restarting }, 'consumer crashed');
-        if (!restarting && state === 'running') void recover();
-      },
-    });
-    options.onStart?.(producer);
-    await consumer.run([options.inputTopic].flat(), options.handler(producer));
+    const joining = await options.kafka.consumer({ ...options.consumer, onGroupJoin, onCrash });
+    // Stopped meanwhile: the stop closed the producer, this consumer is closed here.
+    if (stopping !== undefined) return joining.disconnect().catch(() => undefined);
+    consumer = joining;
+    quietSince = Date.now();
+    options.onStart?.(made);
+    await joining.run([options.inputTopic].flat(), handlerOf(made));
     // kafkajs reports a failed first join as a crash, not from run().
     if (failure) throw failure;
     log.info({ topic: options.inputTopic, groupId: options.consumer.groupId }, 'consuming');
@@ -153,11 +208,14 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
   async function recover(): Promise<void> {
     state = 'recovering';
     joined = false;
+    options.onMembershipLost?.();
     const delayMs = RECOVERY_DELAYS_MS[Math.min(recoveries++, RECOVERY_DELAYS_MS.length - 1)];
     log.warn({ delayMs, attempt: recoveries }, 're-creating the consumer and producer after a crash');
     // The crashed clients may already be half closed; their errors say nothing new.
     await consumer?.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the crashed consumer failed'));
     await producer?.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the old producer failed'));
+    consumer = undefined;
+    producer = undefined;
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (state !== 'recovering') return;
     try {
@@ -176,6 +234,8 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
     await consumer?.disconnect();
     await options.onStop?.();
     await producer?.disconnect();
+    joined = false;
+    options.metrics?.retainLag({});
     state = 'stopped';
     log.info('service stopped');
   }
@@ -201,7 +261,7 @@ export function createStreamService(options: StreamServiceOptions): StreamServic
       return state === 'running' && joined && settled;
     },
     get assignment() {
-      return assignment;
+      return joined ? assignment : {};
     },
     failed,
   };

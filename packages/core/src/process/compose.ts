@@ -88,6 +88,34 @@ export function processParts<S extends EnvSchema>(
   };
 }
 
+/**
+ * Longest a stop waits for the spans still buffered to be exported: the OTLP exporter
+ * retries a collector that is down for about 10 s, which would eat the shutdown grace.
+ */
+export const TRACING_SHUTDOWN_MS = 2000;
+
+/**
+ * Ends `tracing`, exporting the spans it still holds, within `timeoutMs`: those not
+ * exported by then (or whose export failed) are dropped, and a warning says so.
+ */
+export async function shutdownTracing(
+  tracing: Tracing,
+  logger: Logger,
+  timeoutMs = TRACING_SHUTDOWN_MS,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+  try {
+    const outcome = await Promise.race([tracing.shutdown(), late]);
+    if (outcome === 'late')
+      logger.warn({ timeoutMs }, 'spans not exported in time were dropped (is the collector up?)');
+  } catch (err) {
+    logger.warn({ err }, 'exporting the last spans failed; they were dropped');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A composed service process: its parts and its stream service, not yet started. */
 export interface FleetProcess<C> extends ProcessParts<C> {
   readonly service: StreamService;
@@ -102,12 +130,12 @@ export interface FleetProcess<C> extends ProcessParts<C> {
 
 /**
  * Joins parts and a built service into a {@link FleetProcess}. Stopping it, by `stop()` or
- * a signal, also exports the spans still buffered.
+ * a signal, also exports the spans still buffered (for at most {@link TRACING_SHUTDOWN_MS}).
  */
 export function fleetProcess<C extends ServiceConfig>(parts: ProcessParts<C>, service: StreamService): FleetProcess<C> {
   const stop = async () => {
     await service.stop();
-    await parts.tracing.shutdown();
+    await shutdownTracing(parts.tracing, parts.logger);
   };
   // The service as `serve` runs it: the same service, whose stop (on a signal) ends tracing too.
   const served: StreamService = Object.create(service, { stop: { value: stop } });
