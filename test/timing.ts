@@ -20,6 +20,13 @@ export const REBALANCE_TIMEOUT_MS = 60_000;
  */
 export const WORK_ALLOWANCE_MS = 30_000;
 
+/**
+ * A service process launched fresh until its /readyz answers: a cold `node --import tsx`,
+ * the models loaded and warmed (the online service merges their graphs), the schemas looked
+ * up, its groups joined.
+ */
+export const SERVICE_START_MS = 90_000;
+
 /** How long `readTopic` (test/faults/lib/audit.ts) reads a topic to its end, once its group joined. */
 export const READ_TOPIC_MS = 60_000;
 

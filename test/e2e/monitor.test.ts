@@ -50,9 +50,12 @@ function psiOf(reference: Parameters<typeof binOf>[0], values: FeatureValue[]): 
 describe('the monitor end to end (real broker, registry, models and outcomes)', () => {
   let fleet: FleetHarness;
 
-  beforeAll(async () => {
-    fleet = await startFleet({ monitor: true, monitorEnv: { MONITOR_PUBLISH_INTERVAL_MS: '500' } });
-  }, testTimeoutMs(WORK_ALLOWANCE_MS));
+  beforeAll(
+    async () => {
+      fleet = await startFleet({ monitor: true, monitorEnv: { MONITOR_PUBLISH_INTERVAL_MS: '500' } });
+    },
+    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
+  );
   afterAll(async () => {
     await fleet?.stop();
   });

@@ -20,14 +20,17 @@ describe('a ride traced from the backend to its decision (W3C traceparent in Kaf
   let fleet: FleetHarness;
   let rides: RideStarted[];
 
-  beforeAll(async () => {
-    fleet = await startFleet({ joinTimeoutMs: JOIN_TIMEOUT_MS, spanExporter: exporter });
-    const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
-    rides = rows
-      .flatMap((r) => (r.ok ? [r.ride] : []))
-      .slice(0, 5)
-      .map((r, i) => ({ ...r, ride_id: `${randomName('traced')}-${i}`, event_time: Date.now() }));
-  }, testTimeoutMs(WORK_ALLOWANCE_MS));
+  beforeAll(
+    async () => {
+      fleet = await startFleet({ joinTimeoutMs: JOIN_TIMEOUT_MS, spanExporter: exporter });
+      const { rows } = await loadRideCsv(new URL('../../models/data/test_rides.csv', import.meta.url).pathname);
+      rides = rows
+        .flatMap((r) => (r.ok ? [r.ride] : []))
+        .slice(0, 5)
+        .map((r, i) => ({ ...r, ride_id: `${randomName('traced')}-${i}`, event_time: Date.now() }));
+    },
+    testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS),
+  );
   afterAll(async () => {
     await fleet?.stop();
   });

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerSettings, createTopicSerde, loadConfig, type AdminClient, type KafkaClient } from '@fleet/core';
 import { decisionEnv } from '@fleet/decision';
 import { eventually, randomName, testKafka, testLogger, testRegistry, withTopics } from '../helpers.js';
+import { REBALANCE_TIMEOUT_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+
+/** One ride's test: a new group's first join, the gaps between the predictions, the rest. */
+const RIDE_TEST_MS = testTimeoutMs(REBALANCE_TIMEOUT_MS, WORK_ALLOWANCE_MS, WORK_ALLOWANCE_MS);
 
 // Runs on each client behind the seam. The decision service decides a ride once its third
 // prediction is in, so its fetches ask the broker to gather about three predictions before
@@ -17,8 +21,8 @@ const MODELS = [
   { model: 'tip', unit: 'USD', value: 3.1 },
 ];
 
-/** Gap between two predictions of a ride: long beside a fetch's round trip here. */
-const GAP_MS = 500;
+/** Gap between two predictions of a ride: long beside a fetch's round trip, even on a loaded machine. */
+const GAP_MS = 1500;
 
 describe("the decision service's fetches", () => {
   let kafka: KafkaClient;
@@ -39,7 +43,7 @@ describe("the decision service's fetches", () => {
     const serde = await createTopicSerde(testRegistry(), topic, 'prediction', testLogger());
     // A wait far longer than the three predictions take to come, so that only the bytes
     // gathered end a fetch.
-    const config = loadConfig(decisionEnv, { ...env, KAFKA_FETCH_MAX_WAIT_MS: '6000' });
+    const config = loadConfig(decisionEnv, { ...env, KAFKA_FETCH_MAX_WAIT_MS: '20000' });
     // A producer of its own: one that wrote to a topic deleted since stalls on its metadata.
     const producer = await kafka.producer();
     const consumer = await kafka.consumer({
@@ -55,7 +59,7 @@ describe("the decision service's fetches", () => {
       // A record of its own, larger than any threshold here: once it is handed over, the
       // consumer is fetching, and every prediction after it arrives while a fetch waits.
       await producer.send([{ topic, records: [{ key: 'start', value: Buffer.alloc(1024) }] }]);
-      await eventually(() => batches.length > 0, 'the first record handed over');
+      await eventually(() => batches.length > 0, 'the first record handed over', REBALANCE_TIMEOUT_MS);
       const now = Date.now();
       for (const m of MODELS) {
         await new Promise((resolve) => setTimeout(resolve, GAP_MS));
@@ -86,11 +90,19 @@ describe("the decision service's fetches", () => {
   it.each([
     ['a short ride id', 'r1'],
     ['a ride id as the demo makes them', 'ride-1a2b3c4d-1234'],
-  ])('by default, hand over the three predictions of a ride in one batch (%s)', async (_, rideId) => {
-    expect(await batchesOfOneRide(rideId, {})).toEqual([3]);
-  });
+  ])(
+    'by default, hand over the three predictions of a ride in one batch (%s)',
+    { timeout: RIDE_TEST_MS },
+    async (_, rideId) => {
+      expect(await batchesOfOneRide(rideId, {})).toEqual([3]);
+    },
+  );
 
-  it('hand over each prediction on its own with the ride services’ fetch default', async () => {
-    expect(await batchesOfOneRide('ride-1a2b3c4d-1234', { KAFKA_FETCH_MIN_BYTES: '1' })).toEqual([1, 1, 1]);
-  });
+  it(
+    'hand over each prediction on its own with the ride services’ fetch default',
+    { timeout: RIDE_TEST_MS },
+    async () => {
+      expect(await batchesOfOneRide('ride-1a2b3c4d-1234', { KAFKA_FETCH_MIN_BYTES: '1' })).toEqual([1, 1, 1]);
+    },
+  );
 });

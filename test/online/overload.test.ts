@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@fleet/contract';
 import { launchService } from '@fleet/cli/launcher';
 import { eventually } from '../helpers.js';
-import { testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+import { SERVICE_START_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 import { holdCalls, metric, post, startOnline, testRides, type Answer } from './helpers.js';
 
 const expectTurnedAway = (answer: Answer, retryAfter: string): void => {
@@ -80,7 +80,7 @@ describe('overload of a service process (a burst far beyond its bounds)', () => 
 
   it(
     'answers every request 200 or 503, never more work than its bounds, bounded memory, then serves every request',
-    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS, WORK_ALLOWANCE_MS) },
+    { timeout: testTimeoutMs(SERVICE_START_MS, WORK_ALLOWANCE_MS) },
     async () => {
       const proc = await launchService('online', {
         env: {
@@ -93,7 +93,7 @@ describe('overload of a service process (a burst far beyond its bounds)', () => 
         logFile: join(REPO_ROOT, '.fleet', 'logs', 'test-online-overload.log'),
       });
       try {
-        await proc.waitReady(WORK_ALLOWANCE_MS);
+        await proc.waitReady(SERVICE_START_MS);
         const url = `http://127.0.0.1:${proc.port}`;
         const rides = await testRides(100, 'burst');
         await post(`${url}/v1/quote`, { rides });

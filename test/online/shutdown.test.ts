@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@fleet/contract';
 import { launchService } from '@fleet/cli/launcher';
 import { eventually } from '../helpers.js';
-import { testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
+import { SERVICE_START_MS, testTimeoutMs, WORK_ALLOWANCE_MS } from '../timing.js';
 import { post, testRides, type Answer } from './helpers.js';
 
 /** The service's own bound on a graceful stop, set for this test. */
@@ -12,7 +12,7 @@ const SHUTDOWN_GRACE_MS = 20_000;
 describe('SIGTERM to an online service process', () => {
   it(
     'stops accepting, answers every request in flight, and exits 0',
-    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS, SHUTDOWN_GRACE_MS) },
+    { timeout: testTimeoutMs(SERVICE_START_MS, SHUTDOWN_GRACE_MS + WORK_ALLOWANCE_MS, WORK_ALLOWANCE_MS) },
     async () => {
       const logFile = join(REPO_ROOT, '.fleet', 'logs', `test-online-sigterm-${process.pid}.log`);
       const proc = await launchService('online', {
@@ -20,7 +20,7 @@ describe('SIGTERM to an online service process', () => {
         logFile,
       });
       try {
-        await proc.waitReady(WORK_ALLOWANCE_MS);
+        await proc.waitReady(SERVICE_START_MS);
         const url = `http://127.0.0.1:${proc.port}/v1/quote`;
         const rides = await testRides(200, 'drain');
         let signalled = false;
@@ -55,7 +55,7 @@ describe('SIGTERM to an online service process', () => {
 
   it(
     'exits 0 within its grace under traffic that never pauses',
-    { timeout: testTimeoutMs(WORK_ALLOWANCE_MS, SHUTDOWN_GRACE_MS) },
+    { timeout: testTimeoutMs(SERVICE_START_MS, SHUTDOWN_GRACE_MS + WORK_ALLOWANCE_MS, WORK_ALLOWANCE_MS) },
     async () => {
       const logFile = join(REPO_ROOT, '.fleet', 'logs', `test-online-sigterm-busy-${process.pid}.log`);
       const proc = await launchService('online', {
@@ -63,7 +63,7 @@ describe('SIGTERM to an online service process', () => {
         logFile,
       });
       try {
-        await proc.waitReady(WORK_ALLOWANCE_MS);
+        await proc.waitReady(SERVICE_START_MS);
         const base = `http://127.0.0.1:${proc.port}`;
         const rides = await testRides(1, 'busy');
         // A probe and a client that go on until the server is gone: no quiet moment comes.

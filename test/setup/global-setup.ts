@@ -43,7 +43,7 @@ const REGISTRY_IMAGE = 'apicurio/apicurio-registry:3.3.3';
 let teardownFn: (() => Promise<void>) | undefined;
 
 /** Pings the Docker engine's `/_ping` within 500 ms (unix socket or DOCKER_HOST=tcp://). */
-function dockerAnswers(): Promise<boolean> {
+export function dockerAnswers(): Promise<boolean> {
   const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   const target = host.startsWith('unix://')
     ? { socketPath: host.slice('unix://'.length) }

@@ -142,7 +142,6 @@ describe('fleet dashboard in headless Chromium, during a demo with --drift', () 
       const maes = `[...document.querySelectorAll('#accuracy tbody tr')].filter((tr) => Number(tr.children[2]?.textContent) > 0).length === 3`;
       await page.waitForFunction(maes, undefined, { timeout: DEMO_ENDS_WITHIN_MS });
       await page.waitForFunction(`${text('drift-status')} === 'ALERT'`, undefined, { timeout: DEMO_ENDS_WITHIN_MS });
-      expect(Number(await page.locator('#rides-rate').textContent())).toBeGreaterThan(0);
       expect(await page.locator('#latency').textContent()).toMatch(/^p50 \d+ · p95 \d+ · p99 \d+$/);
       expect(await page.locator('#latency-chart canvas').count()).toBeGreaterThan(0);
       expect(await page.locator('#mae-chart canvas').count()).toBeGreaterThan(0);

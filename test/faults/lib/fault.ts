@@ -125,7 +125,7 @@ export function timingEnv(timings: FleetTimings): Record<string, string> {
 }
 
 /** How long `fleet.start` waits for an instance's /readyz (lib/fleet.ts). */
-export const SERVICE_START_MS = 90_000;
+export { SERVICE_START_MS } from '../../timing.js';
 /** How long `fleet.signal` waits for an instance's exit after a SIGKILL or SIGTERM (lib/fleet.ts). */
 export const SERVICE_EXIT_MS = 30_000;
 /** How long `fleet.stop` takes at most with its default grace: the grace, then the exit (lib/fleet.ts). */
