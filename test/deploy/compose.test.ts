@@ -18,6 +18,7 @@ type Service = {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   stop_grace_period?: string;
+  restart?: string;
 };
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -54,6 +55,23 @@ function runtimeStage(): { workdir?: string; user?: string; env: Record<string, 
 }
 
 describe('docker-compose.yml', () => {
+  // Regression: the registry kept its schemas in memory while Kafka kept the records that
+  // carry their ids: a registry restarted alone gave those ids to other schemas.
+  it("keeps the registry's schemas as long as Kafka keeps its records, as infra/ does", () => {
+    const registry = compose.services['schema-registry'];
+    expect(registry.environment).toMatchObject({
+      APICURIO_STORAGE_KIND: 'sql',
+      APICURIO_STORAGE_SQL_KIND: 'h2',
+      APICURIO_DATASOURCE_URL: expect.stringMatching(/^jdbc:h2:file:\//),
+    });
+    expect(registry.restart).toBe('unless-stopped');
+    expect(compose.services.kafka.restart).toBe('unless-stopped');
+    // The same storage as the local stack's registry (infra/src/registry.ts).
+    const infraRegistry = readFileSync(new URL('infra/src/registry.ts', root), 'utf8');
+    expect(infraRegistry).toContain("'-Dapicurio.storage.kind=sql'");
+    expect(infraRegistry).toContain("'-Dapicurio.storage.sql.kind=h2'");
+  });
+
   it.each(['duration', 'cost', 'tip', 'decision', 'monitor'])('runs the %s service from the one image', (name) => {
     const service = compose.services[name];
     // The image runs the bundle npm run build makes of packages/<name>/src/main.ts.
