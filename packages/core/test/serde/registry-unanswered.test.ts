@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRegistry } from '../../src/serde/registry.js';
+import { createRegistry, SUBJECT_COMPATIBILITY } from '../../src/serde/registry.js';
 
 /**
  * A Confluent-compatible registry that answers every call at once, except the first call
@@ -28,8 +28,8 @@ async function registryLosingOne(
         res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
         res.end(JSON.stringify(body));
       };
-      if (req.method === 'PUT') json(200, { compatibility: 'BACKWARD' });
-      else if (req.method === 'GET') json(200, { compatibilityLevel: 'BACKWARD' });
+      if (req.method === 'PUT') json(200, { compatibility: SUBJECT_COMPATIBILITY });
+      else if (req.method === 'GET') json(200, { compatibilityLevel: SUBJECT_COMPATIBILITY });
       else if (req.url?.endsWith('/versions')) json(200, { id: 7 });
       else json(200, { subject: 'rides-value', id: 7, version: 1, schema: '"string"' });
     });
