@@ -1,5 +1,13 @@
-import { backfillTopic, FleetError } from '@fleet/contract';
-import { createLogger, fleetTopics, fleetTopicSpecs, type AdminClient, type PartitionOffset } from '@fleet/core';
+import { backfillTopic, FleetError, loadSchema, valueSubject } from '@fleet/contract';
+import {
+  createLogger,
+  createRegistry,
+  fleetTopics,
+  fleetTopicSpecs,
+  registryConnection,
+  type AdminClient,
+  type PartitionOffset,
+} from '@fleet/core';
 import { createModelProcess } from '@fleet/scoring';
 import { isoInstant, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -68,6 +76,9 @@ async function run(argv: readonly string[]): Promise<number> {
     if (!(await admin.listTopics()).includes(topic)) {
       const partitions = (await admin.fetchEndOffsets(config.topicRides)).length;
       await admin.createTopics([{ topic, partitions, replicationFactor: config.topicReplicationFactor }]);
+      // Its schema too, as `fleet init` registers the fleet's: the scoring process, which may
+      // run as the model's own principal, then only reads the registry.
+      await createRegistry(registryConnection(config)).register(valueSubject(topic), loadSchema('prediction'));
     }
     const end = await admin.fetchEndOffsets(config.topicRides);
     return { ...start, end, total: remaining(start.committed, end) };
