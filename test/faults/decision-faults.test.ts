@@ -13,6 +13,8 @@ import {
   createLogger,
   createSerde,
   kafkaClientKind,
+  METRIC,
+  parseSamples,
   type ProducerClient,
   type Serde,
 } from '@fleet/core';
@@ -150,6 +152,14 @@ describe('degraded decisions and late predictions', () => {
   });
 });
 
+/** Predictions an instance has consumed so far, from its /metrics. */
+async function consumedPredictions(fleet: ProcFleet, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${fleet.instances.get(name)!.port}/metrics`)).text();
+  return parseSamples(text, METRIC.consumed)
+    .filter((s) => s.labels.topic === fleet.topics.predictions)
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
 /** The partitions named by the last "joined the consumer group" line of an instance's log. */
 function lastAssignment(lines: string[], topic: string): number[] {
   const last = lines.at(-1);
@@ -186,8 +196,16 @@ describe('an instance frozen past its session timeout', () => {
     const sent = new Map(rides.map((r) => [r.id, r.eventTime]));
     const stream: RideStream = { sent, sentAt: new Map(sent), duplicatesSent: 0, republished: 0, stop: async () => {} };
     const injectedAt = Date.now();
+    const consumedBefore = await consumedPredictions(fleet, frozen);
     // Two of three predictions: every ride waits for its tip in the instance owning its partition.
     await sendPredictions(rides, ['duration', 'cost']);
+    // It holds joins of its own when frozen, or the fault would test nothing: it has read
+    // some of them, well inside the join timeout, then reads on a moment.
+    await eventually(
+      async () => (await consumedPredictions(fleet, frozen)) > consumedBefore,
+      `${frozen} to read predictions before it is frozen`,
+      TIMINGS.joinTimeoutMs - READ_MS - 500,
+    );
     await sleep(READ_MS);
     await fleet.signal(frozen, 'SIGSTOP');
     // Its session expires; the other instance takes every partition, re-reads the frozen
