@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import avro from 'avsc';
-import { loadSchema } from '@fleet/contract';
+import { isFleetError, loadSchema } from '@fleet/contract';
 import { describe, expect, it } from 'vitest';
 import { createSerde } from '../../src/serde/avro-serde.js';
 import type { Registry } from '../../src/serde/registry.js';
@@ -75,5 +77,30 @@ describe('the Avro serde', () => {
     expect(() => serde.encode({ ...ride, passengers: 'two' } as never)).toThrow(
       /FLEET_SERDE_ENCODE_FAILED|cannot encode/,
     );
+  });
+
+  // Regression (patches/avsc+5.7.9.patch): avsc looped over a block's declared item count
+  // before checking the bytes were there; a record of a few bytes declaring 2^52 items spun
+  // the event loop (a map) or exhausted the heap (an array), synchronously.
+  it.each([
+    ['an array', { type: 'array', items: 'string' }],
+    ['a map', { type: 'map', values: 'long' }],
+  ])('refuses %s block declaring more items than the record has bytes, at once', async (_, type) => {
+    // Unpatched, the decode below never returns (no test timeout interrupts it): fail first.
+    const avsc = readFileSync(createRequire(import.meta.url).resolve('avsc/lib/types.js'), 'utf8');
+    expect(avsc, 'patches/avsc+5.7.9.patch applied (npm ci runs it)').toContain('Patched (ride fleet)');
+    const schema = { type: 'record', name: 'Hostile', fields: [{ name: 'block', type }] };
+    const serde = await createSerde(registryOf(schema), 'hostile-value', schema);
+    // Zigzag varint of 2^52 items, then one short string: a record of a dozen bytes.
+    const count: number[] = [];
+    for (let z = 2 ** 53; z >= 128; z = Math.floor(z / 128)) count.push((z % 128) + 128);
+    count.push(Math.floor(2 ** 53 / 128 ** count.length));
+    const hostile = Buffer.from([0, 0, 0, 0, 7, ...count, 2, 0x41]);
+    const error = await Promise.resolve()
+      .then(() => serde.decode(hostile))
+      .catch((err: unknown) => err);
+    expect(isFleetError(error, 'FLEET_SERDE_DECODE_FAILED'), String(error)).toBe(true);
+    const valid = { block: type.type === 'array' ? ['x', 'yy'] : { k: 1 } };
+    expect(await serde.decode(serde.encode(valid as never))).toEqual(valid);
   });
 });
