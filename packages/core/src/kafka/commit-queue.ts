@@ -1,3 +1,5 @@
+import { partitionKey } from './partition-buffers.js';
+
 /** The offset of one partition's last handled record. */
 export interface PartitionOffset {
   topic: string;
@@ -38,8 +40,6 @@ export interface CommitQueue {
   /** Resolves once no OffsetCommit is in flight or waiting for the interval. */
   idle(): Promise<void>;
 }
-
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * Commits are not waited for while running, so the next batch does not pay a round trip
@@ -90,7 +90,7 @@ export function createCommitQueue(
 
   function putBack(offsets: PartitionOffset[]): void {
     for (const offset of offsets) {
-      const key = keyOf(offset.topic, offset.partition);
+      const key = partitionKey(offset.topic, offset.partition);
       if (!pending.has(key) && (!assigned || assigned.has(key))) pending.set(key, offset);
     }
   }
@@ -121,14 +121,14 @@ export function createCommitQueue(
 
   return {
     commit(offset, wait) {
-      pending.set(keyOf(offset.topic, offset.partition), offset);
+      pending.set(partitionKey(offset.topic, offset.partition), offset);
       void send();
       return wait ? flushNow() : Promise.resolve();
     },
     flushNow,
     retain(assignment) {
       assigned = new Set(
-        Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => keyOf(topic, p))),
+        Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))),
       );
       for (const key of pending.keys()) if (!assigned.has(key)) pending.delete(key);
       void send();

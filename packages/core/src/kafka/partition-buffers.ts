@@ -22,7 +22,8 @@ export interface TakenBatch {
 }
 
 const recordBytes = (r: IncomingRecord): number => (r.value?.length ?? 0) + (r.key?.length ?? 0);
-const keyOf = (topic: string, partition: number): string => `${topic}:${partition}`;
+/** A partition's key, `topic:partition`, as {@link PartitionBuffers.keepOnly} returns them (a topic name has no colon). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /**
  * What a stream-based client (one record at a time) needs to behave like kafkajs' `eachBatch`:
@@ -57,7 +58,7 @@ export class PartitionBuffers {
    */
   push(record: IncomingRecord): boolean {
     if (this.#assigned && !this.#assigned[record.topic]?.includes(record.partition)) return false;
-    const key = keyOf(record.topic, record.partition);
+    const key = partitionKey(record.topic, record.partition);
     const offset = BigInt(record.offset);
     let part = this.#parts.get(key);
     if (!part) {
@@ -137,7 +138,7 @@ export class PartitionBuffers {
     const part = this.#takenFrom.get(batch);
     this.#takenFrom.delete(batch);
     if (!part) return undefined;
-    const key = keyOf(part.topic, part.partition);
+    const key = partitionKey(part.topic, part.partition);
     if (this.#retired.get(key) === part) this.#retired.delete(key);
     return this.#parts.get(key) === part ? part : undefined;
   }
@@ -171,7 +172,7 @@ export class PartitionBuffers {
 
   /** Whether `topic`/`partition` is still one of the buffered (assigned) partitions. */
   has(topic: string, partition: number): boolean {
-    return this.#parts.has(keyOf(topic, partition));
+    return this.#parts.has(partitionKey(topic, partition));
   }
 
   /** Drops every buffered record (stopping). */

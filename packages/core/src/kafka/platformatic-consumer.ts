@@ -10,7 +10,7 @@ import { FleetError, isRetriable } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 import { createCommitQueue } from './commit-queue.js';
-import { PartitionBuffers, type TakenBatch } from './partition-buffers.js';
+import { partitionKey, PartitionBuffers, type TakenBatch } from './partition-buffers.js';
 import { incoming } from './platformatic-records.js';
 import { saslUser, toFleetError } from './platformatic-errors.js';
 import type { BatchControl, ConsumerClient, ConsumerOptions, RecordBatch } from './types.js';
@@ -142,7 +142,8 @@ export async function connectPlatformaticConsumer(
     streamFailures = 0;
     for (const t of result.responses) {
       const topic = topicNames.get(t.topicId);
-      if (topic) for (const p of t.partitions) watermarks.set(`${topic}:${p.partitionIndex}`, String(p.highWatermark));
+      if (topic)
+        for (const p of t.partitions) watermarks.set(partitionKey(topic, p.partitionIndex), String(p.highWatermark));
     }
   };
   consumerFetchesChannel.asyncStart.subscribe(onFetched);
@@ -249,13 +250,13 @@ export async function connectPlatformaticConsumer(
     const generation = consumer.generationId;
     const member = consumer.memberId;
     const { topic, partition, records } = taken;
-    const key = `${topic}:${partition}`;
+    const key = partitionKey(topic, partition);
     const last = records[records.length - 1].offset;
     const batch: RecordBatch = {
       topic,
       partition,
       records,
-      highWatermark: watermarks.get(`${topic}:${partition}`) ?? (BigInt(last) + 1n).toString(),
+      highWatermark: watermarks.get(key) ?? (BigInt(last) + 1n).toString(),
     };
     const control: BatchControl = {
       heartbeat: async () => {
