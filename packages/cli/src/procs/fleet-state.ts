@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cliConfig, recordedOverrides, stackFileIn, type RecordedEnv } from '../config.js';
 import { groupOf, type ServiceName } from '../launcher/index.js';
 import { runDir } from './instances.js';
+import { writeWhole } from './write-whole.js';
 
 /** What `fleet up` remembers about the broker and registry it uses. */
 export interface StackRecord {
@@ -25,12 +26,7 @@ const stackFile = (): string => stackFileIn(cliConfig().stateDir);
  */
 export function saveStack(record: StackRecord): void {
   mkdirSync(runDir(), { recursive: true });
-  const file = stackFile();
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2), { mode: 0o600 });
-  // `mode` applies only to a file it creates: one left behind by a crashed run keeps its own.
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
+  writeWhole(stackFile(), JSON.stringify(record, null, 2), 0o600);
 }
 
 /** The stack `fleet up` recorded, or null when the fleet is not up. */

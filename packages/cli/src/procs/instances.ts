@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentModelVersion, isModelName } from '@fleet/contract';
 import { cliConfig } from '../config.js';
 import { modelsDir } from '../lifecycle/model-args.js';
+import { writeWhole } from './write-whole.js';
 import {
   isProcessOf,
   launchService,
@@ -132,10 +133,7 @@ export async function startInstance(
     logFile,
     startedAt: new Date().toISOString(),
   };
-  // Written whole or not at all: a reader never meets half a record.
-  const file = fileOf(instance);
-  writeFileSync(`${file}.tmp`, JSON.stringify(instance, null, 2));
-  renameSync(`${file}.tmp`, file);
+  writeWhole(fileOf(instance), JSON.stringify(instance, null, 2));
   return instance;
 }
 
