@@ -7,8 +7,8 @@
  * run's global setup chooses as it does alone.
  */
 import { spawn } from 'node:child_process';
-import { ensureStack, releaseStack, type StackComponent } from '@fleet/infra';
-import { dockerAnswers } from '../test/setup/global-setup.js';
+import { ensureStack } from '@fleet/infra';
+import { dockerAnswers, releaseLocalStack } from '../test/setup/global-setup.js';
 
 const RUNS: readonly string[][] = [
   ['vitest', 'run'],
@@ -31,7 +31,6 @@ async function main(): Promise<number> {
     !(process.env.KAFKA_BROKERS && process.env.SCHEMA_REGISTRY_URL) && !(await dockerAnswers())
       ? await ensureStack({ onProgress: (line) => console.error(`[infra] ${line}`), hold: true })
       : undefined;
-  const started: readonly StackComponent[] = shared?.started ?? [];
   // Ctrl-C reaches the vitest runs too (one process group): each stops; then the stack goes.
   const stop = () => void (interrupted = true);
   process.on('SIGINT', stop);
@@ -43,12 +42,8 @@ async function main(): Promise<number> {
       if (code !== 0 || interrupted) break;
     }
   } finally {
-    if (shared) {
-      // FLEET_KEEP_STACK=1 keeps it running, as each run's teardown does.
-      const { keptFor } = await releaseStack(process.env.FLEET_KEEP_STACK === '1' ? [] : started, true);
-      if (started.length > 0 && keptFor.length > 0)
-        console.error(`[infra] the stack this run started keeps running for ${keptFor.join(', ')}`);
-    }
+    // FLEET_KEEP_STACK=1 keeps it running, as each run's teardown does.
+    if (shared) await releaseLocalStack(process.env.FLEET_KEEP_STACK === '1' ? [] : shared.started);
   }
   return interrupted && code === 0 ? 130 : code;
 }

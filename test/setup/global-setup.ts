@@ -14,7 +14,7 @@
 import { request } from 'node:http';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '@fleet/cli/launcher';
-import { ensureStack, releaseStack, stackStatus } from '@fleet/infra';
+import { ensureStack, releaseStack, stackStatus, type StackComponent } from '@fleet/infra';
 import type { BrokerControlSpec } from './broker-control.js';
 
 /** Where this run's broker and registry are. */
@@ -41,6 +41,16 @@ const KAFKA_IMAGE = 'apache/kafka:4.4.0';
 const REGISTRY_IMAGE = 'apicurio/apicurio-registry:3.3.3';
 
 let teardownFn: (() => Promise<void>) | undefined;
+
+/**
+ * Ends this process's hold on the local stack: stops what it `started`, unless another
+ * holder (a demo, a second test run) uses the stack now, which is said.
+ */
+export async function releaseLocalStack(started: readonly StackComponent[]): Promise<void> {
+  const { keptFor } = await releaseStack(started, true);
+  if (started.length > 0 && keptFor.length > 0)
+    console.error(`[infra] the stack this run started keeps running for ${keptFor.join(', ')}`);
+}
 
 /** Pings the Docker engine's `/_ping` within 500 ms (unix socket or DOCKER_HOST=tcp://). */
 export function dockerAnswers(): Promise<boolean> {
@@ -154,11 +164,7 @@ async function chooseStack(): Promise<ChosenStack> {
   }
   const stack = await ensureStack({ onProgress: (line) => console.error(`[infra] ${line}`), hold: true });
   // Stops what this run started, unless another run (a demo, a second test run) uses it now.
-  teardownFn = async () => {
-    const { keptFor } = await releaseStack(stack.started, true);
-    if (stack.started.length > 0 && keptFor.length > 0)
-      console.error(`[infra] the stack this run started keeps running for ${keptFor.join(', ')}`);
-  };
+  teardownFn = () => releaseLocalStack(stack.started);
   const status = await stackStatus();
   return {
     stack: { brokers: stack.brokers, registryUrl: stack.registryUrl, source: 'local' },
