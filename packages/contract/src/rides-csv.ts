@@ -3,7 +3,7 @@ import { parse } from 'csv-parse';
 import { FleetError } from './errors.js';
 import { zonedTimeToEpochMs } from './features/clock.js';
 import type { PaymentMethod, RideOutcome, RideStarted, ServiceColor } from './records.js';
-import { rideFieldProblem } from './validate.js';
+import { RIDE_LIMITS, rideFieldProblem } from './validate.js';
 
 /** The wall clock of the dataset's naive timestamps. */
 export const RIDES_CSV_TIMEZONE = 'America/New_York';
@@ -98,12 +98,15 @@ function rideOf(fields: readonly string[], col: Columns, row: number): RideCsvRo
     return { ok: false, reason: `pickup time "${get('pickup')}" is not ${TIMESTAMP_FORMAT}` };
   }
   const distance = number(get('distance'));
-  if (!(distance >= 0 && distance <= 200)) {
-    return { ok: false, reason: `distance "${get('distance')}" is not a number of miles in 0-200` };
+  // The contract's bounds, said in the file's terms (its text as written) before the ride
+  // is built; the contract's own check below holds the rest.
+  const { maxDistanceMiles, maxPassengers } = RIDE_LIMITS;
+  if (!(distance >= 0 && distance <= maxDistanceMiles)) {
+    return { ok: false, reason: `distance "${get('distance')}" is not a number of miles in 0-${maxDistanceMiles}` };
   }
   const passengers = number(get('passengers'));
-  if (!Number.isInteger(passengers) || passengers < 0 || passengers > 9) {
-    return { ok: false, reason: `passengers "${get('passengers')}" is not an integer 0-9` };
+  if (!Number.isInteger(passengers) || passengers < 0 || passengers > maxPassengers) {
+    return { ok: false, reason: `passengers "${get('passengers')}" is not an integer 0-${maxPassengers}` };
   }
   const color = COLORS[get('color').trim().toLowerCase()];
   if (color === undefined) return { ok: false, reason: `unknown colour "${get('color')}"` };
