@@ -168,3 +168,29 @@ describe('JoinTable', () => {
     expect(again).toMatchObject({ ride_id: 'r1', complete: false, missing_models: ['cost', 'tip'] });
   });
 });
+
+describe('JoinTable expiry while the member may be out of its group', () => {
+  it('times nothing out while suspended, however long, until resumed or released', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    t.suspendExpiry();
+    expect(t.expire(1_000_000)).toEqual([]);
+    t.resumeExpiry();
+    expect(t.expire(1_000_000).map((d) => d.ride_id)).toEqual(['r1']);
+
+    t.offer(pred('r2', 'duration'), 0, '1', 0);
+    t.suspendExpiry();
+    t.releaseExpiry();
+    expect(t.expire(1_000_000).map((d) => d.ride_id)).toEqual(['r2']);
+  });
+
+  it('keeps a hold after a pause when the suspension ends', () => {
+    const t = table();
+    t.offer(pred('r1', 'duration'), 0, '0', 0);
+    t.holdExpiry(5000);
+    t.suspendExpiry();
+    t.resumeExpiry();
+    expect(t.expire(4999)).toEqual([]);
+    expect(t.expire(5000).map((d) => d.ride_id)).toEqual(['r1']);
+  });
+});

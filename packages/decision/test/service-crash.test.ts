@@ -64,15 +64,20 @@ afterEach(() => {
 // the join-timeout timer kept publishing degraded decisions of rides whose partition another
 // member was deciding meanwhile: two different decisions for one ride.
 describe('the decision service after a consumer crash', () => {
-  it('publishes no degraded decision until it joins again', async () => {
+  /** A started instance holding two of r1's predictions, its consumer crashed past r1's join timeout: nothing decided. */
+  async function crashedHoldingRide() {
     const driven = drivenKafka({ joinOnRun: { predictions: [0] } });
-    const { proc, offer, decisions } = await decisionOn(driven);
-    await proc.service.start();
-    await offer('r1', ['duration', 'cost']);
-
+    const running = await decisionOn(driven);
+    await running.proc.service.start();
+    await running.offer('r1', ['duration', 'cost']);
     driven.consumers[0].crash(true);
     await vi.advanceTimersByTimeAsync(JOIN_TIMEOUT_MS + 1000);
-    expect(decisions()).toEqual([]);
+    expect(running.decisions()).toEqual([]);
+    return { driven, ...running };
+  }
+
+  it('publishes no degraded decision until it joins again', async () => {
+    const { driven, proc, decisions } = await crashedHoldingRide();
 
     // Back under the same member id, with the partition: the ride was its own all along.
     driven.consumers[0].join({ predictions: [0] });
@@ -82,13 +87,7 @@ describe('the decision service after a consumer crash', () => {
   });
 
   it('decides on timeout again once the client shows it kept the member (a batch handled without a rejoin)', async () => {
-    const driven = drivenKafka({ joinOnRun: { predictions: [0] } });
-    const { proc, offer, decisions } = await decisionOn(driven);
-    await proc.service.start();
-    await offer('r1', ['duration', 'cost']);
-    driven.consumers[0].crash(true);
-    await vi.advanceTimersByTimeAsync(JOIN_TIMEOUT_MS + 1000);
-    expect(decisions()).toEqual([]);
+    const { proc, offer, decisions } = await crashedHoldingRide();
 
     await offer('r2', ['tip']);
     await vi.advanceTimersByTimeAsync(1000);
