@@ -76,13 +76,19 @@ const MAX_VERSIONS = 64;
  * The monitor's state, pure and synchronous (the service feeds it records and a clock):
  * rides joined with their outcomes by ride id, holding at most `maxPendingRides` for at most
  * `joinTtlMs`; per model version, accuracy and drift over sliding windows. The first
- * prediction of a version for a ride counts, the first outcome of a ride counts. Records too
+ * prediction of a version for a ride counts, the first outcome of a ride counts, a ride's
+ * inputs count once (among the last `maxPendingRides` rides started). Records too
  * old to count in any window (history read by a new consumer group) are skipped, not held.
  */
 export class MonitorState {
   private readonly pending = new Map<string, PendingRide>();
   private readonly versions = new Map<string, ModelStats>();
   private readonly started: SlidingCounters;
+  /**
+   * Ids of the rides counted in the input bins, the last `maxPendingRides` of them in arrival
+   * order: a ride read again (redelivered after a crash, published twice) counts once.
+   */
+  private readonly startedIds = new Set<string>();
   /** Live (not shadow) predictions counted per `model@version`: which version serves. */
   readonly livePredictions = new Map<string, number>();
   private readonly pairs = new Map<
@@ -115,9 +121,14 @@ export class MonitorState {
     return this.pending.size;
   }
 
-  /** A ride started: its inputs, in every version's input bins. */
+  /** A ride started: its inputs, in every version's input bins (once per ride). */
   ride(ride: RideStarted, nowMs: number): void {
+    if (this.startedIds.has(ride.ride_id)) return;
     if (!this.started.add(ride.event_time, nowMs, 0)) return;
+    if (this.startedIds.size >= this.options.maxPendingRides) {
+      this.startedIds.delete(this.startedIds.values().next().value as string);
+    }
+    this.startedIds.add(ride.ride_id);
     for (const stats of this.versions.values()) stats.ride(ride, ride.event_time, nowMs);
   }
 

@@ -175,6 +175,20 @@ describe('MonitorState', () => {
     expect(h.rides).toBe(40);
   });
 
+  it("counts a ride's inputs once when its ride_started is read again", () => {
+    const state = new MonitorState({ ...options, maxPendingRides: 2 }, [
+      { model: 'duration', version: '1.0.0', reference },
+    ]);
+    for (const id of ['a', 'b', 'a', 'b']) state.ride(ride(id, 'Queens', T0), T0);
+    expect(health(state, T0).rides).toBe(2);
+    expect(health(state, T0).missing_share.pickup_borough).toBe(0);
+    // Beyond the last maxPendingRides rides, the oldest id is forgotten: read again, it counts.
+    state.ride(ride('c', null, T0), T0);
+    state.ride(ride('a', 'Queens', T0), T0);
+    expect(health(state, T0).rides).toBe(4);
+    expect(health(state, T0).missing_share.pickup_borough).toBeCloseTo(1 / 4, 12);
+  });
+
   it('says so when a window has too few rows to judge drift', () => {
     const state = new MonitorState(options, [{ model: 'duration', version: '1.0.0', reference }]);
     state.prediction(prediction('a', 10, T0), T0);
