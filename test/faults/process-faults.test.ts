@@ -41,13 +41,19 @@ const AFTER_KILL_MS = TIMINGS.sessionTimeoutMs + 4000;
 let fleet: ProcFleet;
 let tracker: RideTracker;
 let baselineP99Ms: number;
+/** duration-1 writes here whether it is inside one of its slow model calls. */
+let callStateDir: string;
 
 beforeAll(
   async () => {
+    callStateDir = mkdtempSync(join(tmpdir(), 'fleet-fault-calls-'));
     fleet = await startProcFleet({ env: timingEnv(TIMINGS) });
     await Promise.all([
-      // duration-1 spends ~300 ms in each model call, so a kill almost always lands mid-batch.
-      fleet.start('duration', { faulty: true, env: { FAULT_SCORE_DELAY_MS: '300' } }),
+      // duration-1 spends ~300 ms in each model call, and says when it is inside one.
+      fleet.start('duration', {
+        faulty: true,
+        env: { FAULT_SCORE_DELAY_MS: '300', FAULT_CALL_STATE_FILE: join(callStateDir, 'duration-1.json') },
+      }),
       fleet.start('duration'),
       fleet.start('cost'),
       fleet.start('tip'),
@@ -63,14 +69,53 @@ afterAll(
   async () => {
     await tracker?.close();
     await fleet?.close();
+    if (callStateDir) rmSync(callStateDir, { recursive: true, force: true });
   },
   testTimeoutMs(SERVICE_STOP_MS, WORK_ALLOWANCE_MS),
 );
 
-/** Waits for a new line matching `pattern` in a busy instance's log (it comes with a next batch). */
-async function nextLogLine(name: string, pattern: RegExp, timeoutMs = WORK_ALLOWANCE_MS): Promise<void> {
-  const before = fleet.logLines(name, pattern).length;
-  await eventually(() => fleet.logLines(name, pattern).length > before, `${name} to log ${pattern}`, timeoutMs);
+interface CallState {
+  call: number;
+  inCall: boolean;
+  startedAt: number;
+}
+
+/** The state a call last wrote; undefined before the first, or when read half written. */
+function readCallState(file: string): CallState | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as CallState;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGKILLs `name` inside one of its slow model calls, `intoCallMs` or more into it: waits
+ * for a call that long under way, freezes the process (SIGSTOP), and kills it only if the
+ * call is still under way (a frozen process cannot end it meanwhile); else lets it go on
+ * and waits for the next call. Returns when the kill was sent.
+ */
+async function killInsideCall(name: string, stateFile: string, intoCallMs: number): Promise<number> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await eventually(
+      () => {
+        const state = readCallState(stateFile);
+        return state !== undefined && state.inCall && Date.now() - state.startedAt >= intoCallMs;
+      },
+      `${name} to be ${intoCallMs} ms into a model call`,
+      WORK_ALLOWANCE_MS,
+      10,
+    );
+    await fleet.signal(name, 'SIGSTOP');
+    if (readCallState(stateFile)?.inCall) {
+      const at = Date.now();
+      await fleet.signal(name, 'SIGKILL');
+      return at;
+    }
+    await fleet.signal(name, 'SIGCONT');
+  }
+  throw new Error(`${name}'s model calls ended before each of 5 attempts to stop it inside one`);
 }
 
 describe('service process faults under load', () => {
@@ -83,14 +128,13 @@ describe('service process faults under load', () => {
       const idPrefix = `${fleet.prefix}-kill-model`;
       const stream = await tracker.stream(idPrefix);
       await sleep(WARM_UP_MS);
-      await nextLogLine('duration-1', /fault: slow model call/);
-      await sleep(INTO_CALL_MS);
-      const injectedAt = Date.now();
-      await fleet.signal('duration-1', 'SIGKILL');
+      const stateFile = join(callStateDir, 'duration-1.json');
+      const injectedAt = await killInsideCall('duration-1', stateFile, INTO_CALL_MS);
+      expect(readCallState(stateFile)?.inCall, 'duration-1 was killed inside a model call').toBe(true);
       await sleep(AFTER_KILL_MS);
       expectClean(
         await finishFault({
-          fault: 'SIGKILL model instance mid-batch',
+          fault: 'SIGKILL model instance mid-call',
           fleet,
           tracker,
           stream,
