@@ -7,25 +7,23 @@ import {
   createStreamService,
   createTopicSerde,
   dlqTopic,
-  noTracing,
   systemClock,
-  traceProduce,
   type Clock,
   type Decoded,
   type FleetMetrics,
   type KafkaClient,
   type Logger,
-  type OutgoingRecord,
+  type Membership,
   type ProcessOutcome,
-  type ProducerClient,
   type RecordBatch,
   type Registry,
   type StreamService,
   type Tracing,
 } from '@fleet/core';
+import { createDecisionState, settle, type DecisionState } from './decision-state.js';
 import type { DecisionConfig } from './env.js';
-import { JoinTable } from './join-table.js';
-import { JoinTraces } from './join-traces.js';
+import { noticePause, startExpiryTimer, stopExpiryTimer } from './join-expiry.js';
+import { ensureRestored, readBackAtAssignment } from './past-decisions.js';
 import type { Prediction, RideDecision } from './types.js';
 
 /** What the decision service is built from. */
@@ -56,133 +54,7 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
     createTopicSerde<Prediction>(deps.registry, config.topicPredictions, 'prediction', log),
     createTopicSerde<RideDecision>(deps.registry, config.topicDecisions, 'ride_decision', log),
   ]);
-  const table = new JoinTable({ joinTimeoutMs: config.joinTimeoutMs, decidedTtlMs: config.decidedTtlMs });
-  const traces = new JoinTraces(deps.tracing ?? noTracing, table);
-  const restored = new Set<number>();
-  // Reads of past decisions begun at the process's first assignment (see onAssignment).
-  let early: { at: number; reads: Map<number, Promise<boolean>> } | undefined;
-  let assignedBefore = false;
-  let producer: ProducerClient | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  // The event loop's last sign of life, to notice that the process was paused.
-  let aliveAt = performance.now();
-
-  /**
-   * A process paused for half its session timeout or more (SIGSTOP, a suspended VM, a long
-   * GC pause) may have been dropped from its group, and its partitions' rides decided by
-   * their new owner meanwhile. Its joins then time out only once the group said which
-   * partitions are still its own (the next assignment), or a session timeout later (it was
-   * not dropped): never at once on waking, before it heard of the rebalance.
-   */
-  function noticePause(): void {
-    const at = performance.now();
-    const pausedMs = at - aliveAt;
-    aliveAt = at;
-    if (pausedMs < config.sessionTimeoutMs / 2) return;
-    table.holdExpiry(clock() + config.sessionTimeoutMs);
-    log.warn(
-      { pausedMs: Math.round(pausedMs), holdMs: config.sessionTimeoutMs },
-      'the process was paused: no degraded decision until the group says which partitions are still its own',
-    );
-  }
-
-  const toRecord = (d: RideDecision): OutgoingRecord => ({
-    key: d.ride_id,
-    value: decisionSerde.encode(d),
-    headers: traces.decided(d, table.joinStartedAt(d.ride_id)),
-  });
-
-  /** Reads back the decisions of `partition` written since `fromMs` − the margin. */
-  async function readBack(partition: number, fromMs: number, when: 'assignment' | 'first batch'): Promise<void> {
-    const started = clock();
-    const count = await deps.kafka.readPartition(
-      config.topicDecisions,
-      partition,
-      fromMs - config.restoreMarginMs,
-      (record) => {
-        if (record.key) table.markDecided(record.key.toString(), started);
-      },
-    );
-    log.info(
-      { partition, decisionsRead: count, ms: clock() - started, when },
-      'read back past decisions of the partition',
-    );
-  }
-
-  /**
-   * Before a partition's first batch is joined: the decisions that could concern its rides,
-   * those written since the batch's first record − the margin. A read begun at the first
-   * assignment covers them when that record is no older than the assignment; else (a
-   * backlog) the partition is read again from the record's time.
-   */
-  async function ensureRestored(partition: number, firstRecordMs: number): Promise<void> {
-    if (restored.has(partition)) return;
-    const read = early && firstRecordMs >= early.at ? early.reads.get(partition) : undefined;
-    if (!(read && (await read))) await readBack(partition, firstRecordMs, 'first batch');
-    restored.add(partition);
-  }
-
-  async function process(items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
-    noticePause();
-    await ensureRestored(batch.partition, batch.records[0].timestamp);
-    const now = clock();
-    const decisions: RideDecision[] = table.expire(now);
-    for (const { record, value } of items) {
-      const result = table.offer(value, record.partition, record.offset, now);
-      if (result.kind === 'pending' || result.kind === 'decided') traces.offered(value.ride_id, record.headers);
-      if (result.kind === 'decided') decisions.push(result.decision);
-      else if (result.kind === 'late' || result.kind === 'duplicate' || result.kind === 'shadow')
-        log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
-    }
-    const last = batch.records[batch.records.length - 1].offset;
-    return {
-      outputs: [{ topic: config.topicDecisions, records: decisions.map(toRecord) }],
-      failed: [],
-      onProduced: () => settle(decisions),
-      onFailed: () => table.reopen(decisions.map((d) => d.ride_id)),
-      commitOffset: () => {
-        const low = table.lowWatermark(batch.partition);
-        return low === null ? last : (low - 1n).toString();
-      },
-    };
-  }
-
-  function settle(decisions: RideDecision[]): void {
-    const now = clock();
-    for (const d of decisions) {
-      const started = table.joinStartedAt(d.ride_id);
-      if (started !== undefined)
-        deps.metrics?.decisionJoin.observe({ complete: String(d.complete) }, (now - started) / 1000);
-    }
-    table.settle(decisions.map((d) => d.ride_id));
-    traces.forget(decisions.map((d) => d.ride_id));
-    for (const d of decisions) {
-      deps.metrics?.decisions.inc({ complete: String(d.complete) });
-      deps.metrics?.eventToOutput.observe((d.decided_at - d.event_time) / 1000);
-      deps.onDecision?.(d);
-    }
-  }
-
-  async function expireIdle(): Promise<void> {
-    const now = clock();
-    table.prune(now);
-    const due = table.expire(now);
-    if (due.length === 0 || !producer) return;
-    const outputs = [{ topic: config.topicDecisions, records: due.map(toRecord) }];
-    const produced = traceProduce(deps.tracing ?? noTracing, outputs);
-    try {
-      await producer.send(outputs);
-    } catch (err) {
-      produced(err);
-      table.reopen(due.map((d) => d.ride_id));
-      throw err;
-    }
-    produced();
-    deps.metrics?.produced.inc(due.length);
-    settle(due);
-    log.info({ count: due.length }, 'degraded decisions after the join timeout');
-  }
-
+  const s = createDecisionState(config, deps, log, clock, decisionSerde);
   return createStreamService({
     kafka: deps.kafka,
     logger: log,
@@ -200,65 +72,65 @@ export async function createDecisionService(config: DecisionConfig, deps: Decisi
         producer: p,
         logger: log,
         decode: (record) => andThen(predictionSerde.decode(record.value), decodePrediction),
-        process,
+        process: (items, batch) => joinBatch(s, items, batch),
         onBatch: (report) => deps.metrics?.observeBatch(report),
         tracing: deps.tracing,
       }),
     metrics: deps.metrics,
-    onAssignment: (assignment, { continued }) => {
-      const mine = new Set(assignment[config.topicPredictions] ?? []);
-      // A member back under a new id (its session expired) keeps no join: another member
-      // may have owned its partitions meanwhile. Those it has again are read from their
-      // committed offsets, which no unsettled ride's predictions are past.
-      table.dropPartitions(continued ? mine : new Set());
-      table.releaseExpiry();
-      traces.prune();
-      restored.clear();
-      early = undefined;
-      if (assignedBefore) return;
-      assignedBefore = true;
-      // A fresh process reads its partitions back now, not on each one's first batch (on
-      // the path of the first rides), and reports ready once done. Record timestamps are
-      // the producers' wall clock, hence Date.now(). A later rebalance reads on first
-      // batches: its partitions' first records predate it, which a read from now misses.
-      const at = Date.now();
-      const reads = new Map(
-        [...mine].map((partition) => [
-          partition,
-          readBack(partition, at, 'assignment').then(
-            () => true,
-            (err: unknown) => {
-              log.warn({ err, partition }, 'could not read back past decisions yet; reading them on the first batch');
-              return false;
-            },
-          ),
-        ]),
-      );
-      early = { at, reads };
-      return Promise.all(reads.values()).then(() => undefined);
-    },
+    onAssignment: (assignment, membership) => onAssignment(s, assignment, membership),
     // After a crash the member may have left its group (kafkajs leaves, then rejoins), and
     // another member decide its rides: a degraded decision here would be a second one.
-    onMembershipLost: () => table.suspendExpiry(),
-    onMembershipKept: () => table.resumeExpiry(),
-    onStart: (p) => {
-      // Called again with a new producer after the service recovered from a crash.
-      clearInterval(timer);
-      producer = p;
-      aliveAt = performance.now(); // connecting is no pause
-      const every = Math.max(10, Math.min(250, Math.floor(config.joinTimeoutMs / 4)));
-      timer = setInterval(() => {
-        noticePause();
-        expireIdle().catch((err: unknown) => log.error({ err }, 'failed to publish degraded decisions; retrying'));
-      }, every);
-    },
-    onStop: async () => {
-      clearInterval(timer);
-      await expireIdle().catch((err: unknown) =>
-        log.warn({ err }, 'could not publish the degraded decisions due at shutdown; the next owner decides them'),
-      );
-    },
+    onMembershipLost: () => s.table.suspendExpiry(),
+    onMembershipKept: () => s.table.resumeExpiry(),
+    onStart: (p) => startExpiryTimer(s, p),
+    onStop: () => stopExpiryTimer(s),
   });
+}
+
+/** Joins the predictions of one batch: the decisions they complete, and those of the joins that timed out. */
+async function joinBatch(s: DecisionState, items: Decoded<Prediction>[], batch: RecordBatch): Promise<ProcessOutcome> {
+  noticePause(s);
+  await ensureRestored(s, batch.partition, batch.records[0].timestamp);
+  const now = s.clock();
+  const decisions: RideDecision[] = s.table.expire(now);
+  for (const { record, value } of items) {
+    const result = s.table.offer(value, record.partition, record.offset, now);
+    if (result.kind === 'pending' || result.kind === 'decided') s.traces.offered(value.ride_id, record.headers);
+    if (result.kind === 'decided') decisions.push(result.decision);
+    else if (result.kind === 'late' || result.kind === 'duplicate' || result.kind === 'shadow')
+      s.log.debug({ rideId: value.ride_id, kind: result.kind }, 'prediction ignored');
+  }
+  const last = batch.records[batch.records.length - 1].offset;
+  return {
+    outputs: [{ topic: s.config.topicDecisions, records: decisions.map(s.toRecord) }],
+    failed: [],
+    onProduced: () => settle(s, decisions),
+    onFailed: () => s.table.reopen(decisions.map((d) => d.ride_id)),
+    commitOffset: () => {
+      const low = s.table.lowWatermark(batch.partition);
+      return low === null ? last : (low - 1n).toString();
+    },
+  };
+}
+
+/** The group assigned the service `assignment`: what it asks first is done before it is ready. */
+function onAssignment(
+  s: DecisionState,
+  assignment: Record<string, number[]>,
+  { continued }: Membership,
+): void | Promise<void> {
+  const mine = new Set(assignment[s.config.topicPredictions] ?? []);
+  // A member back under a new id (its session expired) keeps no join: another member
+  // may have owned its partitions meanwhile. Those it has again are read from their
+  // committed offsets, which no unsettled ride's predictions are past.
+  s.table.dropPartitions(continued ? mine : new Set());
+  s.table.releaseExpiry();
+  s.traces.prune();
+  s.restored.clear();
+  s.early = undefined;
+  if (s.assignedBefore) return;
+  s.assignedBefore = true;
+  return readBackAtAssignment(s, mine);
 }
 
 /**
