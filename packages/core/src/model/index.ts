@@ -1,13 +1,7 @@
-export {
-  loadJointModel,
-  loadModel,
-  readModelFile,
-  verifyChecksum,
-  type JointRunner,
-  type LoadModelOptions,
-  type ModelOutputs,
-  type ModelRunner,
-} from './runner.js';
+export { readModelFile, verifyChecksum } from './model-files.js';
+export { type LoadModelOptions, type ModelOutputs } from './onnx-session.js';
+export { loadModel, type ModelRunner } from './runner.js';
+export { loadJointModel, type JointRunner } from './joint-runner.js';
 export {
   parseModelCard,
   type CostCandidate,
