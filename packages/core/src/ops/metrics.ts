@@ -15,6 +15,7 @@ export const METRIC = {
   decisions: 'fleet_decisions_total',
   decisionJoin: 'fleet_decision_join_seconds',
   lag: 'fleet_consumer_lag_records',
+  batchRunning: 'fleet_batch_running_seconds',
   rebalances: 'fleet_rebalances_total',
   errors: 'fleet_errors_total',
   /** The monitor's figures, per model, version and sliding window (`window`: 1m, 15m, …). */
@@ -74,10 +75,18 @@ export interface FleetMetrics {
    * each handled batch; see {@link FleetMetrics.retainLag}.
    */
   readonly lag: Gauge<'topic' | 'partition'>;
+  /**
+   * How long the oldest batch in hand has been handled, read at each scrape (0 when none):
+   * a handler that hangs (a model call, a send never answered) shows here, where the lag
+   * gauge, set by each handled batch, stands still.
+   */
+  readonly batchRunning: Gauge;
   readonly rebalances: Counter;
   readonly errors: Counter<'code'>;
   /** Records what one handled batch did. */
   observeBatch(report: BatchReport): void;
+  /** A batch is handed to the handler; call what it returns when the handler is done. */
+  batchStarted(): () => void;
   /**
    * Drops the lag of the partitions not in `assignment` (by topic): a join took them away,
    * or (`{}`) the consumer crashed or stopped. A partition another instance now reads must
@@ -100,6 +109,8 @@ export function createMetrics(service: string): FleetMetrics {
   ];
   // Past the decision's join timeout (5 s by default), where degraded decisions land.
   const beyondJoinTimeout = [7.5, 10, 15, 30];
+  // When each batch in hand was handed to the handler (performance.now()).
+  const running = new Set<{ at: number }>();
   const m = {
     registry,
     consumed: new Counter({ name: METRIC.consumed, help: 'Records consumed', labelNames: ['topic'], registers }),
@@ -158,6 +169,16 @@ export function createMetrics(service: string): FleetMetrics {
       labelNames: ['topic', 'partition'],
       registers,
     }),
+    batchRunning: new Gauge({
+      name: METRIC.batchRunning,
+      help: 'How long the oldest batch in hand has been handled (0 when none): a hung handler shows here',
+      registers,
+      collect(this: Gauge) {
+        let oldest = Number.POSITIVE_INFINITY;
+        for (const batch of running) oldest = Math.min(oldest, batch.at);
+        this.set(running.size === 0 ? 0 : (performance.now() - oldest) / 1000);
+      },
+    }),
     rebalances: new Counter({ name: METRIC.rebalances, help: 'Consumer group joins (rebalances)', registers }),
     errors: new Counter({ name: METRIC.errors, help: 'Errors by code', labelNames: ['code'], registers }),
   };
@@ -165,6 +186,11 @@ export function createMetrics(service: string): FleetMetrics {
   const lagged = new Map<string, { topic: string; partition: string }>();
   return {
     ...m,
+    batchStarted() {
+      const batch = { at: performance.now() };
+      running.add(batch);
+      return () => running.delete(batch);
+    },
     retainLag(assignment) {
       for (const [key, labels] of lagged) {
         if (assignment[labels.topic]?.includes(Number(labels.partition))) continue;

@@ -20,7 +20,10 @@ export function onGroupJoin(run: StreamRun, a: Record<string, number[]>, id: str
     });
 }
 
-/** The batch handler, noting a batch fetched after a crash and handled without a rejoin. */
+/**
+ * The batch handler, timing the batches in hand (`fleet_batch_running_seconds`) and noting a
+ * batch fetched after a crash and handled without a rejoin.
+ */
 export function handlerOf(
   run: StreamRun,
   p: ProducerClient,
@@ -28,7 +31,12 @@ export function handlerOf(
   const handle = run.options.handler(p);
   return async (batch, control) => {
     const crashesBefore = run.crashes;
-    await handle(batch, control);
+    const handled = run.options.metrics?.batchStarted();
+    try {
+      await handle(batch, control);
+    } finally {
+      handled?.();
+    }
     if (run.joined || crashesBefore !== run.crashes || run.state !== 'running') return;
     run.joined = true;
     run.log.info({ assignment: run.assignment }, 'the client kept the member in its group after the crash');
