@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JoinTable } from '../src/join-table.js';
-import type { Prediction } from '../src/types.js';
-
-const pred = (ride_id: string, model: string, value = 10): Prediction => ({
-  ride_id,
-  model,
-  model_version: '1.0.0',
-  value,
-  unit: model === 'duration' ? 'minutes' : 'USD',
-  event_time: 1000,
-  predicted_at: 1001,
-  lower: null,
-  upper: null,
-  shadow: false,
-});
+import { pred } from './prediction.js';
 
 const table = () => new JoinTable({ joinTimeoutMs: 1000, decidedTtlMs: 60_000 });
 

@@ -3,6 +3,7 @@ import { createLogger, createTopicSerde, parseHistograms, type IncomingRecord, t
 import { drivenKafka } from '../../core/test/pipeline/fake-kafka.js';
 import { createDecisionProcess } from '../src/process.js';
 import type { Prediction } from '../src/types.js';
+import { pred } from './prediction.js';
 
 const logger = createLogger({ service: 'decision', level: 'silent' });
 const JOIN_TIMEOUT_MS = 6000;
@@ -30,18 +31,7 @@ async function decisionOn(driven: ReturnType<typeof drivenKafka>) {
       partition: 0,
       offset: String(offset++),
       key: Buffer.from(rideId),
-      value: serde.encode({
-        ride_id: rideId,
-        model,
-        model_version: '1.0.0',
-        value: 10,
-        unit: model === 'duration' ? 'minutes' : 'USD',
-        event_time: Date.now(),
-        predicted_at: Date.now(),
-        lower: null,
-        upper: null,
-        shadow: false,
-      }),
+      value: serde.encode(pred(rideId, model, 10, { event_time: Date.now(), predicted_at: Date.now() })),
       headers: {},
       timestamp: Date.now(),
     }));
