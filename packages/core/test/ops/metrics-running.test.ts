@@ -1,36 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchControl, ConsumerOptions, KafkaClient, RecordBatch } from '../../src/kafka/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type FleetMetrics } from '../../src/ops/metrics.js';
 import { createStreamService } from '../../src/pipeline/stream-service.js';
+import { drivenKafka } from '../pipeline/fake-kafka.js';
 
 const running = async (metrics: FleetMetrics): Promise<number> => (await metrics.batchRunning.get()).values[0].value;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A client stand-in whose consumer hands the service's handler one batch as soon as it runs. */
-function clientHandingOneBatch(): KafkaClient {
-  const batch: RecordBatch = { topic: 'rides', partition: 0, records: [], highWatermark: '1' };
-  const control: BatchControl = {
-    heartbeat: async () => undefined,
-    isStale: () => false,
-    commit: async () => undefined,
-  };
-  return {
-    producer: async () => ({
-      send: async () => undefined,
-      prepare: async () => undefined,
-      disconnect: async () => undefined,
-    }),
-    consumer: async (options: ConsumerOptions) => ({
-      run: async (_topics: string[], handler: (b: RecordBatch, c: BatchControl) => Promise<void>) => {
-        options.onGroupJoin?.({ rides: [0] }, 'm1');
-        void handler(batch, control);
-      },
-      stop: async () => undefined,
-      disconnect: async () => undefined,
-    }),
-  } as unknown as KafkaClient;
-}
 
 // Regression: a handler that hung (a model call, a send never answered) left every metric
 // still: the lag gauge is set by handled batches only.
@@ -53,9 +28,10 @@ describe('the running-batch metric', () => {
 
   it("counts a stream service's batch from its hand-over until its handler is done", async () => {
     const metrics = createMetrics('test');
+    const driven = drivenKafka({ joinOnRun: { rides: [0] } });
     let finish!: () => void;
     const service = createStreamService({
-      kafka: clientHandingOneBatch(),
+      kafka: driven.kafka,
       logger: createLogger({ service: 'test', level: 'silent' }),
       inputTopic: 'rides',
       outputTopics: [],
@@ -64,6 +40,7 @@ describe('the running-batch metric', () => {
       metrics,
     });
     await service.start();
+    void driven.consumers[0].deliver({ topic: 'rides', partition: 0, records: [], highWatermark: '1' });
     await sleep(30);
     expect(await running(metrics)).toBeGreaterThanOrEqual(0.025);
     finish();
