@@ -5,6 +5,7 @@
  */
 import { createDecisionListener, createRidePublisher, replayRides } from '@fleet/backend';
 import { MODEL_NAMES } from '@fleet/contract';
+import { formatBreakdown, hopFigures, readHopSeries, type HopFigure } from '@fleet/cli/launcher';
 import { dlqTopic, quantile } from '@fleet/core';
 import type { BenchContext } from '../lib/context.js';
 import { cpuMeter } from '../lib/procstat.js';
@@ -30,6 +31,11 @@ export interface RateStep {
   /** CPU seconds per 1,000 rides, per process (bench = replay producer + decisions listener). */
   cpuSecPer1000: Record<string, number>;
   sustained: boolean;
+  /**
+   * Where the time went during the step: each ride-path service's hops, from its `/metrics`
+   * histograms read before and after the step (absent in results of runs before it was measured).
+   */
+  hops?: HopFigure[];
 }
 
 /** The processes on the rides' path: the three model services, the decision service, the broker. */
@@ -254,15 +260,20 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
     const pids: Record<string, number> = Object.fromEntries(procs.map((p) => [p.service, p.pid]));
     if (options.brokerPid) pids.broker = options.brokerPid;
     pids.bench = process.pid;
+    const fleet: Fleet = {
+      publisher,
+      trackers,
+      pids,
+      ridePath: procs.filter((p) => p.service !== 'monitor').map((p) => ({ name: p.service, port: p.port })),
+    };
     // Warm-up: JIT, schema caches, connections; not measured.
-    await runStep(ctx, publisher, trackers, pids, 300, options.warmupSec, `warm${tag}`);
+    await runStep(ctx, fleet, 300, options.warmupSec, `warm${tag}`);
     const steps: RateStep[] = [];
-    for (const rate of options.rates)
-      steps.push(await runStep(ctx, publisher, trackers, pids, rate, options.stepSec, `r${rate}${tag}`));
+    for (const rate of options.rates) steps.push(await runStep(ctx, fleet, rate, options.stepSec, `r${rate}${tag}`));
     for (let i = 0; i < options.searchSteps; i++) {
       const next = nextRate(steps);
       if (next === undefined) break;
-      steps.push(await runStep(ctx, publisher, trackers, pids, next, options.stepSec, `r${next}${tag}`));
+      steps.push(await runStep(ctx, fleet, next, options.stepSec, `r${next}${tag}`));
     }
     return {
       steps,
@@ -278,19 +289,29 @@ export async function measureFleet(ctx: BenchContext, options: FleetOptions): Pr
   }
 }
 
+/** What every step of a stage drives and reads: the replay, the listener's trackers, the processes. */
+interface Fleet {
+  publisher: Awaited<ReturnType<typeof createRidePublisher>>;
+  trackers: Map<string, StepTracker>;
+  /** Processes metered for CPU, by name. */
+  pids: Record<string, number>;
+  /** The model services and the decision service, whose `/metrics` give each step's hops. */
+  ridePath: Array<{ name: string; port: number }>;
+}
+
 async function runStep(
   ctx: BenchContext,
-  publisher: Awaited<ReturnType<typeof createRidePublisher>>,
-  trackers: Map<string, StepTracker>,
-  pids: Record<string, number>,
+  fleet: Fleet,
   rate: number,
   seconds: number,
   prefix: string,
 ): Promise<RateStep> {
+  const { publisher, trackers, pids } = fleet;
   const tracker: StepTracker = { decisions: [], rides: new Set() };
   trackers.set(prefix, tracker);
   const count = Math.round(rate * seconds);
   ctx.say(`  offered ${rate} rides/s for ${seconds} s (${count} rides)`);
+  const hopsBefore = await readHopSeries(fleet.ridePath);
   const meter = cpuMeter(pids);
   const t0 = Date.now();
   const sent = await replayRides(publisher, { templates: ctx.templates, count, ratePerSec: rate, idPrefix: prefix });
@@ -300,14 +321,17 @@ async function runStep(
   while (tracker.rides.size < sent.length && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  const cpuSec = meter.read();
+  const hops = hopFigures(await readHopSeries(fleet.ridePath), hopsBefore);
   const result = stepFigures({
     offeredPerSec: rate,
     sentIds: sent.map((s) => s.ride.ride_id),
     sendStartMs: t0,
     sendEndMs: t1,
     decisions: [...tracker.decisions],
-    cpuSec: meter.read(),
+    cpuSec,
   });
+  result.hops = hops;
   if (tracker.rides.size < sent.length) {
     // A backlog: let the fleet catch up so the next step starts from an empty pipeline.
     ctx.say('    backlog: waiting up to 60 s more for the fleet to catch up');
@@ -319,5 +343,6 @@ async function runStep(
   ctx.say(
     `    sent ${result.sentPerSec.toFixed(0)}/s · decided ${result.decided}/${result.sent} · p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms · ${result.sustained ? 'sustained' : 'NOT sustained'}`,
   );
+  if (hops.length > 0) ctx.say(formatBreakdown(hops).replace(/^/gm, '    '));
   return result;
 }

@@ -4,6 +4,7 @@ import type { ClientRate } from '../../bench/sections/ceilings.js';
 import type { FleetResult } from '../../bench/sections/fleet.js';
 import { byRate, failedStages, mergedRunLines, num, readBenchResults, runLine } from './bench.js';
 import { batchingDetail } from './bench-batching.js';
+import { hopsDetail } from './bench-hops.js';
 import { clientsDetail } from './bench-clients.js';
 import { modelCostDetail } from './bench-model-cost.js';
 import { onlineDetail } from './bench-online.js';
@@ -173,7 +174,7 @@ function tuning(r: BenchResults): string[] {
     lines.push(...table(['setting', 'records/s', 'CPU s / 1,000 records'], pipes, 'lrr'), '');
   }
   if (one) lines.push('Whole fleet on **1 partition per topic**:', '', ...fleetTable(one), '');
-  lines.push(...batching);
+  lines.push(...batching, ...hopsDetail(r));
   return lines;
 }
 

@@ -1,4 +1,4 @@
-import { histogramQuantile, METRIC, parseHistograms } from '@fleet/core';
+import { histogramQuantile, METRIC, parseHistograms, type HistogramSeries } from '@fleet/core';
 
 /** Where a service's records spend their time: one hop's percentiles, ms. */
 export interface HopFigure {
@@ -15,13 +15,18 @@ const HOPS = ['consume', 'process', 'produce', 'event→output'];
 
 const ms = (seconds: number): number => Math.round(seconds * 10_000) / 10;
 
+/** One service's hop histograms as read from its `/metrics` (cumulative since it started). */
+export interface HopSeries {
+  service: string;
+  series: Array<HistogramSeries & { hop: string }>;
+}
+
 /**
- * Reads each service's `/metrics` and returns its per-hop latency percentiles (from the
- * `fleet_hop_seconds` and `fleet_event_to_output_seconds` histograms, interpolated inside
- * buckets as Prometheus does). A service that does not answer is left out.
+ * Reads each service's `fleet_hop_seconds` and `fleet_event_to_output_seconds` histograms
+ * from its `/metrics`. A service that does not answer is left out.
  */
-export async function readBreakdown(services: ReadonlyArray<{ name: string; port: number }>): Promise<HopFigure[]> {
-  const out: HopFigure[] = [];
+export async function readHopSeries(services: ReadonlyArray<{ name: string; port: number }>): Promise<HopSeries[]> {
+  const out: HopSeries[] = [];
   for (const { name, port } of services) {
     let text: string;
     try {
@@ -29,22 +34,59 @@ export async function readBreakdown(services: ReadonlyArray<{ name: string; port
     } catch {
       continue;
     }
-    const series = [
-      ...parseHistograms(text, METRIC.hop).map((s) => ({ ...s, hop: s.labels.hop ?? '?' })),
-      ...parseHistograms(text, METRIC.eventToOutput).map((s) => ({ ...s, hop: 'event→output' })),
-    ];
-    for (const s of series.sort((a, b) => HOPS.indexOf(a.hop) - HOPS.indexOf(b.hop))) {
-      if (s.count === 0) continue;
+    out.push({
+      service: name,
+      series: [
+        ...parseHistograms(text, METRIC.hop).map((s) => ({ ...s, hop: s.labels.hop ?? '?' })),
+        ...parseHistograms(text, METRIC.eventToOutput).map((s) => ({ ...s, hop: 'event→output' })),
+      ],
+    });
+  }
+  return out;
+}
+
+/** `after` less `before` (the same series read earlier), bucket by bucket: what was observed in between. */
+function since(after: HistogramSeries, before: HistogramSeries | undefined): HistogramSeries {
+  if (!before) return after;
+  const earlier = new Map(before.buckets);
+  return {
+    ...after,
+    buckets: after.buckets.map(([upper, cumulative]) => [upper, cumulative - (earlier.get(upper) ?? 0)]),
+    count: after.count - before.count,
+    sum: after.sum - before.sum,
+  };
+}
+
+/**
+ * Per-hop latency percentiles of each service (interpolated inside buckets as Prometheus
+ * does), from histograms read by {@link readHopSeries}; with `before`, an earlier reading of
+ * the same services, only of what was observed between the two readings.
+ */
+export function hopFigures(after: readonly HopSeries[], before: readonly HopSeries[] = []): HopFigure[] {
+  const out: HopFigure[] = [];
+  for (const { service, series } of after) {
+    const earlier = before.find((b) => b.service === service)?.series ?? [];
+    for (const s of [...series].sort((a, b) => HOPS.indexOf(a.hop) - HOPS.indexOf(b.hop))) {
+      const d = since(
+        s,
+        earlier.find((e) => e.hop === s.hop),
+      );
+      if (d.count === 0) continue;
       out.push({
-        service: name,
+        service,
         hop: s.hop,
-        count: s.count,
-        p50: ms(histogramQuantile(s, 0.5)),
-        p99: ms(histogramQuantile(s, 0.99)),
+        count: d.count,
+        p50: ms(histogramQuantile(d, 0.5)),
+        p99: ms(histogramQuantile(d, 0.99)),
       });
     }
   }
   return out;
+}
+
+/** Each service's per-hop latency percentiles since it started ({@link hopFigures} of one reading). */
+export async function readBreakdown(services: ReadonlyArray<{ name: string; port: number }>): Promise<HopFigure[]> {
+  return hopFigures(await readHopSeries(services));
 }
 
 /** The breakdown as a text table, one line per service. */
