@@ -9,12 +9,12 @@ import { byRate, num } from './bench.js';
 import { table } from './sections.js';
 
 /** What each hop measures, in the order a ride meets them. */
-const HOP_MEANING: Record<string, string> = {
-  consume: 'produced upstream → handled here (broker, fetch wait, queueing)',
-  process: 'decode and model call (decision: decode and join), per batch',
-  produce: 'send → acknowledged by the broker, per batch',
-  'event→output': "ride's event time → this service's output produced (the fleet up to here)",
-};
+const HOP_MEANING: ReadonlyArray<[string, string]> = [
+  ['consume', 'from the record produced upstream to its batch handled here (broker, fetch wait, queueing), per record'],
+  ['process', 'decode and model call (the decision service: decode and join), per batch'],
+  ['produce', "from the batch's outputs made to the broker's acknowledgement of their send, per batch"],
+  ['event→output', "from the ride's event time to this service's output made of it (the fleet up to here), per output"],
+];
 
 /** bench/README.md's per-hop table of the default warm fleet; empty when the run did not record hops. */
 export function hopsDetail(r: BenchResults): string[] {
@@ -25,7 +25,7 @@ export function hopsDetail(r: BenchResults): string[] {
   for (const s of steps) for (const f of s.hops ?? []) if (!rows.has(key(f))) rows.set(key(f), f);
   const body = [...rows.values()].map((row) => [
     row.service,
-    `${row.hop}: ${HOP_MEANING[row.hop] ?? ''}`,
+    row.hop,
     ...steps.map((s) => {
       const f = s.hops?.find((h) => key(h) === key(row));
       return f ? `${num(f.p50, 1)} / ${num(f.p99, 1)}` : '–';
@@ -36,6 +36,8 @@ export function hopsDetail(r: BenchResults): string[] {
     "Where the time goes in the same fleet with the defaults (the _default_ rows above), per service and hop, from each service's `/metrics` histograms read before and after each rate (interpolated inside buckets, as Prometheus does):",
     '',
     ...table(header, body, `ll${'r'.repeat(steps.length)}`),
+    '',
+    HOP_MEANING.map(([hop, meaning]) => `_${hop}_: ${meaning}`).join('; ') + '.',
     '',
   ];
 }
