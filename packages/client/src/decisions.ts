@@ -3,6 +3,9 @@ import { BACKEND_GROUP_PREFIX, isRetriable, loadSchema, valueSubject, type RideD
 import {
   createSerde,
   DEFAULT_COMMIT_INTERVAL_MS,
+  isAccessError,
+  RECOVERY_DELAYS_MS,
+  RECOVERY_STABLE_MS,
   type ConsumerClient,
   type KafkaClient,
   type Logger,
@@ -116,8 +119,76 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     loadSchema('ride_decision'),
   );
   let consumer: ConsumerClient | undefined;
+  let stopped = false;
+  let recoveries = 0;
+  let quietSince = Date.now();
+  let backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   let joined!: () => void;
-  const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
+  let refused!: (err: unknown) => void;
+  const joinedOnce = new Promise<void>((resolve, reject) => ((joined = resolve), (refused = reject)));
+  // Refused before start() awaits it: not an unhandled rejection meanwhile.
+  joinedOnce.catch(() => undefined);
+
+  /** Makes the consumer and runs it, handing over what `start` (per partition) and after it holds. */
+  async function consume(groupId: string, start: Map<number, bigint>): Promise<void> {
+    const made = await options.kafka.consumer({
+      groupId,
+      fromBeginning: true,
+      // All partitions' batches at once: a listener that reads them one after another
+      // adds its own wait to every decision it reports.
+      partitionsConcurrently: 64,
+      // As the services: a few commits a second, not one round trip per batch.
+      commitIntervalMs: DEFAULT_COMMIT_INTERVAL_MS,
+      onGroupJoin: () => joined(),
+      onCrash: (err, restarting) => onCrash(err, restarting, groupId, start),
+    });
+    // Stopped while it was being made: closed here, never run.
+    if (stopped) return made.disconnect().catch(() => undefined);
+    consumer = made;
+    await made.run([options.topic], async (batch, control) => {
+      const receivedAt = Date.now();
+      const from = start.get(batch.partition) ?? 0n;
+      for (const d of await decodeDecisions(serde, batch, from, options.logger)) {
+        options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
+      }
+      await control.commit(batch.records[batch.records.length - 1].offset);
+    });
+  }
+
+  /**
+   * The consumer crashed. A crash its client does not restart from (the member found out
+   * of its group after a broker restart, say) would leave the listener silent for good:
+   * the consumer is made again after a backoff, and reads on from the group's offsets.
+   * Only a refusal by the broker's ACLs stops it for good, as it stops a service.
+   */
+  function onCrash(err: unknown, restarting: boolean, groupId: string, start: Map<number, bigint>): void {
+    options.logger.error({ err, restarting }, 'decision listener: consumer crashed');
+    // Refused by an ACL: no retry mends that (start() rejects with it, if still joining).
+    if (isAccessError(err)) return refused(err);
+    // As the services: the backoff starts over only after a stretch without a crash.
+    const now = Date.now();
+    if (now - quietSince >= RECOVERY_STABLE_MS) recoveries = 0;
+    quietSince = now;
+    if (!restarting && !stopped) void recover(groupId, start);
+  }
+
+  async function recover(groupId: string, start: Map<number, bigint>): Promise<void> {
+    const crashed = consumer;
+    consumer = undefined;
+    await crashed?.disconnect().catch(() => undefined);
+    const delayMs = RECOVERY_DELAYS_MS[Math.min(recoveries++, RECOVERY_DELAYS_MS.length - 1)];
+    options.logger.warn({ delayMs, attempt: recoveries }, 'decision listener: re-creating its consumer');
+    await new Promise<void>((wake) => (backoff = { timer: setTimeout(wake, delayMs), wake }));
+    backoff = undefined;
+    if (stopped) return;
+    try {
+      await consume(groupId, start);
+    } catch (err) {
+      options.logger.error({ err }, 'decision listener: re-creating its consumer failed; trying again');
+      if (!stopped) void recover(groupId, start);
+    }
+  }
+
   return {
     async start() {
       const groupId = options.groupId ?? `${BACKEND_GROUP_PREFIX}${randomBytes(4).toString('hex')}`;
@@ -126,27 +197,13 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
       // beginning to skip what lies before `start` spent about a second of a demo's start decoding
       // the topic's history (days of decisions in production).
       const start = await positionGroup(options.kafka, options.topic, groupId, options.fromTimestampMs, options.logger);
-      consumer = await options.kafka.consumer({
-        groupId,
-        fromBeginning: true,
-        // All partitions' batches at once: a listener that reads them one after another
-        // adds its own wait to every decision it reports.
-        partitionsConcurrently: 64,
-        // As the services: a few commits a second, not one round trip per batch.
-        commitIntervalMs: DEFAULT_COMMIT_INTERVAL_MS,
-        onGroupJoin: () => joined(),
-      });
-      await consumer.run([options.topic], async (batch, control) => {
-        const receivedAt = Date.now();
-        const from = start.get(batch.partition) ?? 0n;
-        for (const d of await decodeDecisions(serde, batch, from, options.logger)) {
-          options.onDecision({ ...d, received_at: receivedAt, latency_ms: receivedAt - d.event_time });
-        }
-        await control.commit(batch.records[batch.records.length - 1].offset);
-      });
+      await consume(groupId, start);
       await joinedOnce;
     },
     async stop() {
+      stopped = true;
+      if (backoff) clearTimeout(backoff.timer);
+      backoff?.wake();
       await consumer?.stop();
       await consumer?.disconnect();
     },

@@ -11,6 +11,7 @@ import {
   type Registry,
 } from '@fleet/core';
 import { createDecisionListener, type ReceivedDecision } from '../src/decisions.js';
+import { oneEmptyPartitionAdmin } from './stand-ins.js';
 
 type Handler = (batch: RecordBatch, control: BatchControl) => Promise<void>;
 
@@ -18,12 +19,7 @@ type Handler = (batch: RecordBatch, control: BatchControl) => Promise<void>;
 function kafkaHandingOver(): { kafka: KafkaClient; handler: () => Handler } {
   let handler: Handler | undefined;
   const kafka = {
-    admin: () =>
-      Promise.resolve({
-        fetchEndOffsets: () => Promise.resolve([{ partition: 0, offset: '0' }]),
-        setGroupOffsets: () => Promise.resolve(),
-        disconnect: () => Promise.resolve(),
-      }),
+    admin: oneEmptyPartitionAdmin,
     consumer: (options: ConsumerOptions) =>
       Promise.resolve({
         run: (_topics: string[], h: Handler) => {

@@ -2,8 +2,8 @@ import { isAccessError } from '../kafka/access.js';
 import { handlerOf, onGroupJoin } from './stream-membership.js';
 import { fail, type StreamRun } from './stream-run.js';
 
-/** Delay before the service re-creates a consumer that crashed for good, growing to 30 s. */
-const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
+/** Delay before a service (or the backend's decision listener) re-creates a consumer that crashed for good, growing to 30 s. */
+export const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 /**
  * How long a consumer runs without crashing before the next crash's recovery waits the
