@@ -2,7 +2,10 @@ import { isAccessError } from '../kafka/access.js';
 import { handlerOf, onGroupJoin } from './stream-membership.js';
 import { fail, type StreamRun } from './stream-run.js';
 
-/** Delay before a service (or the backend's decision listener) re-creates a consumer that crashed for good, growing to 30 s. */
+/**
+ * Delay before a service (or the backend's decision listener) re-creates a consumer that
+ * crashed for good, growing to 30 s.
+ */
 export const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 /**
