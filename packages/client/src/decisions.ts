@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { BACKEND_GROUP_PREFIX, isRetriable, loadSchema, valueSubject, type RideDecisionRecord } from '@fleet/contract';
 import {
+  createRecoveryBackoff,
   createSerde,
   DEFAULT_COMMIT_INTERVAL_MS,
   isAccessError,
-  RECOVERY_DELAYS_MS,
-  RECOVERY_STABLE_MS,
   type ConsumerClient,
   type KafkaClient,
   type Logger,
@@ -120,9 +119,8 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
   );
   let consumer: ConsumerClient | undefined;
   let stopped = false;
-  let recoveries = 0;
-  let quietSince = Date.now();
-  let backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  const backoff = createRecoveryBackoff();
+  let waiting: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   let joined!: () => void;
   let refused!: (err: unknown) => void;
   const joinedOnce = new Promise<void>((resolve, reject) => ((joined = resolve), (refused = reject)));
@@ -145,6 +143,7 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     // Stopped while it was being made: closed here, never run.
     if (stopped) return made.disconnect().catch(() => undefined);
     consumer = made;
+    backoff.started();
     await made.run([options.topic], async (batch, control) => {
       const receivedAt = Date.now();
       const from = start.get(batch.partition) ?? 0n;
@@ -166,9 +165,7 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     // Refused by an ACL: no retry mends that (start() rejects with it, if still joining).
     if (isAccessError(err)) return refused(err);
     // As the services: the backoff starts over only after a stretch without a crash.
-    const now = Date.now();
-    if (now - quietSince >= RECOVERY_STABLE_MS) recoveries = 0;
-    quietSince = now;
+    backoff.crashed();
     if (!restarting && !stopped) void recover(groupId, start);
   }
 
@@ -176,10 +173,10 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     const crashed = consumer;
     consumer = undefined;
     await crashed?.disconnect().catch(() => undefined);
-    const delayMs = RECOVERY_DELAYS_MS[Math.min(recoveries++, RECOVERY_DELAYS_MS.length - 1)];
-    options.logger.warn({ delayMs, attempt: recoveries }, 'decision listener: re-creating its consumer');
-    await new Promise<void>((wake) => (backoff = { timer: setTimeout(wake, delayMs), wake }));
-    backoff = undefined;
+    const { delayMs, attempt } = backoff.next();
+    options.logger.warn({ delayMs, attempt }, 'decision listener: re-creating its consumer');
+    await new Promise<void>((wake) => (waiting = { timer: setTimeout(wake, delayMs), wake }));
+    waiting = undefined;
     if (stopped) return;
     try {
       await consume(groupId, start);
@@ -202,8 +199,8 @@ export async function createDecisionListener(options: DecisionListenerOptions): 
     },
     async stop() {
       stopped = true;
-      if (backoff) clearTimeout(backoff.timer);
-      backoff?.wake();
+      if (waiting) clearTimeout(waiting.timer);
+      waiting?.wake();
       await consumer?.stop();
       await consumer?.disconnect();
     },

@@ -15,7 +15,7 @@ export * from './shutdown.js';
 export * from './pipeline/dlq.js';
 export * from './pipeline/batch-handler.js';
 export * from './pipeline/stream-service.js';
-export { RECOVERY_DELAYS_MS, RECOVERY_STABLE_MS } from './pipeline/stream-recovery.js';
+export * from './pipeline/recovery-backoff.js';
 export * from './model/index.js';
 export * from './ops/metrics.js';
 export * from './ops/http.js';

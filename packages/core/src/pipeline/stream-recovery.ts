@@ -2,19 +2,6 @@ import { isAccessError } from '../kafka/access.js';
 import { handlerOf, onGroupJoin } from './stream-membership.js';
 import { fail, type StreamRun } from './stream-run.js';
 
-/**
- * Delay before a service (or the backend's decision listener) re-creates a consumer that
- * crashed for good, growing to 30 s.
- */
-export const RECOVERY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
-
-/**
- * How long a consumer runs without crashing before the next crash's recovery waits the
- * first delay again. Not reset by a join: a batch that crashes the consumer right after
- * every join would otherwise rebalance the group once a second.
- */
-export const RECOVERY_STABLE_MS = 60_000;
-
 /** The consumer crashed; `restarting` says whether its client restarts it itself. */
 export function onCrash(run: StreamRun, err: unknown, restarting: boolean): void {
   run.options.metrics?.errors.inc({ code: errorCode(err) });
@@ -22,9 +9,7 @@ export function onCrash(run: StreamRun, err: unknown, restarting: boolean): void
   run.joined = false;
   run.options.metrics?.retainLag({});
   run.options.onMembershipLost?.();
-  const now = Date.now();
-  if (now - run.quietSince >= RECOVERY_STABLE_MS) run.recoveries = 0;
-  run.quietSince = now;
+  run.backoff.crashed();
   if (isAccessError(err)) return fail(run, err);
   run.log.error({ err, restarting }, 'consumer crashed; not ready until it joins its group again');
   if (!restarting && run.state === 'running') void recover(run);
@@ -49,7 +34,7 @@ export async function connectAndRun(run: StreamRun): Promise<void> {
   // Stopped meanwhile: the stop closed the producer, this consumer is closed here.
   if (run.stopping !== undefined) return joining.disconnect().catch(() => undefined);
   run.consumer = joining;
-  run.quietSince = Date.now();
+  run.backoff.started();
   options.onStart?.(made);
   await joining.run([options.inputTopic].flat(), handlerOf(run, made));
   // kafkajs reports a failed first join as a crash, not from run().
@@ -62,8 +47,8 @@ async function recover(run: StreamRun): Promise<void> {
   run.state = 'recovering';
   run.joined = false;
   run.options.onMembershipLost?.();
-  const delayMs = RECOVERY_DELAYS_MS[Math.min(run.recoveries++, RECOVERY_DELAYS_MS.length - 1)];
-  run.log.warn({ delayMs, attempt: run.recoveries }, 're-creating the consumer and producer after a crash');
+  const { delayMs, attempt } = run.backoff.next();
+  run.log.warn({ delayMs, attempt }, 're-creating the consumer and producer after a crash');
   // The crashed clients may already be half closed; their errors say nothing new.
   await run.consumer
     ?.disconnect()

@@ -2,6 +2,7 @@ import type { FleetError } from '@fleet/contract';
 import type { Logger } from '../logger.js';
 import type { ConsumerClient, ProducerClient } from '../kafka/types.js';
 import type { StreamServiceOptions } from './stream-service.js';
+import { createRecoveryBackoff, type RecoveryBackoff } from './recovery-backoff.js';
 
 /** Where a stream service is in its life. */
 export type StreamRunState = 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed';
@@ -25,11 +26,10 @@ export interface StreamRun {
   assignment: Record<string, number[]>;
   memberId: string | undefined;
   stopping: Promise<void> | undefined;
-  recoveries: number;
+  /** Between attempts to re-create a consumer that crashed for good. */
+  backoff: RecoveryBackoff;
   /** Crashes so far. */
   crashes: number;
-  /** Since when the consumer has run without a crash. */
-  quietSince: number;
   failure: FleetError | undefined;
   /** Rejects once the service stopped for good (`StreamService.failed`). */
   readonly failed: Promise<never>;
@@ -38,7 +38,6 @@ export interface StreamRun {
 
 /** The run of a new stream service: no client yet, not started. */
 export function createStreamRun(options: StreamServiceOptions): StreamRun {
-  const quietSince = Date.now();
   let rejectFailed!: (err: FleetError) => void;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
   // Observed by whoever awaits it (serve); never an unhandled rejection in a test that does not.
@@ -55,9 +54,8 @@ export function createStreamRun(options: StreamServiceOptions): StreamRun {
     assignment: {},
     memberId: undefined,
     stopping: undefined,
-    recoveries: 0,
+    backoff: createRecoveryBackoff(),
     crashes: 0,
-    quietSince,
     failure: undefined,
     failed,
     rejectFailed,

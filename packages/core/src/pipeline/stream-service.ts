@@ -5,7 +5,7 @@ import type { BatchControl, ConsumerOptions, KafkaClient, ProducerClient, Record
 import { connectAndRun } from './stream-recovery.js';
 import { createStreamRun, fail, type StreamRun } from './stream-run.js';
 
-export { RECOVERY_STABLE_MS } from './stream-recovery.js';
+export { RECOVERY_STABLE_MS } from './recovery-backoff.js';
 
 /** A running consumer-group service, as `main.ts` and the tests see it. */
 export interface StreamService {
