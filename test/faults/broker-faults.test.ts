@@ -84,7 +84,7 @@ function describeBrokerFaults(broker: BrokerControl): void {
       async () => {
         fleet = await startProcFleet({ env: timingEnv(TIMINGS) });
         await Promise.all(['duration', 'cost', 'tip', 'decision'].map((s) => fleet.start(s as 'duration')));
-        tracker = await createRideTracker(fleet.topics);
+        tracker = await createRideTracker(fleet);
         baselineP99Ms = await measureBaseline(tracker, `${fleet.prefix}-baseline`, TIMINGS);
       },
       testTimeoutMs(SERVICE_START_MS, WORK_ALLOWANCE_MS, baselineMs(TIMINGS)),

@@ -50,7 +50,7 @@ beforeAll(
   async () => {
     fleet = await startProcFleet({ env: timingEnv(TIMINGS) });
     await fleet.start('decision');
-    tracker = await createRideTracker(fleet.topics);
+    tracker = await createRideTracker(fleet);
     const kafka = createKafkaClient(
       { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'faults-predictions' },
       createLogger({ service: 'test', level: 'fatal' }),

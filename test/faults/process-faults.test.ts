@@ -59,7 +59,7 @@ beforeAll(
       fleet.start('tip'),
       fleet.start('decision'),
     ]);
-    tracker = await createRideTracker(fleet.topics);
+    tracker = await createRideTracker(fleet);
     baselineP99Ms = await measureBaseline(tracker, `${fleet.prefix}-baseline`, TIMINGS);
   },
   testTimeoutMs(SERVICE_START_MS, WORK_ALLOWANCE_MS, baselineMs(TIMINGS)),

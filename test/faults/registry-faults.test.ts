@@ -61,7 +61,7 @@ async function proxyUp(port: number): Promise<void> {
 
 beforeAll(async () => {
   fleet = await startProcFleet({ env: timingEnv(TIMINGS) });
-  tracker = await createRideTracker(fleet.topics);
+  tracker = await createRideTracker(fleet);
 }, testTimeoutMs(WORK_ALLOWANCE_MS));
 
 afterAll(

@@ -45,6 +45,8 @@ export interface ProcFleet {
   readonly env: Record<string, string>;
   readonly admin: AdminClient;
   readonly instances: Map<string, Instance>;
+  /** Where each instance writes its log (`<name>.log`), and the ride tracker its own. */
+  readonly logDir: string;
   /** Starts an instance (optionally the faulty model entry) and, unless `wait` is false, waits for /readyz. */
   start(
     service: ServiceName,
@@ -97,6 +99,7 @@ export async function startProcFleet(options: ProcFleetOptions = {}): Promise<Pr
     env,
     admin,
     instances,
+    logDir,
     async start(service, opts = {}) {
       const n = (counters.get(service) ?? 0) + 1;
       counters.set(service, n);

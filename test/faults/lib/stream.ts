@@ -1,6 +1,8 @@
 /**
  * Streams real rides with unique ids into a fleet and watches the decisions come back.
  */
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import {
   createDecisionListener,
   createRidePublisher,
@@ -88,10 +90,22 @@ function withDuplicates(publisher: RidePublisher, share: number, onDuplicate: ()
   };
 }
 
-/** Connects a publisher and a listener to the topics. */
-export async function createRideTracker(topics: { rides: string; decisions: string }): Promise<RideTracker> {
-  // Quiet: broker faults make kafkajs log every refused connection.
-  const logger = createLogger({ service: 'faults-tracker', level: process.env.LOG_LEVEL ?? 'fatal' });
+/**
+ * Connects a publisher and a listener to the fleet's topics. They log into `tracker.log`
+ * beside the fleet's instances (`LOG_LEVEL`, default info): a broker fault makes the
+ * Kafka client log every refused connection, and a listener that goes silent says why there.
+ */
+export async function createRideTracker(fleet: {
+  topics: { rides: string; decisions: string };
+  logDir: string;
+}): Promise<RideTracker> {
+  const { topics } = fleet;
+  const logFile = createWriteStream(join(fleet.logDir, 'tracker.log'), { flags: 'a' });
+  const logger = createLogger({
+    service: 'faults-tracker',
+    level: process.env.LOG_LEVEL ?? 'info',
+    destination: logFile,
+  });
   const kafka = createKafkaClient(
     { client: kafkaClientKind(), brokers: stack().brokers, clientId: 'faults-tracker' },
     logger,
@@ -160,6 +174,7 @@ export async function createRideTracker(topics: { rides: string; decisions: stri
     async close() {
       await listener.stop().catch(() => undefined);
       await publisher.close().catch(() => undefined);
+      await new Promise<void>((resolve) => logFile.end(resolve));
     },
   };
 }
