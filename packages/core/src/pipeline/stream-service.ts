@@ -5,8 +5,6 @@ import type { BatchControl, ConsumerOptions, KafkaClient, ProducerClient, Record
 import { connectAndRun } from './stream-recovery.js';
 import { createStreamRun, fail, type StreamRun } from './stream-run.js';
 
-export { RECOVERY_STABLE_MS } from './recovery-backoff.js';
-
 /** A running consumer-group service, as `main.ts` and the tests see it. */
 export interface StreamService {
   /** Connects, joins the group and starts consuming; resolves once consuming has begun. */

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RecordBatch } from '../../src/kafka/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type FleetMetrics } from '../../src/ops/metrics.js';
-import { createStreamService, RECOVERY_STABLE_MS } from '../../src/pipeline/stream-service.js';
+import { RECOVERY_STABLE_MS } from '../../src/pipeline/recovery-backoff.js';
+import { createStreamService } from '../../src/pipeline/stream-service.js';
 import { batchReport } from '../ops/batch-report.js';
 import { drivenKafka, type DrivenKafkaOptions } from './fake-kafka.js';
 
