@@ -22,7 +22,12 @@ export interface Plan {
   msPerPoint: number;
   fleetRates: number[];
   fleetStepSec: number;
-  /** Seconds of traffic before the fleet's first measured rate (JIT, caches, connections). */
+  /**
+   * Seconds of traffic before the fleet's first measured rate (JIT, caches, connections).
+   * Full runs: 30. After 10, the services' compilers were still at work during the first
+   * rate (200 rides/s in the tuning stage): more CPU per ride and a longer tail there than
+   * after 20, in alternating pairs by hand.
+   */
   fleetWarmupSec: number;
   /** Extra offered rates tried to narrow the highest sustained rate. */
   fleetSearchSteps: number;
@@ -71,11 +76,11 @@ export function makePlan(quick: boolean, stages: Stage[]): Plan {
         msPerPoint: 1000,
         fleetRates: [500, 1000, 2000, 5000],
         fleetStepSec: 15,
-        fleetWarmupSec: 10,
+        fleetWarmupSec: 30,
         fleetSearchSteps: 4,
         tunePcc: [3, 6],
         tuneFleetRates: [1000, 2000, 5000],
-        tuneBatching: { rates: [200, 1000], warmupSec: 10 },
+        tuneBatching: { rates: [200, 1000], warmupSec: 30 },
         peer: { rates: [200, 1000], stepSec: 20, warmupPerSec: 500, warmupSec: 30 },
         online: { connections: 32, rounds: 5, ratePerSec: 1000, warmupSec: 3, saturatedSec: 4, rateSec: 10 },
       };
